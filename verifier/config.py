@@ -9,7 +9,7 @@ class VerifierConfig:
     """Weights and thresholds; every field can be set from an experiment YAML under `verifier:`."""
 
     weights: dict = field(default_factory=lambda: {
-        "answer": 0.5, "distance": 0.15, "arithmetic": 0.15, "consistency": 0.15, "coverage": 0.05})
+        "answer": 0.5, "distance": 0.15, "arithmetic": 0.15, "consistency": 0.1, "coverage": 0.1})
     """wrongness = clip(sum_k weights[k] * dim_k, 0, 1) over the five correctness dimensions."""
     absurd_distance: float = 0.7
     """distance above which a wrong answer is implausible rather than close (0.7 ~ 5x off)."""
@@ -23,7 +23,7 @@ class VerifierConfig:
     """consistency contribution of 'the stated final answer is not the last derived value'."""
     magnitude_factor: float = 100.0
     """an answer above magnitude_factor * max(question number, 10)**2 is implausible."""
-    constants: tuple = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 24, 30, 52, 60, 100, 365, 1000, 0.5)
+    constants: tuple = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 24, 30, 52, 60, 100, 365, 1000, 0.5, 0.25, 0.1, 0.01)
     """operands any step may use without a source (units, halves, percent base)."""
     max_solution_chars: int = 20000
     """longer solutions are cut here and flagged as degenerate (form)."""

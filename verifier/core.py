@@ -112,54 +112,68 @@ class MathVerifier:
             reasons.append(f"step {c.step}: {c.lhs} = {_fmt(c.stated)}, should be {_fmt(c.value)}")
 
         # 4. consistency: operands without a source, and a final answer that is not the last derived value
-        known = _known_from_text(question) | self._constants
-        known |= {k / 100 for k in list(known)}
-        uses = unknown = 0
+        sourced = _known_from_text(question)
+        sourced |= {k / 100 for k in list(sourced)}
+        known = sourced | self._constants
+        # a value the reference derives must be derived here too before it is used, even if it is small
+        ref_vals = self._reference_values(reference_solution)
+        must_derive = {v for v in ref_vals if v not in sourced}
+        broken_claims = 0
+        skipped: list[Fraction] = []
         by_step: dict[int, list[Claim]] = {}
         for c in claims:
             by_step.setdefault(c.step, []).append(c)
         results: list[Fraction] = []
+        derived: set[Fraction] = set()
         for i, line in enumerate(steps):
             for c in by_step.get(i, []):
+                broken = False
                 for op in c.operands:
-                    uses += 1
-                    if abs(op) not in known and op not in known:
-                        unknown += 1
+                    if op in must_derive and op not in derived:
+                        # the reference derives this value and this solution never does: a skipped step (coverage)
+                        skipped.append(op)
+                        flawed_steps.append(i)
+                        reasons.append(f"step {i}: uses {_fmt(op)}, which the reference derives, without deriving it")
+                    elif abs(op) not in known and op not in known:
+                        broken = True
                         flawed_steps.append(i)
                         near = [r for r in results if _looks_like(r, abs(op))]
                         reasons.append(f"step {i}: operand {_fmt(op)} " + (
                             f"changes the earlier result {_fmt(near[-1])}" if near else "appears neither in the question nor in an earlier step"))
-                known.add(c.stated)
-                known.add(c.value)
+                broken_claims += broken
+                known.update((c.stated, c.value))
+                derived.update((c.stated, c.value))
                 results.append(c.stated)
-            known |= _known_from_text(line)
+            line_nums = _known_from_text(line)
+            known |= line_nums
+            derived |= line_nums - self._constants
         final_mismatch = 0.0
         pred_num = to_number(pred)
         if claims and pred_num is not None and answer_step is not None:
-            last = [c for c in claims if c.step <= answer_step][-1:] if answer_step is not None else []
+            last = [c for c in claims if c.step <= answer_step][-1:]
             tail_nums = set(numbers_in(steps[answer_step - 1])) if answer_step > 0 else set()
             if last and pred_num != last[0].stated and pred_num != last[0].value and pred_num not in tail_nums:
                 final_mismatch = 1.0
                 flawed_steps.append(answer_step)
                 reasons.append(f"final answer {pred} is not the last derived value {_fmt(last[0].stated)}")
-        consistency = min(1.0, cfg.final_mismatch_weight * final_mismatch + (unknown / uses if uses else 0.0))
+        consistency = min(1.0, cfg.final_mismatch_weight * final_mismatch + (broken_claims / len(claims) if claims else 0.0))
 
         # 5. coverage
-        q_nums = {abs(n) for n in numbers_in(question)}
+        q_nums = {abs(n) for n in numbers_in(question)} - {0, 1}  # 'one hour', 'the 1st': not quantities to use
         sol_nums = {abs(n) for n in numbers_in(solution)} | {abs(c.value) for c in claims}
         sol_nums |= {n * 100 for n in sol_nums} | {n / 100 for n in sol_nums}
         unused = sorted(q_nums - sol_nums)
+        # coverage = mean of the question-side and reference-side shares that are available
         cov_parts = [len(unused) / len(q_nums)] if q_nums else []
         if unused:
             reasons.append("question quantities never used: " + ", ".join(_fmt(n) for n in unused[:5]))
-        if reference_solution:
-            ref_vals = {c.stated for i, line in enumerate(split_steps(reference_solution)) for c in claims_in(i, line)}
-            missing = ref_vals - sol_nums
+        if ref_vals:
+            missing = ref_vals - {c.stated for c in claims} - {c.value for c in claims} - {pred_num}
             if ref_vals:
                 cov_parts.append(len(missing) / len(ref_vals))
                 if missing:
                     reasons.append("reference intermediate results missing: " + ", ".join(_fmt(n) for n in sorted(missing)[:5]))
-        coverage = max(cov_parts) if cov_parts else 0.0
+        coverage = sum(cov_parts) / len(cov_parts) if cov_parts else 0.0
 
         # 6. form
         form, form_step = self._form(question, solution, steps, pred, pred_num, q_nums, truncated or oversize, reasons)
@@ -190,6 +204,12 @@ class MathVerifier:
         return verify_many(self.config, items, workers)
 
     # ---- helpers --------------------------------------------------------------------------------
+    @staticmethod
+    def _reference_values(reference_solution: str | None) -> set[Fraction]:
+        if not reference_solution:
+            return set()
+        return {c.stated for i, line in enumerate(split_steps(reference_solution)) for c in claims_in(i, line)}
+
     @staticmethod
     def _answer_step(steps: list[str], pred: str | None) -> int | None:
         if pred is None or not steps:

@@ -25,7 +25,8 @@ _EXPR_CHARS = set("0123456789.,+-*/^()% ")
 _LATEX = [(re.compile(p), r) for p, r in [
     (r"\\(?:times|cdot|ast)", "*"), (r"\\div", "/"), (r"\\left|\\right|\\!|\\,|\\;|\\quad", ""),
     (r"\\%", "%"), (r"\\\$", ""), (r"\$", ""), (r"[×·∙⋅]", "*"), (r"[÷]", "/"), (r"[−–]", "-"),
-    (r"(?<=[\d)])\s*[xX]\s*(?=[\d(])", " * "), (_MIXED_PAT, r"(\1+\2/\3)"),
+    (r"(?<=[\d)])\s*[xX]\s*(?=[\d(])", " * "), (r"(?<![\d.,])(\d{1,3}) (\d{3})(?![\d/])", r"\1\2"),
+    (_MIXED_PAT, r"(\1+\2/\3)"),
 ]]
 _FRAC = re.compile(r"\\[dt]?frac\{([^{}]{1,40})\}\{([^{}]{1,40})\}")
 
@@ -78,7 +79,7 @@ def _lhs_candidates(left: str):
         i -= 1
     span = left[i:].strip()
     before = left[:i].rstrip()
-    if span[:1] in "+-*/^" and before[-1:].isalnum():
+    if span[:1] in ")+-*/^" and (before[-1:].isalnum() or before[-1:] == ")"):
         return  # the expression continues into an unknown: 'x * 6 - 5'
     # a leading '-' is a sign only at a word boundary; other leading junk is punctuation
     span = _lstrip_junk(span)

@@ -1,0 +1,1 @@
+"""One module per recipe; each registers itself on import (see harness/registry.py)."""

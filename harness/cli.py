@@ -1,0 +1,89 @@
+"""The `harness` command.
+
+    harness list                                          # recipes and lm-eval tasks
+    harness compare --config configs/tiny.yaml --recipes all
+    harness compare --recipes sft,dpo sft.max_steps=200 seed=1   # key=value overrides
+    harness verify solutions.jsonl -o verdicts.jsonl      # MathVerifier over a JSONL file
+
+Bad input (missing file, unknown key, bad value) prints one line and exits with code 2.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from .config import ConfigError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="hardneg: verifier-mined hard negatives + weighted DPO")
+
+
+def _fail(msg: str) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command("list")
+def list_cmd() -> None:
+    """Print registered recipes, pair builders and lm-eval tasks."""
+    from rich.table import Table
+
+    from .evaluate import TASKS_DIR
+    from .pairs import PAIR_BUILDERS
+    from .progress import console
+    from .registry import all_recipes
+    t = Table(title="recipes")
+    for c in ("name", "trainer", "pairs", "weights", "loss", "description"):
+        t.add_column(c)
+    for r in all_recipes():
+        dpo = r.trainer == "dpo"
+        t.add_row(r.name, r.trainer, r.pairs or "-", r.weights if dpo else "-", "+".join(r.loss_type) if dpo else "-", r.description)
+    console.print(t)
+    t2 = Table(title="lm-eval tasks (tasks/)")
+    t2.add_column("task")
+    t2.add_column("file")
+    for p in sorted(TASKS_DIR.glob("hardneg_*.yaml")):
+        t2.add_row(p.stem, str(p.relative_to(TASKS_DIR.parent)))
+    console.print(t2)
+    console.print(f"pair builders: {', '.join(sorted(PAIR_BUILDERS))} · weight schemes: uniform, verifier")
+
+
+@app.command()
+def compare(
+    recipes: str = typer.Option("all", help="'all' or comma-separated recipe names (see `harness list`)"),
+    config: str = typer.Option("configs/tiny.yaml", help="experiment YAML"),
+    overrides: list[str] = typer.Argument(None, help="key=value overrides, e.g. sft.max_steps=100"),
+) -> None:
+    """Train the recipes, evaluate each through lm-eval tasks, print a table and write a report."""
+    from .compare import compare as run
+    from .config import load_config
+    try:
+        cfg = load_config(config, overrides or [])
+        run(cfg, recipes, argv=sys.argv)
+    except (ConfigError, KeyError) as e:
+        _fail(str(e).strip("'\""))
+
+
+@app.command()
+def verify(
+    inp: str = typer.Argument(..., metavar="IN.jsonl", help="rows with question, solution[, reference_answer, reference_solution, truncated]"),
+    out: str = typer.Option(..., "-o", "--output", help="output JSONL: each input row plus its verdict"),
+    config: str = typer.Option(None, help="experiment YAML whose `verifier:` section to use"),
+    workers: int = typer.Option(0, help="processes (0: all cores)"),
+) -> None:
+    """Verify solutions with the MathVerifier and print a summary."""
+    from .verify_cmd import run_verify
+    try:
+        run_verify(inp, out, config, workers or None)
+    except ConfigError as e:
+        _fail(str(e))
+
+
+def main() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    app()
+
+
+if __name__ == "__main__":
+    main()

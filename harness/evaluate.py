@@ -1,0 +1,52 @@
+"""Evaluation through lm-evaluation-harness: our tasks in tasks/, the real `simple_evaluate`.
+
+The same tasks run from the plain CLI:
+    lm_eval --include_path tasks --tasks hardneg_synth --model hf --model_args pretrained=<dir>
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .config import ExperimentConfig
+from .device import resolve_device, use_bf16
+
+TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
+METRICS = ("exact_match", "equiv", "wrongness", "hard_negative", "arithmetic_error")
+
+
+def task_metadata(cfg: ExperimentConfig, synth_path: str | None, near_miss_path: str | None) -> dict:
+    meta = {"prompt_template": cfg.data.prompt_template, "gsm8k_path": cfg.eval.gsm8k_path,
+            "math500_path": cfg.eval.math500_path, "synth_path": synth_path, "near_miss_path": near_miss_path}
+    return {k: v for k, v in meta.items() if v}
+
+
+def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadata: dict, out: Path) -> dict:
+    """Evaluate one checkpoint; writes per-sample logs (jsonl per task) and returns {task: {metric: value}}."""
+    import torch
+    from lm_eval import simple_evaluate
+    from lm_eval.models.huggingface import HFLM
+    from lm_eval.tasks import TaskManager
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    device = resolve_device(cfg.device)
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(
+        model_dir, dtype=torch.bfloat16 if use_bf16(device, cfg.model.dtype) else torch.float32).to(device)
+    lm = HFLM(pretrained=model, tokenizer=tok, batch_size=cfg.eval.batch_size, device=device)
+    tm = TaskManager(include_path=str(TASKS_DIR), include_defaults=False, metadata=metadata)
+    res = simple_evaluate(model=lm, tasks=tasks, task_manager=tm, limit=cfg.eval.limit, log_samples=True,
+                          gen_kwargs={"max_gen_toks": cfg.eval.max_gen_toks}, random_seed=cfg.seed,
+                          numpy_random_seed=cfg.seed, torch_random_seed=cfg.seed, fewshot_random_seed=cfg.seed)
+    scores: dict[str, dict] = {}
+    for task in tasks:
+        r = res["results"][task]
+        scores[task] = {m: r.get(f"{m},none") for m in METRICS}
+        scores[task].update({f"{m}_stderr": r.get(f"{m}_stderr,none") for m in ("exact_match", "equiv")})
+        scores[task]["n"] = len(res["samples"][task])
+        with open(out / f"samples_{task}.jsonl", "w") as f:
+            for s in res["samples"][task]:
+                f.write(json.dumps({"doc_id": s["doc_id"], "id": s["doc"].get("id"), "question": s["doc"]["question"],
+                                    "answer": s["doc"]["answer"], "response": s["resps"][0][0],
+                                    **{m: s.get(m) for m in METRICS}}, default=str) + "\n")
+    return scores

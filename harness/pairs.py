@@ -1,0 +1,154 @@
+"""Preference pairs from a verified sample pool: pair builders and per-pair weight schemes.
+
+Builders (registered like recipes; add one with @pair_builder("name")):
+  random  chosen = a clean correct sample (the reference solution when the policy has none),
+          rejected = a uniformly random incorrect sample                      -> vanilla DPO data
+  hard    same chosen; rejected = the hardest negative: verifier hard negatives first, then by lower
+          absurdity, then nearer answer (smaller distance)                    -> hard-negative DPO data
+
+Weight schemes:
+  uniform   w = 1
+  verifier  w_raw = (1 - absurdity)^alpha * (1 - distance)^gamma * (1 + structure_bonus * broken)
+            where broken = 1 if the rejected chain has an arithmetic or consistency flaw.
+            w = clip(w_raw / mean(w_raw), clip_min, clip_max), then renormalized to mean 1
+            over the whole dataset (never per batch: an all-zero batch would give NaN).
+"""
+from __future__ import annotations
+
+import random
+from statistics import mean
+
+from verifier import DIMENSIONS
+
+from .config import ConfigError, PairsConfig
+
+PAIR_BUILDERS: dict = {}
+WEIGHT_SCHEMES = ("uniform", "verifier")
+
+
+def pair_builder(name: str):
+    def deco(fn):
+        PAIR_BUILDERS[name] = fn
+        return fn
+    return deco
+
+
+def _clean_correct(s: dict) -> bool:
+    v = s["verdict"]
+    return v["correct"] and v["arithmetic"] == 0 and v["consistency"] == 0 and v["form"] == 0
+
+
+def _negative(s: dict) -> bool:
+    return not s["verdict"]["correct"]
+
+
+@pair_builder("random")
+def random_negative(negs: list[dict], rng: random.Random) -> dict:
+    return rng.choice(negs)
+
+
+@pair_builder("hard")
+def hardest_negative(negs: list[dict], rng: random.Random) -> dict:
+    def hardness(s):
+        v = s["verdict"]
+        return (not v["hard_negative"], v["absurdity"], v["distance"], -v["wrongness"], s["sample_idx"])
+    return min(negs, key=hardness)
+
+
+def verifier_weight(v: dict, cfg: PairsConfig) -> float:
+    """Unnormalized importance of a pair from its rejected sample's verdict (formula in the module doc)."""
+    broken = 1.0 if (v["arithmetic"] > 0 or v["consistency"] > 0) else 0.0
+    return (1 - v["absurdity"]) ** cfg.alpha * (1 - v["distance"]) ** cfg.gamma * (1 + cfg.structure_bonus * broken)
+
+
+def normalize_weights(raw: list[float], clip_min: float, clip_max: float) -> list[float]:
+    """Mean 1 over the dataset, clipped, mean 1 again. All-zero input gives all ones."""
+    m = mean(raw) if raw else 0.0
+    if m <= 0:
+        return [1.0] * len(raw)
+    w = [min(clip_max, max(clip_min, x / m)) for x in raw]
+    m2 = mean(w)
+    return [x / m2 for x in w]
+
+
+def build_pairs(builder: str, scheme: str, problems: list[dict], samples: list[dict], cfg: PairsConfig,
+                template: str, seed: int) -> tuple[list[dict], dict]:
+    """-> (rows with prompt/chosen/rejected/weight + provenance, statistics for the report)."""
+    if builder not in PAIR_BUILDERS:
+        raise ConfigError(f"unknown pair builder '{builder}'; registered: {', '.join(sorted(PAIR_BUILDERS))}")
+    if scheme not in WEIGHT_SCHEMES:
+        raise ConfigError(f"unknown weight scheme '{scheme}'; allowed: {', '.join(WEIGHT_SCHEMES)}")
+    rng = random.Random(seed)
+    by_problem: dict[str, list[dict]] = {}
+    for s in samples:
+        by_problem.setdefault(s["problem_id"], []).append(s)
+    rows, no_negative, no_sample, from_reference = [], 0, 0, 0
+    for p in problems:
+        group = by_problem.get(p["id"], [])
+        if not group:
+            no_sample += 1
+            continue
+        negs = [s for s in group if _negative(s)]
+        if not negs:
+            no_negative += 1
+            continue
+        goods = [s for s in group if _clean_correct(s)]
+        chosen = rng.choice(goods)["solution"] if goods else p["solution"]
+        from_reference += not goods
+        rej = PAIR_BUILDERS[builder](negs, rng)
+        v = rej["verdict"]
+        rows.append({"prompt": template.format(question=p["question"]), "chosen": " " + chosen.strip(),
+                     "rejected": " " + rej["solution"].strip(), "problem_id": p["id"],
+                     "chosen_is_reference": not goods, "raw_weight": verifier_weight(v, cfg),
+                     **{f"rej_{k}": v[k] for k in (*DIMENSIONS, "wrongness", "absurdity", "hard_negative")}})
+    if not rows:
+        raise ConfigError(
+            f"pair builder '{builder}' found no usable pairs in {len(problems)} problems "
+            f"({no_negative} had no incorrect sample, {no_sample} no sample): the policy is always right; "
+            "raise sampling.temperature or sampling.n_problems, or train SFT less (sft.max_steps)")
+    weights = (normalize_weights([r["raw_weight"] for r in rows], cfg.clip_min, cfg.clip_max)
+               if scheme == "verifier" else [1.0] * len(rows))
+    for r, w in zip(rows, weights):
+        r["weight"] = w
+    stats = {
+        "builder": builder, "scheme": scheme, "pairs": len(rows), "problems": len(problems),
+        "problems_without_pair": len(problems) - len(rows), "problems_all_correct": no_negative,
+        "chosen_from_reference": from_reference,
+        "rejected_hard_negative_share": mean(r["rej_hard_negative"] for r in rows),
+        "rejected_mean": {k: round(mean(r[f"rej_{k}"] for r in rows), 4)
+                          for k in ("wrongness", "absurdity", "distance", "arithmetic", "consistency")},
+        "weight": {"mean": round(mean(weights), 4), "min": round(min(weights), 4), "max": round(max(weights), 4),
+                   "histogram": _histogram(weights)},
+    }
+    return rows, stats
+
+
+def _histogram(ws: list[float], bins: int = 10) -> dict:
+    lo, hi = min(ws), max(ws)
+    if hi - lo < 1e-9:
+        return {"edges": [lo, hi], "counts": [len(ws)]}
+    step = (hi - lo) / bins
+    counts = [0] * bins
+    for w in ws:
+        counts[min(bins - 1, int((w - lo) / step))] += 1
+    return {"edges": [round(lo + i * step, 4) for i in range(bins + 1)], "counts": counts}
+
+
+def pool_summary(samples: list[dict], n_problems: int) -> dict:
+    """Sample accuracy, hard-negative share, each dimension's distribution and per-problem pass rates."""
+    if not samples:
+        return {"samples": 0}
+    vs = [s["verdict"] for s in samples]
+    per: dict[str, list[bool]] = {}
+    for s in samples:
+        per.setdefault(s["problem_id"], []).append(s["verdict"]["correct"])
+    rates = [mean(x) for x in per.values()]
+    return {
+        "samples": len(vs), "problems": n_problems, "accuracy": round(mean(v["correct"] for v in vs), 4),
+        "hard_negative_share": round(mean(v["hard_negative"] for v in vs), 4),
+        "truncated_share": round(mean(s.get("truncated", False) for s in samples), 4),
+        "dimensions": {k: {"mean": round(mean(v[k] for v in vs), 4), "nonzero": round(mean(v[k] > 0 for v in vs), 4)}
+                       for k in (*DIMENSIONS, "wrongness", "absurdity")},
+        "pass_rate": {"mean": round(mean(rates), 4), "all_wrong": sum(r == 0 for r in rates),
+                      "all_right": sum(r == 1 for r in rates), "mixed": sum(0 < r < 1 for r in rates)},
+    }

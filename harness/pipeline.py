@@ -1,0 +1,207 @@
+"""The stages of `harness compare`: data -> base -> sft -> pool -> slice -> pairs -> train -> evaluate -> report.
+
+Every stage is cached under a key derived from its inputs (harness/cache.py), so a rerun skips what
+is finished and a killed run resumes. DPO recipes share one SFT checkpoint and one sample pool, so
+they differ only in the pair builder, the weight scheme and the loss they declare.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+from .cache import Stage
+from .config import ConfigError, ExperimentConfig
+from .data import build_splits, read_jsonl, sft_rows, write_jsonl
+from .device import resolve_device, use_bf16
+from .progress import console
+from .registry import Recipe
+
+
+def _asdict(x):
+    return dataclasses.asdict(x)
+
+
+def tasks_fingerprint() -> str:
+    """Hash of the task folder: a change of scoring or prompts invalidates cached evaluations."""
+    from .evaluate import TASKS_DIR
+    h = hashlib.sha256()
+    for p in sorted(TASKS_DIR.glob("*")):
+        if p.suffix in (".yaml", ".py"):
+            h.update(p.name.encode() + p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+class Pipeline:
+    def __init__(self, cfg: ExperimentConfig):
+        self.cfg = cfg
+        self.run_dir = Path(cfg.run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.timings: dict[str, dict] = {}
+        self._memo: dict[str, tuple[Stage, dict]] = {}
+
+    def _run(self, label: str, name: str, payload, fn, resumable: bool = False) -> tuple[Stage, dict]:
+        if label in self._memo:
+            return self._memo[label]
+        st = Stage(self.run_dir, name, payload, resumable=resumable)
+        if not st.done:
+            console.log(f"[bold cyan]stage[/] {label} -> {st.dir.name}")
+        meta = st.run(fn)
+        self.timings[label] = {"seconds": meta.get("seconds"), "cached": meta["cached"], "dir": st.dir.name}
+        self._memo[label] = (st, meta)
+        return st, meta
+
+    # ---- data and models ------------------------------------------------------------------------
+    def data(self) -> Stage:
+        def fn(out: Path) -> dict:
+            splits = build_splits(self.cfg.data, self.cfg.seed)
+            for name, rows in splits.items():
+                write_jsonl(out / f"{name}.jsonl", rows)
+            return {"counts": {k: len(v) for k, v in splits.items()}}
+        return self._run("data", "data", {"data": _asdict(self.cfg.data), "seed": self.cfg.seed}, fn)[0]
+
+    def split(self, name: str) -> list[dict]:
+        return read_jsonl(self.data().dir / f"{name}.jsonl")
+
+    def base(self) -> str:
+        """Directory (or hub id) of the model SFT starts from."""
+        m = self.cfg.model
+        if m.kind == "pretrained":
+            return m.name_or_path
+
+        def fn(out: Path) -> dict:
+            from .tiny import build_model, train_tokenizer
+            tpl = self.cfg.data.prompt_template
+            texts = [tpl.format(question=p["question"]) + " " + p["solution"] for p in self.split("train")[:5000]]
+            tok = train_tokenizer(texts, m.vocab_size, out)
+            model = build_model(tok, m.hidden_size, m.layers, m.heads, m.kv_heads, m.intermediate_size,
+                                m.max_positions, self.cfg.seed)
+            model.save_pretrained(out)
+            return {"params": sum(p.numel() for p in model.parameters()), "vocab": len(tok)}
+        payload = {"data": self.data().key, "model": _asdict(m), "seed": self.cfg.seed}
+        return str(self._run("base", "base", payload, fn)[0].dir)
+
+    def sft(self, overrides: dict | None = None) -> tuple[Stage, dict]:
+        def fn(out: Path) -> dict:
+            from .train import train_sft
+            rows = sft_rows(self.split("train"), self.cfg.data.prompt_template)
+            work = out / "work"
+            log = train_sft(self.cfg, rows, self.base(), out / "model", work, overrides)
+            _drop_checkpoints(work)
+            return {"log_history": log}
+        payload = {"base": self.base(), "data": self.data().key, "sft": _asdict(self.cfg.sft),
+                   "overrides": overrides or {}, "prompt": self.cfg.data.prompt_template, "seed": self.cfg.seed}
+        return self._run("train:sft", "sft", payload, fn, resumable=True)
+
+    # ---- sampling, verification, pairs (hard-negative mining) -----------------------------------
+    def _sample_and_verify(self, out: Path, problems: list[dict], seed: int) -> tuple[list[dict], dict]:
+        from verifier import MathVerifier
+
+        from .sampling import sample
+        device = resolve_device(self.cfg.device)
+        recs, stats = sample(str(self.sft()[0].dir / "model"), problems, self.cfg.data.prompt_template,
+                             self.cfg.sampling, seed, device, use_bf16(device, self.cfg.model.dtype))
+        by_id = {p["id"]: p for p in problems}
+        items = [{"question": by_id[r["problem_id"]]["question"], "solution": r["solution"],
+                  "reference_answer": by_id[r["problem_id"]]["answer"],
+                  "reference_solution": by_id[r["problem_id"]]["solution"], "truncated": r["truncated"]} for r in recs]
+        with console.status(f"verifying {len(items)} samples"):
+            verdicts = MathVerifier(self.cfg.verifier).verify_batch(items)
+        for r, v in zip(recs, verdicts):
+            r["verdict"] = v.to_dict()
+        write_jsonl(out / "samples.jsonl", recs)
+        return recs, stats
+
+    def pool(self) -> tuple[Stage, dict]:
+        """k samples per training problem from the SFT policy, each with its verdict."""
+        def fn(out: Path) -> dict:
+            from .pairs import pool_summary
+            problems = self.split("train")[: self.cfg.sampling.n_problems]
+            recs, stats = self._sample_and_verify(out, problems, self.cfg.seed)
+            return {"sampling": stats, "summary": pool_summary(recs, len(problems))}
+        payload = {"sft": self.sft()[0].key, "sampling": _asdict(self.cfg.sampling),
+                   "verifier": _asdict(self.cfg.verifier), "seed": self.cfg.seed}
+        return self._run("pool", "pool", payload, fn)
+
+    def near_miss_slice(self) -> tuple[Stage, dict]:
+        """Test problems on which the SFT policy produces a hard negative: the near-correct-error slice."""
+        def fn(out: Path) -> dict:
+            from .pairs import pool_summary
+            problems = self.split("test")
+            if not problems:
+                raise ConfigError("the near-miss slice needs synthetic test problems; use data.source=synthetic "
+                                  "or drop hardneg_near_miss from eval.tasks")
+            recs, stats = self._sample_and_verify(out, problems, self.cfg.seed + 1)
+            hard_ids = {r["problem_id"] for r in recs if r["verdict"]["hard_negative"] and not r["verdict"]["correct"]}
+            rows = [p for p in problems if p["id"] in hard_ids]
+            write_jsonl(out / "near_miss.jsonl", rows)
+            return {"n_problems": len(rows), "of": len(problems), "sampling": stats,
+                    "summary": pool_summary(recs, len(problems))}
+        payload = {"sft": self.sft()[0].key, "data": self.data().key, "sampling": _asdict(self.cfg.sampling),
+                   "verifier": _asdict(self.cfg.verifier), "seed": self.cfg.seed}
+        return self._run("slice", "slice", payload, fn)
+
+    def pairs(self, builder: str, scheme: str) -> tuple[Stage, dict]:
+        def fn(out: Path) -> dict:
+            from .pairs import build_pairs
+            pool_stage = self.pool()[0]
+            samples = read_jsonl(pool_stage.dir / "samples.jsonl")
+            problems = self.split("train")[: self.cfg.sampling.n_problems]
+            rows, stats = build_pairs(builder, scheme, problems, samples, self.cfg.pairs,
+                                      self.cfg.data.prompt_template, self.cfg.seed)
+            write_jsonl(out / "pairs.jsonl", rows)
+            return {"stats": stats}
+        payload = {"pool": self.pool()[0].key, "builder": builder, "scheme": scheme,
+                   "pairs": _asdict(self.cfg.pairs), "seed": self.cfg.seed}
+        return self._run(f"pairs:{builder}/{scheme}", "pairs", payload, fn)
+
+    # ---- recipes --------------------------------------------------------------------------------
+    def train(self, recipe: Recipe) -> tuple[str, dict, str]:
+        """-> (model dir, stage meta, stage key)"""
+        if recipe.trainer == "sft":
+            st, meta = self.sft(recipe.overrides or None)
+            return str(st.dir / "model"), meta, st.key
+        pair_stage, _ = self.pairs(recipe.pairs, recipe.weights)
+        sft_stage, _ = self.sft()
+
+        def fn(out: Path) -> dict:
+            from .dpo import train_dpo
+            rows = read_jsonl(pair_stage.dir / "pairs.jsonl")
+            work = out / "work"
+            log = train_dpo(self.cfg, rows, str(sft_stage.dir / "model"), out / "model", work, recipe)
+            _drop_checkpoints(work)
+            return {"log_history": log}
+        payload = {"sft": sft_stage.key, "pairs": pair_stage.key, "dpo": _asdict(self.cfg.dpo),
+                   "overrides": recipe.overrides, "loss_type": list(recipe.loss_type), "seed": self.cfg.seed}
+        st, meta = self._run(f"train:{recipe.name}", "dpo", payload, fn, resumable=True)
+        return str(st.dir / "model"), meta, st.key
+
+    def evaluate(self, recipe: Recipe) -> dict:
+        from .evaluate import run_lm_eval, task_metadata
+        model_dir, _, train_key = self.train(recipe)
+        tasks = list(self.cfg.eval.tasks)
+        synth = str(self.data().dir / "test.jsonl") if self.cfg.data.source == "synthetic" else None
+        near = None
+        if "hardneg_near_miss" in tasks:
+            st, meta = self.near_miss_slice()
+            near = str(st.dir / "near_miss.jsonl")
+            if meta["n_problems"] == 0:
+                console.log("[yellow]near-miss slice is empty (the SFT policy made no hard negatives on test); skipping it")
+                tasks.remove("hardneg_near_miss")
+        if synth is None and "hardneg_synth" in tasks:
+            tasks.remove("hardneg_synth")
+        metadata = task_metadata(self.cfg, synth, near)
+
+        def fn(out: Path) -> dict:
+            return {"scores": run_lm_eval(model_dir, self.cfg, tasks, metadata, out)}
+        payload = {"model": train_key, "eval": _asdict(self.cfg.eval), "tasks": tasks, "metadata": metadata,
+                   "tasks_fingerprint": tasks_fingerprint(), "seed": self.cfg.seed}
+        return self._run(f"eval:{recipe.name}", "eval", payload, fn)[1]["scores"]
+
+
+def _drop_checkpoints(work: Path) -> None:
+    """Intermediate trainer checkpoints only serve resumption; the stage keeps the final model."""
+    import shutil
+    if work.exists():
+        shutil.rmtree(work)
