@@ -76,6 +76,10 @@ class WeightedDPOTrainer(DPOTrainer):
         if "weight" not in self._signature_columns:
             self._signature_columns = [*self._signature_columns, "weight"]
 
+    def compute_ref_log_probs(self, model, inputs):
+        # the precompute pass collates with our collator, so the batch may carry `weight`; the model must not see it
+        return super().compute_ref_log_probs(model, {k: v for k, v in inputs.items() if k != "weight"})
+
     def _compute_loss(self, model, inputs, return_outputs):
         mode = "train" if self.model.training else "eval"
         inputs = dict(inputs)
@@ -92,8 +96,7 @@ class WeightedDPOTrainer(DPOTrainer):
         if self.precompute_ref_logps:
             ref_chosen, ref_rejected = inputs["ref_chosen_logps"], inputs["ref_rejected_logps"]
         else:
-            with torch.no_grad():
-                ref_chosen, ref_rejected = self.compute_ref_log_probs(self.ref_model, inputs)
+            ref_chosen, ref_rejected = self.compute_ref_log_probs(self.ref_model, inputs)
         if weights is None:
             weights = torch.ones_like(chosen_logps)
         loss = torch.zeros((), device=chosen_logps.device, dtype=chosen_logps.dtype)

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from .cache import Stage
-from .config import ConfigError, ExperimentConfig
+from .config import ExperimentConfig
 from .data import build_splits, read_jsonl, sft_rows, write_jsonl
 from .device import resolve_device, use_bf16
 from .progress import console
@@ -128,10 +128,11 @@ class Pipeline:
         """Test problems on which the SFT policy produces a hard negative: the near-correct-error slice."""
         def fn(out: Path) -> dict:
             from .pairs import pool_summary
+            # synthetic: its own test split; real data: the GSM8K test set (never trained on)
             problems = self.split("test")
             if not problems:
-                raise ConfigError("the near-miss slice needs synthetic test problems; use data.source=synthetic "
-                                  "or drop hardneg_near_miss from eval.tasks")
+                from .data import load_gsm8k
+                problems = load_gsm8k("test", self.cfg.eval.gsm8k_path)
             recs, stats = self._sample_and_verify(out, problems, self.cfg.seed + 1)
             hard_ids = {r["problem_id"] for r in recs if r["verdict"]["hard_negative"] and not r["verdict"]["correct"]}
             rows = [p for p in problems if p["id"] in hard_ids]

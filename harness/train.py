@@ -44,7 +44,7 @@ def load_policy(path: str, cfg: ExperimentConfig):
 
 
 def train_sft(cfg: ExperimentConfig, rows: list[dict], init_dir: str, out: Path, work: Path,
-              overrides: dict | None = None) -> list[dict]:
+              overrides: dict | None = None, callbacks: list | None = None) -> list[dict]:
     """SFT on prompt/completion rows; returns the trainer's log history."""
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
@@ -56,7 +56,7 @@ def train_sft(cfg: ExperimentConfig, rows: list[dict], init_dir: str, out: Path,
                      completion_only_loss=True, dataset_num_proc=None)
     bar = TrainProgress("sft", section.max_steps)
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok,
-                         callbacks=[bar])
+                         callbacks=[bar, *(callbacks or [])])
     with bar:
         trainer.train(resume_from_checkpoint=_last_checkpoint(work))
     trainer.save_model(str(out))

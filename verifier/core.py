@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 
 from .answers import answers_match, extract_answer, numeric_distance, to_number
 from .config import VerifierConfig
@@ -56,7 +57,8 @@ class Verdict:
         return asdict(self)
 
 
-def _known_from_text(text: str) -> set[Fraction]:
+@lru_cache(maxsize=4096)
+def _known_from_text(text: str) -> frozenset[Fraction]:
     """Numbers a step may take from this text: literals, number words, 'N million', 100 +/- a percent."""
     nums = numbers_in(text)
     known = set(nums)
@@ -69,7 +71,7 @@ def _known_from_text(text: str) -> set[Fraction]:
     if "%" in text or "percent" in words:
         known.update(100 + n for n in nums)
         known.update(100 - n for n in nums)
-    return known
+    return frozenset(known)
 
 
 class MathVerifier:
@@ -112,7 +114,7 @@ class MathVerifier:
             reasons.append(f"step {c.step}: {c.lhs} = {_fmt(c.stated)}, should be {_fmt(c.value)}")
 
         # 4. consistency: operands without a source, and a final answer that is not the last derived value
-        sourced = _known_from_text(question)
+        sourced = set(_known_from_text(question))
         sourced |= {k / 100 for k in list(sourced)}
         known = sourced | self._constants
         # a value the reference derives must be derived here too before it is used, even if it is small

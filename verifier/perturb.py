@@ -31,7 +31,9 @@ def _fmt(v: Fraction) -> str:
 
 
 def _comp_lines(lines: list[str]) -> list[int]:
-    return [i for i, ln in enumerate(lines[:-1]) if ANNOT.search(ln)]
+    """Steps whose (first) calculator annotation is a real computation, not '<<40=40>>'."""
+    return [i for i, ln in enumerate(lines[:-1])
+            if (m := ANNOT.search(ln)) and re.search(r"\d\s*[-+*/]\s*[\d.(]", m.group(1))]
 
 
 def perturb(question: str, solution: str, kind: str, rng: random.Random) -> tuple[str, str, int] | None:

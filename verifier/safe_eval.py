@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 MAX_CHARS = 200        # an expression longer than this is not a step of a word problem
 MAX_DIGITS = 30        # per number literal
@@ -23,9 +24,12 @@ class EvalError(ValueError):
     """The text is not a bounded arithmetic expression."""
 
 
+@lru_cache(maxsize=8192)
 def parse_number(s: str) -> Fraction:
-    """'1,234.50' -> Fraction(2469, 2). Thousands separators must be groups of three."""
+    """'1,234.50' -> Fraction(2469, 2). Thousands separators must be groups of three. Cached: literals repeat."""
     s = s.strip()
+    if s.isdigit() and len(s) <= MAX_DIGITS:
+        return Fraction(int(s))
     if "," in s:
         if not re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", s):
             raise EvalError(f"bad thousands separator in {s!r}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 
 from .safe_eval import EvalError, count_operators, parse_number, safe_eval
 
@@ -25,8 +26,11 @@ _EXPR_CHARS = set("0123456789.,+-*/^()% ")
 _LATEX = [(re.compile(p), r) for p, r in [
     (r"\\(?:times|cdot|ast)", "*"), (r"\\div", "/"), (r"\\left|\\right|\\!|\\,|\\;|\\quad", ""),
     (r"\\%", "%"), (r"\\\$", ""), (r"\$", ""), (r"[×·∙⋅]", "*"), (r"[÷]", "/"), (r"[−–]", "-"),
-    (r"(?<=[\d)])\s*[xX]\s*(?=[\d(])", " * "), (r"(?<![\d.,])(\d{1,3}) (\d{3})(?![\d/])", r"\1\2"),
-    (_MIXED_PAT, r"(\1+\2/\3)"),
+    (r"(?<=[\d)])\s*[xX]\s*(?=[\d(])", " * "),
+]]
+_NUMERIC = [(re.compile(p), r) for p, r in [
+    (r"(?<![\d.,])(\d{1,3}) (\d{3})(?![\d/])", r"\1\2"),  # '350 000' thousands
+    (_MIXED_PAT, r"(\1+\2/\3)"),                          # '1 1/2' mixed numbers
 ]]
 _FRAC = re.compile(r"\\[dt]?frac\{([^{}]{1,40})\}\{([^{}]{1,40})\}")
 
@@ -51,15 +55,19 @@ def split_steps(solution: str) -> list[str]:
 
 
 def normalize(line: str) -> str:
-    for _ in range(3):
-        line = _FRAC.sub(r"(\1)/(\2)", line)
-    for pat, rep in _LATEX:
+    if not line.isascii() or any(c in line for c in "\\$xX"):
+        for _ in range(3):
+            line = _FRAC.sub(r"(\1)/(\2)", line)
+        for pat, rep in _LATEX:
+            line = pat.sub(rep, line)
+    for pat, rep in _NUMERIC:
         line = pat.sub(rep, line)
     return line
 
 
-def numbers_in(text: str) -> list[Fraction]:
-    """Every number literal in plain text (percent signs dropped, thousands separators honoured)."""
+@lru_cache(maxsize=4096)
+def numbers_in(text: str) -> tuple[Fraction, ...]:
+    """Every number literal in plain text (percent signs dropped, thousands separators honoured). Cached."""
     out = []
     for m in _NUMBER_RE.finditer(text):
         s = m.group(0).replace("%", "").strip()
@@ -69,7 +77,7 @@ def numbers_in(text: str) -> list[Fraction]:
         except EvalError:
             continue
         out.append(-v if neg else v)
-    return out
+    return tuple(out)
 
 
 def _lhs_candidates(left: str):

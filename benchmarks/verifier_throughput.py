@@ -1,0 +1,99 @@
+"""Verifier throughput on one core: MathVerifier vs. math-verify parse+verify alone, on GSM8K-length solutions.
+
+    python benchmarks/verifier_throughput.py [--n 2000] [--repeats 3]
+
+Inputs: GSM8K test reference solutions (../shared/data/gsm8k) and one perturbed copy of each (so half
+the solutions are wrong), verified against the reference answer. Prints a table and writes
+benchmarks/results/verifier_throughput.json. Target: >= 2,000 solutions/s/core for the MathVerifier.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def load_inputs(n: int) -> list[dict]:
+    from verifier.perturb import KINDS, perturb
+    rows = [json.loads(x) for x in (ROOT.parent / "shared/data/gsm8k/test.jsonl").read_text().splitlines()]
+    rng = random.Random(0)
+    items = []
+    for r in rows:
+        gold = r["answer"].split("####")[-1].strip()
+        items.append({"question": r["question"], "solution": r["answer"], "reference_answer": gold})
+        p = perturb(r["question"], r["answer"], rng.choice(KINDS), rng)
+        if p:
+            items.append({"question": r["question"], "solution": p[0], "reference_answer": gold})
+    return (items * (n // len(items) + 1))[:n]
+
+
+def bench(fn, items, repeats: int) -> list[float]:
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for it in items:
+            fn(it)
+        rates.append(len(items) / (time.perf_counter() - t0))
+    return rates
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+    import logging
+
+    from math_verify import parse, verify
+
+    from verifier import MathVerifier, extract_answer
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
+    items = load_inputs(args.n)
+    v = MathVerifier()
+
+    def ours(it):
+        v.verify(it["question"], it["solution"], reference_answer=it["reference_answer"])
+
+    def mv_alone(it):
+        verify(parse(it["reference_answer"], parsing_timeout=None), parse(it["solution"], parsing_timeout=None),
+               timeout_seconds=None)
+
+    def extract_only(it):
+        extract_answer(it["solution"])
+
+    mean_chars = statistics.mean(len(it["solution"]) for it in items)
+    rows = []
+    for name, fn in [("MathVerifier.verify (full profile)", ours), ("math-verify parse+verify (answer only)", mv_alone),
+                     ("verifier.extract_answer only", extract_only)]:
+        bench(fn, items[:100], 1)  # warm-up
+        rates = bench(fn, items, args.repeats)
+        rows.append({"name": name, "median_per_s": round(statistics.median(rates), 1), "min_per_s": round(min(rates), 1),
+                     "max_per_s": round(max(rates), 1), "ms_per_solution": round(1000 / statistics.median(rates), 3)})
+    target = 2000
+    out = {"benchmark": "verifier_throughput", "n": len(items), "repeats": args.repeats, "cores": 1,
+           "mean_solution_chars": round(mean_chars, 1), "target_per_s": target,
+           "meets_target": rows[0]["median_per_s"] >= target, "python": sys.version.split()[0],
+           "platform": platform.platform(), "results": rows}
+    print(f"{'measure':42s} {'median/s':>10s} {'min/s':>10s} {'max/s':>10s} {'ms/sol':>8s}")
+    for r in rows:
+        print(f"{r['name']:42s} {r['median_per_s']:10.1f} {r['min_per_s']:10.1f} {r['max_per_s']:10.1f} {r['ms_per_solution']:8.3f}")
+    print(f"n={len(items)} solutions, mean {mean_chars:.0f} chars, one core; target {target}/s: "
+          f"{'met' if out['meets_target'] else 'MISSED'}")
+    dest = ROOT / "benchmarks" / "results"
+    dest.mkdir(exist_ok=True)
+    (dest / "verifier_throughput.json").write_text(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRL_TELEMETRY", "0")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def shared(*parts) -> Path:
+    p = SHARED.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"shared data {p} not present on this machine")
+    return p
+
+
+@pytest.fixture(scope="session")
+def gsm8k_dir() -> Path:
+    return shared("gsm8k")
+
+
+@pytest.fixture(scope="session")
+def micro_model(tmp_path_factory) -> Path:
+    """A real, randomly initialized Qwen2 (2 layers, 64 wide) with a locally trained tokenizer."""
+    from harness.synthetic import Difficulty, generate_splits
+    from harness.tiny import build_model, train_tokenizer
+    out = tmp_path_factory.mktemp("micro_model")
+    rows = generate_splits(300, 10, 10, 0, Difficulty())["train"]
+    tok = train_tokenizer([f"Question: {r['question']}\nAnswer: {r['solution']}" for r in rows], 400, out)
+    model = build_model(tok, 64, 2, 4, 2, 128, 512, seed=0)
+    model.save_pretrained(out)
+    return out

@@ -1,0 +1,33 @@
+from verifier import answers_match, extract_answer, numeric_distance
+
+
+def test_extract_formats():
+    assert extract_answer("step\nThe answer is: 72") == "72"
+    assert extract_answer("x\n#### 1,200") == "1,200"
+    assert extract_answer(r"so \boxed{\frac{1}{2}}.") == r"\frac{1}{2}"
+    assert extract_answer(r"\[\boxed{5}\]") == "5"
+    assert extract_answer("The value of x is 7.") == "7"
+    assert extract_answer("it is 5 and then 7.") == "7"
+    assert extract_answer("no numbers") is None
+
+
+def test_match_numbers_exactly():
+    assert answers_match("1200", "$1,200.00")
+    assert answers_match("29", "$29.00")
+    assert answers_match("0.5", "1/2")
+    assert not answers_match("72", "73")
+    assert not answers_match("72", None)
+
+
+def test_match_latex_with_math_verify():
+    assert answers_match(r"\frac{1}{2}", "0.5")
+    assert answers_match(r"\left( 3, \frac{\pi}{2} \right)", r"(3, \frac{\pi}{2})")
+    assert not answers_match(r"\frac{\pi}{2}", r"\frac{\pi}{3}")
+
+
+def test_distance_scale():
+    assert numeric_distance("54", "54") == 0
+    assert 0 < numeric_distance("54", "55") < 0.02
+    assert numeric_distance("54", "540") == 1.0
+    assert numeric_distance("54", None) == 1.0
+    assert numeric_distance("10", "12") < numeric_distance("10", "20") < numeric_distance("10", "50")

@@ -1,0 +1,87 @@
+"""End to end on a micro model: `harness compare` trains, samples, verifies, pairs, trains DPO, evaluates, reports;
+a rerun is served from the cache; a run killed during training resumes from its checkpoint."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from .conftest import ROOT, shared
+
+pytestmark = pytest.mark.slow
+
+
+def micro_overrides(run_dir):
+    return [f"run_dir={run_dir}", "device=cpu", "data.n_train=240", "data.n_val=8", "data.n_test=24",
+            "model.hidden_size=64", "model.layers=2", "model.heads=4", "model.kv_heads=2", "model.intermediate_size=128",
+            "model.vocab_size=400", "sft.max_steps=40", "sft.batch_size=8", "sft.logging_steps=10",
+            "sampling.n_problems=24", "sampling.k=4", "sampling.max_new_tokens=40", "sampling.batch_size=48",
+            "dpo.max_steps=4", "dpo.batch_size=4", "dpo.logging_steps=1", "dpo.learning_rate=1e-4",
+            "eval.limit=4", "eval.max_gen_toks=32", "eval.batch_size=8",
+            "eval.tasks=[hardneg_synth,hardneg_near_miss,hardneg_gsm8k_cot]", f"eval.gsm8k_path={shared('gsm8k')}"]
+
+
+def _compare(recipes, run_dir, *extra, env=None, **kw):
+    return subprocess.run([sys.executable, "-m", "harness.cli", "compare", "--recipes", recipes,
+                           *micro_overrides(run_dir), *extra], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "200", **(env or {})}, **kw)
+
+
+def test_compare_end_to_end_and_cached_rerun(tmp_path):
+    run_dir = tmp_path / "run"
+    t0 = time.time()
+    r = _compare("sft,dpo,hn_w_dpo", run_dir, timeout=900)
+    first = time.time() - t0
+    assert r.returncode == 0, r.stderr[-4000:]
+    res = json.loads((run_dir / "results.json").read_text())
+    assert res["schema_version"] == 1
+    assert [x["name"] for x in res["recipes"]] == ["sft", "dpo", "hn_w_dpo"]
+    for x in res["recipes"]:
+        assert 0 <= x["eval"]["hardneg_synth"]["equiv"] <= 1
+        assert x["eval"]["hardneg_synth"]["n"] == 4
+    dpo = res["recipes"][1]["train"]["log_history"]
+    assert any("rewards/margins" in h and "logps/chosen" in h for h in dpo)
+    hn = res["recipes"][2]["train"]["log_history"]
+    assert any("weights/mean" in h for h in hn)
+    assert set(res["pairs"]) == {"random/uniform", "hard/verifier"}
+    assert res["pool"]["summary"]["samples"] > 0
+    man = json.loads((run_dir / "manifest.json").read_text())
+    assert man["seed"] == 0 and man["libraries"]["trl"] == "1.16.0" and man["git_revision"]
+    assert man["config"]["sft"]["max_steps"] == 40
+    report = (run_dir / "report" / "report.md").read_text()
+    assert "| hn_w_dpo |" in report and (run_dir / "report" / "dpo_curves.png").is_file()
+    assert not list(run_dir.glob("*.partial"))
+    # the DPO recipes share one SFT checkpoint and one sample pool
+    assert len(list(run_dir.glob("sft-*"))) == 1 and len(list(run_dir.glob("pool-*"))) == 1
+
+    t0 = time.time()
+    r2 = _compare("sft,dpo,hn_w_dpo", run_dir, timeout=600)
+    assert r2.returncode == 0, r2.stderr[-3000:]
+    res2 = json.loads((run_dir / "results.json").read_text())
+    assert all(v["cached"] for v in res2["manifest"]["stages"].values())
+    assert [x["eval"] for x in res2["recipes"]] == [x["eval"] for x in res["recipes"]]
+    assert time.time() - t0 < first / 2
+
+
+def test_killed_training_resumes_from_checkpoint(tmp_path):
+    run_dir = tmp_path / "run"
+    cmd = [sys.executable, "-m", "harness.cli", "compare", "--recipes", "sft",
+           *micro_overrides(run_dir), "sft.max_steps=600", "eval.tasks=[hardneg_synth]"]
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    ckpt = []
+    while time.time() < deadline and not ckpt:
+        ckpt = list(run_dir.glob("sft-*.partial/work/checkpoint-*/trainer_state.json"))
+        time.sleep(0.5)
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait()
+    assert ckpt, "no checkpoint appeared before the deadline"
+    assert not list(run_dir.glob("sft-*[!l]/meta.json"))  # nothing finished
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900,
+                       env={**os.environ, "TRANSFORMERS_VERBOSITY": "info"})
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "Continuing training from checkpoint" in r.stdout + r.stderr
+    assert (run_dir / "results.json").is_file()
