@@ -31,7 +31,7 @@ def list_cmd() -> None:
 
     from .evaluate import TASKS_DIR
     from .pairs import PAIR_BUILDERS
-    from .progress import console
+    from .progress import stdout as console
     from .registry import all_recipes
     t = Table(title="recipes")
     for c in ("name", "trainer", "pairs", "weights", "loss", "description"):

@@ -10,7 +10,7 @@ from .cache import write_json_atomic
 from .config import ExperimentConfig
 from .manifest import build_manifest
 from .pipeline import Pipeline
-from .progress import console
+from .progress import console, stdout
 from .registry import resolve
 from .report import RESULTS_SCHEMA_VERSION, markdown, plots, rich_table
 
@@ -50,7 +50,7 @@ def compare(cfg: ExperimentConfig, recipes: str, argv: list[str] | None = None) 
     (report_tmp / "report.md").write_text(markdown(results, made))
     shutil.rmtree(run_dir / "report", ignore_errors=True)
     os.replace(report_tmp, run_dir / "report")
-    console.print(rich_table(results))
-    console.print(f"results: {run_dir / 'results.json'} · report: {run_dir / 'report' / 'report.md'} · "
+    stdout.print(rich_table(results))
+    stdout.print(f"results: {run_dir / 'results.json'} · report: {run_dir / 'report' / 'report.md'} · "
                   f"wall {manifest['wall_seconds']:.0f}s")
     return results

@@ -81,7 +81,9 @@ class DataConfig:
 
     def validate(self) -> None:
         _choice("data", "source", self.source, ["synthetic", "metamathqa", "gsm8k"])
-        _positive("data", self, "n_train", "n_val", "n_test", "min_steps", "max_steps", "max_operand", "max_value")
+        _positive("data", self, "n_train", "min_steps", "max_steps", "max_operand", "max_value")
+        if self.n_val < 0 or self.n_test < 0:
+            raise ConfigError("data.n_val and data.n_test must be >= 0")
         if self.min_steps > self.max_steps:
             raise ConfigError("data.min_steps must be <= data.max_steps")
         if not 0 <= self.backward_rate <= 1:
@@ -176,6 +178,8 @@ class EvalConfig:
     tasks: list = field(default_factory=lambda: ["hardneg_synth", "hardneg_near_miss", "hardneg_gsm8k_cot", "hardneg_math500"])
     limit: int | None = 200
     """Examples per task (None: all)."""
+    task_limits: dict = field(default_factory=dict)
+    """Per-task overrides of `limit`, e.g. {hardneg_math500: 50}."""
     batch_size: int = 64
     max_gen_toks: int = 192
     gsm8k_path: str | None = "../shared/data/gsm8k"
@@ -185,7 +189,7 @@ class EvalConfig:
 
     def validate(self) -> None:
         allowed = ["hardneg_synth", "hardneg_near_miss", "hardneg_gsm8k_cot", "hardneg_math500"]
-        for t in self.tasks:
+        for t in [*self.tasks, *self.task_limits]:
             _choice("eval", "tasks", t, allowed)
         _positive("eval", self, "batch_size", "max_gen_toks")
 

@@ -35,17 +35,24 @@ def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadat
         model_dir, dtype=torch.bfloat16 if use_bf16(device, cfg.model.dtype) else torch.float32).to(device)
     lm = HFLM(pretrained=model, tokenizer=tok, batch_size=cfg.eval.batch_size, device=device)
     tm = TaskManager(include_path=str(TASKS_DIR), include_defaults=False, metadata=metadata)
-    res = simple_evaluate(model=lm, tasks=tasks, task_manager=tm, limit=cfg.eval.limit, log_samples=True,
-                          gen_kwargs={"max_gen_toks": cfg.eval.max_gen_toks}, random_seed=cfg.seed,
-                          numpy_random_seed=cfg.seed, torch_random_seed=cfg.seed, fewshot_random_seed=cfg.seed)
+    groups: dict = {}
+    for task in tasks:  # simple_evaluate takes one limit: one call per distinct limit
+        groups.setdefault(cfg.eval.task_limits.get(task, cfg.eval.limit), []).append(task)
+    results, samples = {}, {}
+    for limit, group in groups.items():
+        res = simple_evaluate(model=lm, tasks=group, task_manager=tm, limit=limit, log_samples=True,
+                              gen_kwargs={"max_gen_toks": cfg.eval.max_gen_toks}, random_seed=cfg.seed,
+                              numpy_random_seed=cfg.seed, torch_random_seed=cfg.seed, fewshot_random_seed=cfg.seed)
+        results.update(res["results"])
+        samples.update(res["samples"])
     scores: dict[str, dict] = {}
     for task in tasks:
-        r = res["results"][task]
+        r = results[task]
         scores[task] = {m: r.get(f"{m},none") for m in METRICS}
         scores[task].update({f"{m}_stderr": r.get(f"{m}_stderr,none") for m in ("exact_match", "equiv")})
-        scores[task]["n"] = len(res["samples"][task])
+        scores[task]["n"] = len(samples[task])
         with open(out / f"samples_{task}.jsonl", "w") as f:
-            for s in res["samples"][task]:
+            for s in samples[task]:
                 f.write(json.dumps({"doc_id": s["doc_id"], "id": s["doc"].get("id"), "question": s["doc"]["question"],
                                     "answer": s["doc"]["answer"], "response": s["resps"][0][0],
                                     **{m: s.get(m) for m in METRICS}}, default=str) + "\n")

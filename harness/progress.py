@@ -7,7 +7,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from transformers import TrainerCallback
 
-console = Console(stderr=True)
+console = Console(stderr=True)  # progress and logs
+stdout = Console()  # tables and results, so they can be piped
 
 
 def make_progress() -> Progress:

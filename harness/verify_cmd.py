@@ -28,7 +28,7 @@ def run_verify(inp: str, out: str, config: str | None, workers: int | None) -> N
 
     from verifier import DIMENSIONS, MathVerifier, VerifierConfig
 
-    from .progress import console
+    from .progress import console, stdout
     p = Path(inp)
     if not p.is_file():
         raise ConfigError(f"input file '{inp}' not found")
@@ -58,5 +58,5 @@ def run_verify(inp: str, out: str, config: str | None, workers: int | None) -> N
         vals = sorted(getattr(v, k) for v in verdicts)
         t.add_row(f"{k}: mean / >0 / p90", f"{mean(vals):.3f} / {100 * mean(x > 0 for x in vals):.1f}% / "
                   f"{vals[int(0.9 * (len(vals) - 1))]:.3f}")
-    console.print(t)
-    console.print(f"wrote {out}")
+    stdout.print(t)
+    stdout.print(f"wrote {out}")

@@ -42,12 +42,20 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize("text", HOSTILE)
-def test_verifier_survives_hostile_input_fast(text, tmp_path):
+@pytest.fixture(scope="module")
+def warm_verifier():
     v = MathVerifier()
-    t0 = time.perf_counter()
+    for sol, ref in [(r"\boxed{\frac{1}{2}}", r"\frac{1}{2}"), ("The answer is: x+1", "2"), ("\\boxed{y}", "\\pi")]:
+        v.verify("q", sol, reference_answer=ref)  # math-verify/sympy initialize lazily on first use: not per-solution cost
+    return v
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_verifier_survives_hostile_input_fast(text, tmp_path, warm_verifier):
+    v = warm_verifier
+    t0 = time.thread_time()
     verdict = v.verify("Tom has 12 apples and gets 5 more. How many?", text, reference_answer="17")
-    elapsed = time.perf_counter() - t0
+    elapsed = time.thread_time() - t0
     assert 0 <= verdict.wrongness <= 1 and 0 <= verdict.absurdity <= 1
     assert elapsed < 0.05, f"{elapsed * 1000:.1f} ms"
     assert not (tmp_path.parent / "hardneg_pwned").exists()
@@ -63,6 +71,9 @@ def test_safe_eval_never_raises_anything_but_evalerror(s):
     assert isinstance(v, Fraction)
 
 
+_FUZZ_VERIFIER = MathVerifier()
+for _sol, _ref in [(r"\boxed{\frac{1}{2}}", r"\frac{1}{2}"), ("The answer is: x+1", "2"), ("\\boxed{y}", "\\pi")]:
+    _FUZZ_VERIFIER.verify("q", _sol, reference_answer=_ref)
 _tokens = st.sampled_from(["1", "12", "3.5", "1,000", "+", "-", "*", "/", "^", "**", "(", ")", "%", " ", "=", "x",
                            "$", "\\frac{1}{2}", "<<2*3=6>>", "\n", "The answer is: ", "#### ", "\\boxed{", "}"])
 
@@ -70,10 +81,10 @@ _tokens = st.sampled_from(["1", "12", "3.5", "1,000", "+", "-", "*", "/", "^", "
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_tokens, max_size=80).map("".join), st.text(max_size=60))
 def test_verifier_fuzz_stays_in_range_and_fast(solution, noise):
-    v = MathVerifier()
-    t0 = time.perf_counter()
+    v = _FUZZ_VERIFIER
+    t0 = time.thread_time()
     verdict = v.verify("A box has 12 pens. 3 are red. How many are not red?", solution + noise, reference_answer="9")
-    assert time.perf_counter() - t0 < 0.05
+    assert time.thread_time() - t0 < 0.05
     for k, x in verdict.profile().items():
         assert 0.0 <= x <= 1.0, k
     assert 0.0 <= verdict.wrongness <= 1.0 and 0.0 <= verdict.absurdity <= 1.0

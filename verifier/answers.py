@@ -18,8 +18,8 @@ MAX_ANSWER_CHARS = 300
 logging.getLogger("math_verify").setLevel(logging.ERROR)
 _NUM = r"-?\$?\s?\d[\d,]*(?:\.\d+)?%?|-?\.\d+"
 _ANSWER_PATTERNS = [
-    re.compile(r"The answer is:?\s*(.+?)\s*$", re.I | re.M),
-    re.compile(r"^####\s*(.+?)\s*$", re.M),
+    re.compile(r"The answer is:?\s*(.+?)\s*$", re.I | re.M | re.ASCII),
+    re.compile(r"^####\s*(.+?)\s*$", re.M | re.ASCII),
     re.compile(r"The value of (?:the unknown variable )?x is:?\s*(" + _NUM + ")", re.I),
 ]
 
@@ -59,7 +59,7 @@ def extract_answer(text: str) -> str | None:
     ms = _ANSWER_PATTERNS[2].findall(text)
     if ms:
         return _strip(ms[-1])
-    nums = re.findall(_NUM, text[-5000:])
+    nums = re.findall(_NUM, text[-5000:], re.ASCII)
     return _strip(nums[-1]) if nums else None
 
 
@@ -90,11 +90,17 @@ def to_number(ans: str | None) -> Fraction | None:
     return -v if neg else v
 
 
+MAX_MATH_VERIFY_CHARS = 120
+
+
 def _math_verify(gold: str, pred: str) -> bool:
+    # sympy parsing time grows with input; short ASCII answers keep it to about a millisecond
+    if not (gold.isascii() and pred.isascii()) or max(len(gold), len(pred)) > MAX_MATH_VERIFY_CHARS:
+        return False
     try:
         from math_verify import parse, verify
-        g = parse("$" + gold[:MAX_ANSWER_CHARS] + "$", parsing_timeout=None)
-        p = parse("$" + pred[:MAX_ANSWER_CHARS] + "$", parsing_timeout=None)
+        g = parse("$" + gold + "$", parsing_timeout=None)
+        p = parse("$" + pred + "$", parsing_timeout=None)
         return bool(g and p and verify(g, p, timeout_seconds=None))
     except Exception:  # math-verify raises on exotic LaTeX; a failure to parse is a non-match
         return False
@@ -108,8 +114,9 @@ def answers_match(gold: str | None, pred: str | None) -> bool:
     if g is not None and p is not None:
         return g == p
     if g is not None or p is not None:
-        # one side numeric: math-verify still handles e.g. '0.5' vs '\frac12'
-        return _math_verify(gold, pred)
+        # one side numeric: math-verify still handles e.g. '0.5' vs '\frac12'; text without digits can't match
+        other = pred if g is not None else gold
+        return any(c.isdigit() for c in other) and _math_verify(gold, pred)
     if gold.strip() == pred.strip():
         return True
     return _math_verify(gold, pred)

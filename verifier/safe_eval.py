@@ -17,7 +17,7 @@ MAX_DEPTH = 20         # parenthesis / unary nesting
 MAX_EXPONENT = 64      # |e| in a ** e
 MAX_BITS = 512         # numerator/denominator size of any intermediate value
 
-_TOKEN = re.compile(r"\s*(?:(\d[\d,]*(?:\.\d+)?|\.\d+)|(\*\*|[-+*/^()%]))")
+_TOKEN = re.compile(r"\s*(?:(\d[\d,]*(?:\.\d+)?|\.\d+)|(\*\*|[-+*/^()%]))", re.ASCII)
 
 
 class EvalError(ValueError):
@@ -28,13 +28,13 @@ class EvalError(ValueError):
 def parse_number(s: str) -> Fraction:
     """'1,234.50' -> Fraction(2469, 2). Thousands separators must be groups of three. Cached: literals repeat."""
     s = s.strip()
-    if s.isdigit() and len(s) <= MAX_DIGITS:
+    if s.isascii() and s.isdigit() and len(s) <= MAX_DIGITS:
         return Fraction(int(s))
     if "," in s:
-        if not re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", s):
+        if not re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", s, re.ASCII):
             raise EvalError(f"bad thousands separator in {s!r}")
         s = s.replace(",", "")
-    if len(s) > MAX_DIGITS + 1 or not re.fullmatch(r"\d+(?:\.\d+)?|\.\d+", s):
+    if len(s) > MAX_DIGITS + 1 or not re.fullmatch(r"\d+(?:\.\d+)?|\.\d+", s, re.ASCII):
         raise EvalError(f"bad number {s[:40]!r}")
     return Fraction(s)
 

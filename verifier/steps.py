@@ -17,22 +17,22 @@ from .safe_eval import EvalError, count_operators, parse_number, safe_eval
 MAX_STEPS = 200
 MAX_LINE_CHARS = 2000
 NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
-_NUMBER_RE = re.compile(r"(?<![\w.])-?(?:" + NUMBER + r")(?:\s*%)?")
-_ANNOT = re.compile(r"<<([^<>=]{1,200})=([^<>]{1,60})>>")
-_RHS = re.compile(r"\s*(-?(?>" + NUMBER + r"))(?![A-Za-z](?![A-Za-z])|\()(\s*/\s*\d+(?!\s*[-+*/^(\d.]))?(\s*%)?")
-_CUT = re.compile(r"[,.;:]\s|(?<=\d)\s+(?=\d)")
+_NUMBER_RE = re.compile(r"(?<![\w.])-?(?:" + NUMBER + r")(?:\s*%)?", re.ASCII)
+_ANNOT = re.compile(r"<<([^<>=]{1,200})=([^<>]{1,60})>>", re.ASCII)
+_RHS = re.compile(r"\s*(-?(?>" + NUMBER + r"))(?![A-Za-z](?![A-Za-z])|\()(\s*/\s*\d+(?!\s*[-+*/^(\d.]))?(\s*%)?", re.ASCII)
+_CUT = re.compile(r"[,.;:]\s|(?<=\d)\s+(?=\d)", re.ASCII)
 _MIXED_PAT = r"(?<![\d.,])(\d+) (\d+)/(\d+)(?![\d.])"
 _EXPR_CHARS = set("0123456789.,+-*/^()% ")
-_LATEX = [(re.compile(p), r) for p, r in [
+_LATEX = [(re.compile(p, re.ASCII), r) for p, r in [
     (r"\\(?:times|cdot|ast)", "*"), (r"\\div", "/"), (r"\\left|\\right|\\!|\\,|\\;|\\quad", ""),
     (r"\\%", "%"), (r"\\\$", ""), (r"\$", ""), (r"[×·∙⋅]", "*"), (r"[÷]", "/"), (r"[−–]", "-"),
     (r"(?<=[\d)])\s*[xX]\s*(?=[\d(])", " * "),
 ]]
-_NUMERIC = [(re.compile(p), r) for p, r in [
+_NUMERIC = [(re.compile(p, re.ASCII), r) for p, r in [
     (r"(?<![\d.,])(\d{1,3}) (\d{3})(?![\d/])", r"\1\2"),  # '350 000' thousands
     (_MIXED_PAT, r"(\1+\2/\3)"),                          # '1 1/2' mixed numbers
 ]]
-_FRAC = re.compile(r"\\[dt]?frac\{([^{}]{1,40})\}\{([^{}]{1,40})\}")
+_FRAC = re.compile(r"\\[dt]?frac\{([^{}]{1,40})\}\{([^{}]{1,40})\}", re.ASCII)
 
 
 @dataclass
