@@ -243,6 +243,11 @@ def _coerce(path: str, tp, value):
         if isinstance(value, bool):
             return value
         raise ConfigError(f"{path}={value!r}: expected true or false")
+    if tp is float and isinstance(value, str):
+        try:  # YAML 1.1 reads '1e-4' as a string
+            value = float(value)
+        except ValueError:
+            pass
     if tp in (int, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (tp is int and not float(value).is_integer()):
             raise ConfigError(f"{path}={value!r}: expected {'an integer' if tp is int else 'a number'}")

@@ -139,7 +139,7 @@ def train_dpo(cfg, rows: list[dict], sft_dir: str, out: Path, work: Path, recipe
 
     from .device import set_threads
     from .progress import TrainProgress
-    from .train import _last_checkpoint, _with_overrides, load_policy
+    from .train import _last_checkpoint, _with_overrides, load_policy, quiet
 
     set_threads()
     section = _with_overrides(cfg.dpo, recipe.overrides or None)
@@ -148,8 +148,8 @@ def train_dpo(cfg, rows: list[dict], sft_dir: str, out: Path, work: Path, recipe
     ds = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected", "weight")} for r in rows])
     args = dpo_args(cfg, section, work, recipe.loss_type, section.rpo_alpha)
     bar = TrainProgress(f"dpo:{recipe.name}", section.max_steps)
-    trainer = WeightedDPOTrainer(model=model, ref_model=ref_model, args=args, train_dataset=ds,
-                                 processing_class=tok, callbacks=[bar])
+    trainer = quiet(WeightedDPOTrainer(model=model, ref_model=ref_model, args=args, train_dataset=ds,
+                                       processing_class=tok, callbacks=[bar]))
     with bar:
         trainer.train(resume_from_checkpoint=_last_checkpoint(work))
     trainer.save_model(str(out))

@@ -27,8 +27,20 @@ def _common_args(section: TrainConfig, cfg: ExperimentConfig, work: Path, save_s
 
 
 def _last_checkpoint(work: Path) -> str | None:
+    """The newest checkpoint of a killed run of this stage, announced so the user sees the resumption."""
+    from .progress import console
     ckpts = sorted(work.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
-    return str(ckpts[-1]) if ckpts else None
+    if not ckpts:
+        return None
+    console.log(f"resuming training from {ckpts[-1]}")
+    return str(ckpts[-1])
+
+
+def quiet(trainer):
+    """Our rich bar replaces HF's per-log prints (disable_tqdm swaps the bar for a printer)."""
+    from transformers.trainer_callback import PrinterCallback
+    trainer.remove_callback(PrinterCallback)
+    return trainer
 
 
 def load_policy(path: str, cfg: ExperimentConfig):
@@ -55,8 +67,8 @@ def train_sft(cfg: ExperimentConfig, rows: list[dict], init_dir: str, out: Path,
     args = SFTConfig(**_common_args(section, cfg, work, save_steps=max(50, section.max_steps // 4)),
                      completion_only_loss=True, dataset_num_proc=None)
     bar = TrainProgress("sft", section.max_steps)
-    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok,
-                         callbacks=[bar, *(callbacks or [])])
+    trainer = quiet(SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok,
+                               callbacks=[bar, *(callbacks or [])]))
     with bar:
         trainer.train(resume_from_checkpoint=_last_checkpoint(work))
     trainer.save_model(str(out))
