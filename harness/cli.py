@@ -80,8 +80,18 @@ def verify(
         _fail(str(e))
 
 
+def _quiet_libraries() -> None:
+    """Our rich bars report progress; the libraries' own per-map and per-shard bars are noise."""
+    import datasets
+    import transformers
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+
+
 def main() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    _quiet_libraries()
     app()
 
 
