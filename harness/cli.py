@@ -91,6 +91,7 @@ def _quiet_libraries() -> None:
 
 def main() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # TRL's and lm-eval's tqdm bars; ours are rich
     _quiet_libraries()
     app()
 

@@ -180,6 +180,9 @@ class EvalConfig:
     """Examples per task (None: all)."""
     task_limits: dict = field(default_factory=dict)
     """Per-task overrides of `limit`, e.g. {hardneg_math500: 50}."""
+    near_miss_min_share: float = 0.5
+    """A test problem joins the near-miss slice when at least this share of the SFT policy's samples on it
+    are near misses: a wrong answer within verifier.near_distance behind an arithmetic or consistency flaw."""
     batch_size: int = 64
     max_gen_toks: int = 192
     gsm8k_path: str | None = "../shared/data/gsm8k"
@@ -192,6 +195,8 @@ class EvalConfig:
         for t in [*self.tasks, *self.task_limits]:
             _choice("eval", "tasks", t, allowed)
         _positive("eval", self, "batch_size", "max_gen_toks")
+        if not 0 < self.near_miss_min_share <= 1:
+            raise ConfigError("eval.near_miss_min_share: must lie in (0, 1]")
 
 
 @dataclass

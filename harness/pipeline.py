@@ -125,7 +125,8 @@ class Pipeline:
         return self._run("pool", "pool", payload, fn)
 
     def near_miss_slice(self) -> tuple[Stage, dict]:
-        """Test problems on which the SFT policy produces a hard negative: the near-correct-error slice."""
+        """The near-correct-error slice: test problems on which the SFT policy's samples are mostly near misses
+        (numerically close answers behind inconsistent reasoning)."""
         def fn(out: Path) -> dict:
             from .pairs import pool_summary
             # synthetic: its own test split; real data: the GSM8K test set (never trained on)
@@ -134,13 +135,20 @@ class Pipeline:
                 from .data import load_gsm8k
                 problems = load_gsm8k("test", self.cfg.eval.gsm8k_path)
             recs, stats = self._sample_and_verify(out, problems, self.cfg.seed + 1)
-            hard_ids = {r["problem_id"] for r in recs if r["verdict"]["hard_negative"] and not r["verdict"]["correct"]}
-            rows = [p for p in problems if p["id"] in hard_ids]
+            near = self.cfg.verifier.near_distance
+            by_problem: dict[str, list[bool]] = {}
+            for r in recs:
+                v = r["verdict"]
+                by_problem.setdefault(r["problem_id"], []).append(
+                    not v["correct"] and v["distance"] <= near and (v["arithmetic"] > 0 or v["consistency"] > 0))
+            keep = {pid for pid, flags in by_problem.items() if sum(flags) / len(flags) >= self.cfg.eval.near_miss_min_share}
+            rows = [p for p in problems if p["id"] in keep]
             write_jsonl(out / "near_miss.jsonl", rows)
             return {"n_problems": len(rows), "of": len(problems), "sampling": stats,
                     "summary": pool_summary(recs, len(problems))}
         payload = {"sft": self.sft()[0].key, "data": self.data().key, "sampling": _asdict(self.cfg.sampling),
-                   "verifier": _asdict(self.cfg.verifier), "seed": self.cfg.seed}
+                   "verifier": _asdict(self.cfg.verifier), "min_share": self.cfg.eval.near_miss_min_share,
+                   "seed": self.cfg.seed}
         return self._run("slice", "slice", payload, fn)
 
     def pairs(self, builder: str, scheme: str) -> tuple[Stage, dict]:
@@ -195,7 +203,8 @@ class Pipeline:
         metadata = task_metadata(self.cfg, synth, near)
 
         def fn(out: Path) -> dict:
-            return {"scores": run_lm_eval(model_dir, self.cfg, tasks, metadata, out)}
+            with console.status(f"lm-eval: {recipe.name} on {', '.join(tasks)}"):
+                return {"scores": run_lm_eval(model_dir, self.cfg, tasks, metadata, out)}
         payload = {"model": train_key, "eval": _asdict(self.cfg.eval), "tasks": tasks, "metadata": metadata,
                    "tasks_fingerprint": tasks_fingerprint(), "seed": self.cfg.seed}
         return self._run(f"eval:{recipe.name}", "eval", payload, fn)[1]["scores"]

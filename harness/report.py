@@ -72,8 +72,8 @@ def markdown(results: dict, plots: list[str]) -> str:
             lines.append(f"| {k} | {d['mean']:.3f} | {_pct(d['nonzero'])} |")
     if results.get("slice"):
         s = results["slice"]
-        lines += ["", f"Near-correct-error slice: {s['n_problems']} of {s['of']} synthetic test problems on which the SFT "
-                  "policy sampled a hard negative (wrong but close answer, low absurdity)."]
+        lines += ["", f"Near-correct-error slice: {s['n_problems']} of {s['of']} test problems on which most of the SFT "
+                  "policy's samples are near misses (wrong answer within `near_distance`, arithmetic or consistency flaw)."]
     if results.get("pairs"):
         lines += ["", "## Preference pairs", "", "| builder/scheme | pairs | no pair | chosen=reference | rejected HN% | "
                   "rej. distance | rej. absurdity | weight min/max |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
