@@ -32,7 +32,7 @@ def test_synthetic_format_and_families():
 
 def test_too_many_problems_requested_is_a_clear_error():
     with pytest.raises(ValueError, match="unique problems"):
-        generate_splits(100000, 10, 10, 0, Difficulty(min_steps=1, max_steps=1, max_operand=2, max_value=3))
+        generate_splits(3000, 10, 10, 0, Difficulty(min_steps=1, max_steps=1, max_operand=2, max_value=3))
 
 
 def test_local_gsm8k_and_math500():
