@@ -82,8 +82,15 @@ def verify(
 
 def _quiet_libraries() -> None:
     """Our rich bars report progress; the libraries' own per-map and per-shard bars are noise."""
+    import warnings
+
     import datasets
     import transformers
+    # TRL 1.16 still sets `gradient_checkpointing`, which transformers 5.24 renames; nothing for the user to do
+    warnings.filterwarnings("ignore", message=r".*(gradient_checkpointing|is_gradient_checkpointing).*deprecated",
+                            category=FutureWarning)
+    import logging
+    logging.getLogger("lm_eval").setLevel(logging.ERROR)  # per-task notes about --metadata we already pass
     datasets.disable_progress_bars()
     transformers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()

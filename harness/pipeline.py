@@ -119,7 +119,10 @@ class Pipeline:
             from .pairs import pool_summary
             problems = self.split("train")[: self.cfg.sampling.n_problems]
             recs, stats = self._sample_and_verify(out, problems, self.cfg.seed)
-            return {"sampling": stats, "summary": pool_summary(recs, len(problems))}
+            summary = pool_summary(recs, len(problems))
+            from .report import pool_table
+            console.print(pool_table(summary, stats))
+            return {"sampling": stats, "summary": summary}
         payload = {"sft": self.sft()[0].key, "sampling": _asdict(self.cfg.sampling),
                    "verifier": _asdict(self.cfg.verifier), "seed": self.cfg.seed}
         return self._run("pool", "pool", payload, fn)

@@ -32,6 +32,23 @@ def rich_table(results: dict) -> Table:
     return t
 
 
+def pool_table(summary: dict, sampling: dict) -> Table:
+    """The verification stage's summary: accuracy, hard negatives, each dimension, per-problem pass rate."""
+    pr = summary["pass_rate"]
+    t = Table(title=f"sample pool: {summary['samples']} unique samples, {summary['problems']} problems, "
+                    f"{sampling['tokens_per_s']:.0f} tok/s")
+    t.add_column("measure")
+    t.add_column("mean", justify="right")
+    t.add_column("share > 0", justify="right")
+    t.add_row("accuracy", _pct(summary["accuracy"]), "")
+    t.add_row("hard negatives", _pct(summary["hard_negative_share"]), "")
+    for k, d in summary["dimensions"].items():
+        t.add_row(k, f"{d['mean']:.3f}", _pct(d["nonzero"]))
+    t.add_row("problems all wrong / mixed / all right", f"{pr['all_wrong']} / {pr['mixed']} / {pr['all_right']}",
+              f"pass {_pct(pr['mean'])}")
+    return t
+
+
 def markdown(results: dict, plots: list[str]) -> str:
     tasks = results["tasks"]
     lines = [f"# hardneg report: `{results['experiment']}`", "",
@@ -124,6 +141,21 @@ def plots(results: dict, out: Path) -> list[str]:
         fig.savefig(out / "dpo_curves.png", dpi=120)
         plt.close(fig)
         made.append(str(out / "dpo_curves.png"))
+    weighted = {k: v for k, v in (results.get("pairs") or {}).items() if v["scheme"] == "verifier"}
+    if weighted:
+        fig, ax = plt.subplots(figsize=(4.5, 2.8))
+        for name, st in weighted.items():
+            h = st["weight"]["histogram"]
+            if len(h["counts"]) > 1:
+                ax.stairs(h["counts"], h["edges"], label=name)
+        ax.set_title("verifier pair weights (mean 1)", fontsize=9)
+        ax.set_xlabel("weight")
+        ax.set_ylabel("pairs")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / "pair_weights.png", dpi=120)
+        plt.close(fig)
+        made.append(str(out / "pair_weights.png"))
     sft = next((r for r in results["recipes"] if r["trainer"] == "sft"), None)
     if sft:
         pts = [(h["step"], h["loss"]) for h in sft["train"]["log_history"] if "loss" in h]

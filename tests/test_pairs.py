@@ -94,3 +94,14 @@ def test_pool_summary(pool):
     assert s["samples"] == len(samples) and 0 < s["accuracy"] < 1
     assert s["pass_rate"]["all_right"] == 1 and s["pass_rate"]["mixed"] == 2
     assert set(s["dimensions"]) >= {"answer", "distance", "arithmetic", "consistency", "coverage", "form"}
+
+
+def test_vllm_backend_without_vllm_is_one_clear_line():
+    import importlib.util
+
+    from harness.config import SamplingConfig
+    from harness.sampling import sample
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vllm is installed here")
+    with pytest.raises(ConfigError, match=r"pip install '\.\[vllm\]'.*sampling.backend=hf"):
+        sample("unused", [{"id": "p", "question": "q"}], "{question}", SamplingConfig(backend="vllm"), 0, "cpu")
