@@ -89,3 +89,14 @@ def test_killed_training_resumes_from_checkpoint(tmp_path):
     logged = [h["step"] for h in res["recipes"][0]["train"]["log_history"] if "loss" in h]
     assert logged == sorted(set(logged)) and logged[-1] == 600 and step < 600
     assert (run_dir / "results.json").is_file()
+
+
+def test_tiny_demo_skips_benchmarks_without_data(tmp_path):
+    """Offline with no local GSM8K copy, the embedded default still runs and says what it skipped."""
+    run_dir = tmp_path / "run"
+    r = _compare("sft", run_dir, "eval.tasks=[hardneg_synth,hardneg_gsm8k_cot]", "eval.gsm8k_path=/nonexistent/gsm8k",
+                 "sft.max_steps=5", timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "skipping hardneg_gsm8k_cot" in r.stderr.replace("\n", "")
+    res = json.loads((run_dir / "results.json").read_text())
+    assert res["tasks"] == ["hardneg_synth"]

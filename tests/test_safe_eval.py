@@ -25,6 +25,22 @@ def test_safe_eval_rejects_hostile(expr):
         safe_eval(expr)
 
 
+def _steady_cpu_seconds(fn) -> float:
+    """CPU time of one call, best of three with the caches cleared: per-solution cost, without a lazy
+    library import (sympy grammars) or a garbage-collection pause that happens to land in the call."""
+    from verifier.core import _known_from_text
+    from verifier.safe_eval import parse_number
+    from verifier.steps import numbers_in
+    best = float("inf")
+    for _ in range(3):
+        for f in (_known_from_text, parse_number, numbers_in):
+            f.cache_clear()
+        t0 = time.thread_time()
+        fn()
+        best = min(best, time.thread_time() - t0)
+    return best
+
+
 HOSTILE = [
     "__import__('os').system('touch /tmp/hardneg_pwned')\nThe answer is: 5",
     "So 9**9**9**9 = 3.\nThe answer is: 3",
@@ -53,10 +69,10 @@ def warm_verifier():
 @pytest.mark.parametrize("text", HOSTILE)
 def test_verifier_survives_hostile_input_fast(text, tmp_path, warm_verifier):
     v = warm_verifier
-    t0 = time.thread_time()
     verdict = v.verify("Tom has 12 apples and gets 5 more. How many?", text, reference_answer="17")
-    elapsed = time.thread_time() - t0
     assert 0 <= verdict.wrongness <= 1 and 0 <= verdict.absurdity <= 1
+    elapsed = _steady_cpu_seconds(lambda: v.verify("Tom has 12 apples and gets 5 more. How many?", text,
+                                                   reference_answer="17"))
     assert elapsed < 0.05, f"{elapsed * 1000:.1f} ms"
     assert not (tmp_path.parent / "hardneg_pwned").exists()
 
@@ -82,9 +98,9 @@ _tokens = st.sampled_from(["1", "12", "3.5", "1,000", "+", "-", "*", "/", "^", "
 @given(st.lists(_tokens, max_size=80).map("".join), st.text(max_size=60))
 def test_verifier_fuzz_stays_in_range_and_fast(solution, noise):
     v = _FUZZ_VERIFIER
-    t0 = time.thread_time()
     verdict = v.verify("A box has 12 pens. 3 are red. How many are not red?", solution + noise, reference_answer="9")
-    assert time.thread_time() - t0 < 0.05
+    assert _steady_cpu_seconds(lambda: v.verify("A box has 12 pens. 3 are red. How many are not red?", solution + noise,
+                                                reference_answer="9")) < 0.05
     for k, x in verdict.profile().items():
         assert 0.0 <= x <= 1.0, k
     assert 0.0 <= verdict.wrongness <= 1.0 and 0.0 <= verdict.absurdity <= 1.0
