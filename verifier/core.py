@@ -121,7 +121,6 @@ class MathVerifier:
         ref_vals = self._reference_values(reference_solution)
         must_derive = {v for v in ref_vals if v not in sourced}
         broken_claims = 0
-        skipped: list[Fraction] = []
         by_step: dict[int, list[Claim]] = {}
         for c in claims:
             by_step.setdefault(c.step, []).append(c)
@@ -133,7 +132,6 @@ class MathVerifier:
                 for op in c.operands:
                     if op in must_derive and op not in derived:
                         # the reference derives this value and this solution never does: a skipped step (coverage)
-                        skipped.append(op)
                         flawed_steps.append(i)
                         reasons.append(f"step {i}: uses {_fmt(op)}, which the reference derives, without deriving it")
                     elif abs(op) not in known and op not in known:
@@ -171,10 +169,9 @@ class MathVerifier:
             reasons.append("question quantities never used: " + ", ".join(_fmt(n) for n in unused[:5]))
         if ref_vals:
             missing = ref_vals - {c.stated for c in claims} - {c.value for c in claims} - {pred_num}
-            if ref_vals:
-                cov_parts.append(len(missing) / len(ref_vals))
-                if missing:
-                    reasons.append("reference intermediate results missing: " + ", ".join(_fmt(n) for n in sorted(missing)[:5]))
+            cov_parts.append(len(missing) / len(ref_vals))
+            if missing:
+                reasons.append("reference intermediate results missing: " + ", ".join(_fmt(n) for n in sorted(missing)[:5]))
         coverage = sum(cov_parts) / len(cov_parts) if cov_parts else 0.0
 
         # 6. form
