@@ -13,30 +13,34 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-# Each family: a start sentence, one sentence per op in the question and in the solution, a question.
+# Each family: a start sentence, per op one or more question phrasings and one solution sentence, and one or
+# more ways to ask.
 # {v} is the running value, {a} the operand, {r} the result.
 FAMILIES: dict[str, dict] = {
     "marbles": {
         "item": ["marbles", "stickers", "cards", "stamps", "shells"],
         "start": "{name} has {v0} {item}.",
         "ops": {
-            "+": ("{Pron} finds {a} more {item}.", "{Pron} finds {a} more, so {pron} has {v} + {a} = {r} {item}."),
-            "-": ("{Pron} gives {a} {item} to a friend.", "{Pron} gives away {a}, so {pron} has {v} - {a} = {r} {item}."),
+            "+": (["{Pron} finds {a} more {item}.", "A friend gives {pron_obj} {a} more {item}."],
+                  "{Pron} gets {a} more, so {pron} has {v} + {a} = {r} {item}."),
+            "-": (["{Pron} gives {a} {item} to a friend.", "{Pron} loses {a} of {pron_pos} {item}."],
+                  "{Pron} no longer has {a}, so {pron} has {v} - {a} = {r} {item}."),
             "*": ("Then {pron} gets {a} times as many {item} as {pron} has.", "Now {pron} has {v} * {a} = {r} {item}."),
             "/": ("{Pron} splits the {item} into {a} equal piles and keeps one pile.", "One pile has {v} / {a} = {r} {item}."),
         },
-        "ask": "How many {item} does {name} have now?",
+        "ask": ["How many {item} does {name} have now?", "How many {item} does {name} end up with?"],
     },
     "money": {
         "item": ["dollars"],
         "start": "{name} has ${v0} in a piggy bank.",
         "ops": {
             "+": ("{Pron} earns ${a} doing chores.", "After earning ${a}, {pron} has {v} + {a} = {r} dollars."),
-            "-": ("{Pron} spends ${a} on a book.", "After spending ${a}, {pron} has {v} - {a} = {r} dollars."),
+            "-": (["{Pron} spends ${a} on a book.", "{Pron} buys a toy for ${a}."],
+                  "After spending ${a}, {pron} has {v} - {a} = {r} dollars."),
             "*": ("A relative multiplies {pron_pos} savings by {a}.", "The savings become {v} * {a} = {r} dollars."),
-            "/": ("{Pron} shares the money equally with {a_minus_1} friends, {a} people in all.", "Each share is {v} / {a} = {r} dollars."),
+            "/": ("{Pron} shares the money equally among {a} people, including {pron_obj}self.", "Each share is {v} / {a} = {r} dollars."),
         },
-        "ask": "How many dollars does {name} have now?",
+        "ask": ["How many dollars does {name} have now?", "How much money, in dollars, does {name} have left?"],
     },
     "farm": {
         "item": ["apples", "eggs", "carrots", "potatoes"],
@@ -58,11 +62,25 @@ FAMILIES: dict[str, dict] = {
             "*": ("Next year the number of {item} becomes {a} times as large.", "Next year there are {v} * {a} = {r} {item}."),
             "/": ("The {item} are split evenly into {a} groups.", "Each group has {v} / {a} = {r} {item}."),
         },
-        "ask": "How many {item} are there in the end?",
+        "ask": ["How many {item} are there in the end?", "What is the final number of {item}?"],
+    },
+    "bakery": {
+        "item": ["cookies", "muffins", "rolls"],
+        "start": "A bakery bakes {v0} {item} on Monday.",
+        "ops": {
+            "+": (["On Tuesday it bakes {a} more {item}.", "The baker makes another {a} {item}."],
+                  "With {a} more, the bakery has {v} + {a} = {r} {item}."),
+            "-": (["Customers buy {a} {item}.", "{a} {item} are eaten by the staff."],
+                  "After {a} are gone, {v} - {a} = {r} {item} remain."),
+            "*": ("The next batch is {a} times the size of what is on the shelf.", "The batch has {v} * {a} = {r} {item}."),
+            "/": ("The {item} are packed into {a} boxes with the same number in each.", "Each box holds {v} / {a} = {r} {item}."),
+        },
+        "ask": ["How many {item} are counted at the end?", "What is the last number of {item} the baker counts?"],
     },
 }
-NAMES = [("Tom", "he", "his"), ("Mia", "she", "her"), ("Sam", "he", "his"), ("Ava", "she", "her"),
-         ("Leo", "he", "his"), ("Zoe", "she", "her"), ("Max", "he", "his"), ("Ivy", "she", "her")]
+NAMES = [("Tom", "he", "his", "him"), ("Mia", "she", "her", "her"), ("Sam", "he", "his", "him"),
+         ("Ava", "she", "her", "her"), ("Leo", "he", "his", "him"), ("Zoe", "she", "her", "her"),
+         ("Max", "he", "his", "him"), ("Ivy", "she", "her", "her")]
 INVERSE = {"+": "-", "-": "+", "*": "/", "/": "*"}
 BACKWARD_SUFFIX = "\nIf we know the answer to the above question is {ans}, what is the value of unknown variable x?"
 
@@ -111,24 +129,29 @@ def _fill(tpl: str, ctx: dict) -> str:
     return tpl.format(**ctx)
 
 
+def _pick(rng: random.Random, tpl: str | list[str]) -> str:
+    """A family's sentence is one template or a list of phrasings of the same operation."""
+    return tpl if isinstance(tpl, str) else rng.choice(tpl)
+
+
 def make_problem(rng: random.Random, d: Difficulty) -> dict:
     """One problem as a normalized record (same schema as the real-data loaders)."""
     fam_name = rng.choice(sorted(FAMILIES))
     fam = FAMILIES[fam_name]
-    name, pron, pos = rng.choice(NAMES)
+    name, pron, pos, obj = rng.choice(NAMES)
     item = rng.choice(fam["item"])
     v0, steps = _chain(rng, d)
-    base = {"name": name, "pron": pron, "Pron": pron.capitalize(), "pron_pos": pos, "item": item,
+    base = {"name": name, "pron": pron, "Pron": pron.capitalize(), "pron_pos": pos, "pron_obj": obj, "item": item,
             "item_one": item[:-1] if item.endswith("s") else item}
     backward = rng.random() < d.backward_rate
     q_parts = [_fill(fam["start"], {**base, "v0": "x" if backward else v0})]
     sol, v = [], v0
     for op, a, r in steps:
-        ctx = {**base, "a": a, "a_minus_1": a - 1, "v": v, "r": r}
-        q_parts.append(_fill(fam["ops"][op][0], ctx))
+        ctx = {**base, "a": a, "v": v, "r": r}
+        q_parts.append(_fill(_pick(rng, fam["ops"][op][0]), ctx))
         sol.append(_fill(fam["ops"][op][1], ctx))
         v = r
-    q_parts.append(_fill(fam["ask"], base))
+    q_parts.append(_fill(_pick(rng, fam["ask"]), base))
     question = " ".join(q_parts)
     answer = v
     if backward:

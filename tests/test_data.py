@@ -22,7 +22,7 @@ def test_synthetic_is_deterministic_and_disjoint():
 
 def test_synthetic_format_and_families():
     rows = generate_splits(400, 10, 10, 0, Difficulty(backward_rate=0.3))["train"]
-    assert {r["family"] for r in rows} >= {"marbles", "money", "farm", "class"}
+    assert {r["family"] for r in rows} >= {"marbles", "money", "farm", "class", "bakery"}
     for r in rows:
         assert r["solution"].endswith(f"The answer is: {r['answer']}")
         assert " = " in r["solution"]
