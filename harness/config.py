@@ -72,9 +72,11 @@ class DataConfig:
     n_test: int = 200
     min_steps: int = 2
     max_steps: int = 3
-    max_operand: int = 10
-    max_value: int = 60
-    backward_rate: float = 0.15
+    max_operand: int = 6
+    """Largest operand of a step; with max_value the main difficulty knob (arithmetic is what a tiny model finds hard)."""
+    max_value: int = 30
+    """Largest value any intermediate result may take."""
+    backward_rate: float = 0.25
     """Share of MetaMathQA-style backward ('unknown variable x') questions."""
     prompt_template: str = "Question: {question}\nAnswer:"
     """Prompt wrapped around every question, in training and in every lm-eval task."""
@@ -95,7 +97,7 @@ class DataConfig:
 @dataclass
 class TrainConfig:
     """Optimizer settings shared by the SFT and DPO stages (each has its own section)."""
-    max_steps: int = 1200
+    max_steps: int = 1000
     batch_size: int = 16
     grad_accum: int = 1
     learning_rate: float = 2e-3
@@ -116,9 +118,9 @@ class TrainConfig:
 @dataclass
 class DPOConfig(TrainConfig):
     """DPO stage; the trainer kind (weighting, pairs) comes from the recipe."""
-    max_steps: int = 150
+    max_steps: int = 90
     batch_size: int = 8
-    learning_rate: float = 5e-5
+    learning_rate: float = 5e-6
     warmup_steps: int = 10
     scheduler: str = "constant_with_warmup"
     beta: float = 0.1
@@ -138,11 +140,11 @@ class SamplingConfig:
     """Sampling k solutions per training problem from the SFT policy."""
     backend: str = "hf"
     """'hf' (batched transformers generate) or 'vllm' (GPU; pip install .[vllm])."""
-    n_problems: int = 400
-    k: int = 8
+    n_problems: int = 384
+    k: int = 4
     temperature: float = 1.0
     top_p: float = 1.0
-    max_new_tokens: int = 160
+    max_new_tokens: int = 120
     batch_size: int = 128
 
     def validate(self) -> None:

@@ -67,9 +67,17 @@ class Pipeline:
 
     def base(self) -> str:
         """Directory (or hub id) of the model SFT starts from."""
+        return self._base()[0]
+
+    def base_key(self) -> str:
+        """What identifies the base model in downstream cache keys: a stage key or a hub id, never a path
+        under run_dir, so a run directory can be moved or copied and stay cached."""
+        return self._base()[1]
+
+    def _base(self) -> tuple[str, str]:
         m = self.cfg.model
         if m.kind == "pretrained":
-            return m.name_or_path
+            return m.name_or_path, m.name_or_path
 
         def fn(out: Path) -> dict:
             from .tiny import build_model, train_tokenizer
@@ -81,7 +89,8 @@ class Pipeline:
             model.save_pretrained(out)
             return {"params": sum(p.numel() for p in model.parameters()), "vocab": len(tok)}
         payload = {"data": self.data().key, "model": _asdict(m), "seed": self.cfg.seed}
-        return str(self._run("base", "base", payload, fn)[0].dir)
+        st = self._run("base", "base", payload, fn)[0]
+        return str(st.dir), st.key
 
     def sft(self, overrides: dict | None = None) -> tuple[Stage, dict]:
         def fn(out: Path) -> dict:
@@ -91,7 +100,7 @@ class Pipeline:
             log = train_sft(self.cfg, rows, self.base(), out / "model", work, overrides)
             _drop_checkpoints(work)
             return {"log_history": log}
-        payload = {"base": self.base(), "data": self.data().key, "sft": _asdict(self.cfg.sft),
+        payload = {"base": self.base_key(), "data": self.data().key, "sft": _asdict(self.cfg.sft),
                    "overrides": overrides or {}, "prompt": self.cfg.data.prompt_template, "seed": self.cfg.seed}
         return self._run("train:sft", "sft", payload, fn, resumable=True)
 
@@ -207,10 +216,10 @@ class Pipeline:
         model_dir, _, train_key = self.train(recipe)
         tasks = list(self.cfg.eval.tasks)
         synth = str(self.data().dir / "test.jsonl") if self.cfg.data.source == "synthetic" else None
-        near = None
+        near, slice_key = None, None
         if "hardneg_near_miss" in tasks:
             st, meta = self.near_miss_slice()
-            near = str(st.dir / "near_miss.jsonl")
+            near, slice_key = str(st.dir / "near_miss.jsonl"), st.key
             if meta["n_problems"] == 0:
                 console.log("[yellow]near-miss slice is empty (the SFT policy made no hard negatives on test); skipping it")
                 tasks.remove("hardneg_near_miss")
@@ -222,7 +231,9 @@ class Pipeline:
         def fn(out: Path) -> dict:
             with console.status(f"lm-eval: {recipe.name} on {', '.join(tasks)}"):
                 return {"scores": run_lm_eval(model_dir, self.cfg, tasks, metadata, out)}
-        payload = {"model": train_key, "eval": _asdict(self.cfg.eval), "tasks": tasks, "metadata": metadata,
+        portable = {k: v for k, v in metadata.items() if k not in ("synth_path", "near_miss_path")}
+        payload = {"model": train_key, "eval": _asdict(self.cfg.eval), "tasks": tasks, "metadata": portable,
+                   "data": self.data().key, "slice": slice_key,
                    "tasks_fingerprint": tasks_fingerprint(), "seed": self.cfg.seed}
         return self._run(f"eval:{recipe.name}", "eval", payload, fn)[1]["scores"]
 

@@ -2,6 +2,7 @@
 a rerun is served from the cache; a run killed during training resumes from its checkpoint."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,6 +66,13 @@ def test_compare_end_to_end_and_cached_rerun(tmp_path):
     assert all(v["cached"] for v in res2["manifest"]["stages"].values())
     assert [x["eval"] for x in res2["recipes"]] == [x["eval"] for x in res["recipes"]]
     assert time.time() - t0 < first / 2
+
+    moved = tmp_path / "moved"  # cache keys hold no run_dir paths: a copied run directory stays cached
+    shutil.copytree(run_dir, moved)
+    r3 = _compare("sft,dpo,hn_w_dpo", moved, timeout=600)
+    assert r3.returncode == 0, r3.stderr[-3000:]
+    res3 = json.loads((moved / "results.json").read_text())
+    assert all(v["cached"] for v in res3["manifest"]["stages"].values())
 
 
 def test_killed_training_resumes_from_checkpoint(tmp_path):
