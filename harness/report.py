@@ -106,6 +106,14 @@ def markdown(results: dict, plots: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _save(fig, path: Path) -> str:
+    import matplotlib.pyplot as plt
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return str(path)
+
+
 def plots(results: dict, out: Path) -> list[str]:
     import matplotlib
     matplotlib.use("Agg")
@@ -122,10 +130,7 @@ def plots(results: dict, out: Path) -> list[str]:
     ax.set_xticks([i + width * (len(tasks) - 1) / 2 for i in range(len(names))], names)
     ax.set_ylabel("accuracy %")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "accuracy.png", dpi=120)
-    plt.close(fig)
-    made.append(str(out / "accuracy.png"))
+    made.append(_save(fig, out / "accuracy.png"))
     dpo = [r for r in results["recipes"] if r["trainer"] == "dpo"]
     if dpo:
         fig, axes = plt.subplots(1, len(CURVE_KEYS), figsize=(3.2 * len(CURVE_KEYS), 2.8))
@@ -137,10 +142,7 @@ def plots(results: dict, out: Path) -> list[str]:
             ax.set_title(key, fontsize=9)
             ax.set_xlabel("step")
         axes[0].legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(out / "dpo_curves.png", dpi=120)
-        plt.close(fig)
-        made.append(str(out / "dpo_curves.png"))
+        made.append(_save(fig, out / "dpo_curves.png"))
     weighted = {k: v for k, v in (results.get("pairs") or {}).items() if v["scheme"] == "verifier"}
     if weighted:
         fig, ax = plt.subplots(figsize=(4.5, 2.8))
@@ -152,10 +154,7 @@ def plots(results: dict, out: Path) -> list[str]:
         ax.set_xlabel("weight")
         ax.set_ylabel("pairs")
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(out / "pair_weights.png", dpi=120)
-        plt.close(fig)
-        made.append(str(out / "pair_weights.png"))
+        made.append(_save(fig, out / "pair_weights.png"))
     sft = next((r for r in results["recipes"] if r["trainer"] == "sft"), None)
     if sft:
         pts = [(h["step"], h["loss"]) for h in sft["train"]["log_history"] if "loss" in h]
@@ -164,8 +163,5 @@ def plots(results: dict, out: Path) -> list[str]:
             ax.plot(*zip(*pts))
             ax.set_title("SFT loss")
             ax.set_xlabel("step")
-            fig.tight_layout()
-            fig.savefig(out / "sft_loss.png", dpi=120)
-            plt.close(fig)
-            made.append(str(out / "sft_loss.png"))
+            made.append(_save(fig, out / "sft_loss.png"))
     return made
