@@ -1,0 +1,48 @@
+"""Process identity under `accelerate launch` / `torchrun`, read from the environment.
+
+Why env vars and not torch.distributed: non-training stages (sampling, pairs, slice, eval writing,
+reports) must know whether they are rank 0 *before* any process group exists (and a single-process
+run never creates one). Both launchers export RANK/WORLD_SIZE/LOCAL_RANK; accelerate also sets
+ACCELERATE_* variants on some paths, and MPI/SLURM launchers set their own names.
+"""
+from __future__ import annotations
+
+import os
+
+_RANK_VARS = ("RANK", "ACCELERATE_PROCESS_INDEX", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "SLURM_PROCID")
+_WORLD_VARS = ("WORLD_SIZE", "ACCELERATE_NUM_PROCESSES", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE")
+_LOCAL_VARS = ("LOCAL_RANK", "ACCELERATE_LOCAL_PROCESS_INDEX", "OMPI_COMM_WORLD_LOCAL_RANK")
+
+
+def _first_int(names: tuple[str, ...], default: int) -> int:
+    for name in names:
+        value = os.environ.get(name, "").strip()
+        if value:
+            try:
+                return int(value)
+            except ValueError:
+                continue  # a malformed variable from some other tool must not crash a run
+    return default
+
+
+def rank() -> int:
+    """Global rank of this process (0 when not launched distributed)."""
+    return _first_int(_RANK_VARS, 0)
+
+
+def local_rank() -> int:
+    """Rank within this node (picks the CUDA device)."""
+    return _first_int(_LOCAL_VARS, 0)
+
+
+def world_size() -> int:
+    """Number of processes in the job (1 when not launched distributed)."""
+    return max(1, _first_int(_WORLD_VARS, 1))
+
+
+def is_main_process() -> bool:
+    return rank() == 0
+
+
+def is_distributed() -> bool:
+    return world_size() > 1
