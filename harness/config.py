@@ -36,7 +36,9 @@ def _positive(section: str, obj, *names) -> None:
 class ModelConfig:
     """The policy to start from."""
     kind: str = "tiny"
-    """'tiny': a Qwen2-architecture model built from scratch here; 'pretrained': load `name_or_path`."""
+    """'tiny': a Qwen2-architecture model built from scratch here; 'random': the same builder at any shape the
+    fields below give (configs/gpu-smoke.yaml: Qwen2.5-1.5B's shape, random weights, no download);
+    'pretrained': load `name_or_path`."""
     name_or_path: str | None = None
     """Hub id (e.g. Qwen/Qwen2.5-1.5B) or local directory; only for kind=pretrained."""
     hidden_size: int = 256
@@ -51,7 +53,7 @@ class ModelConfig:
     """'auto' (bf16 on a GPU that supports it, else fp32), 'float32' or 'bfloat16'."""
 
     def validate(self) -> None:
-        _choice("model", "kind", self.kind, ["tiny", "pretrained"])
+        _choice("model", "kind", self.kind, ["tiny", "random", "pretrained"])
         _choice("model", "dtype", self.dtype, ["auto", "float32", "bfloat16"])
         if self.kind == "pretrained" and not self.name_or_path:
             raise ConfigError("model.name_or_path: required when model.kind=pretrained (a hub id or a local dir)")
@@ -109,10 +111,15 @@ class TrainConfig:
     gradient_checkpointing: bool | None = None
     """None: on for GPUs, off for CPU (TRL defaults it on; it costs ~25% throughput)."""
     logging_steps: int = 25
+    report_to: str = "none"
+    """Experiment tracker the trainer logs to: 'none', 'tensorboard' (under the stage's work dir) or 'wandb'."""
+    liger_kernel: bool = False
+    """Liger's fused RMSNorm/SwiGLU/RoPE kernels (GPU; pip install liger-kernel). TRL 1.16 already fuses the LM head."""
 
     def validate(self, section: str) -> None:
         _positive(section, self, "max_steps", "batch_size", "grad_accum", "learning_rate", "max_length", "logging_steps")
         _choice(section, "scheduler", self.scheduler, ["cosine", "linear", "constant", "constant_with_warmup"])
+        _choice(section, "report_to", self.report_to, ["none", "tensorboard", "wandb"])
 
 
 @dataclass
@@ -146,10 +153,22 @@ class SamplingConfig:
     top_p: float = 1.0
     max_new_tokens: int = 120
     batch_size: int = 128
+    cache: str = "dynamic"
+    """hf backend: 'dynamic' KV cache or 'static' (preallocated; transformers compiles the decode step on CUDA)."""
+    tensor_parallel_size: int = 1
+    """vllm backend: GPUs one sampling engine spans (tensor parallel)."""
+    gpu_memory_utilization: float = 0.9
+    """vllm backend: share of each GPU's memory the engine may take; it runs in a child process per sampling
+    stage, so the memory returns to the training stage after it."""
 
     def validate(self) -> None:
         _choice("sampling", "backend", self.backend, ["hf", "vllm"])
-        _positive("sampling", self, "n_problems", "k", "max_new_tokens", "batch_size")
+        _choice("sampling", "cache", self.cache, ["dynamic", "static"])
+        _positive("sampling", self, "n_problems", "k", "max_new_tokens", "batch_size", "tensor_parallel_size")
+        if not 0 < self.gpu_memory_utilization <= 1:
+            raise ConfigError(f"sampling.gpu_memory_utilization={self.gpu_memory_utilization!r}: must lie in (0, 1]")
+        if self.tensor_parallel_size > 1 and self.backend != "vllm":
+            raise ConfigError("sampling.tensor_parallel_size > 1 needs sampling.backend=vllm (hf samples on one device)")
         if self.temperature < 0 or not 0 < self.top_p <= 1:
             raise ConfigError("sampling.temperature must be >= 0 and sampling.top_p in (0, 1]")
 

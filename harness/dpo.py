@@ -122,36 +122,54 @@ class WeightedDPOTrainer(DPOTrainer):
         return (loss, outputs) if return_outputs else loss
 
 
-def dpo_args(cfg, section, work: Path, loss_type: tuple, rpo_alpha: float):
+def dpo_args(cfg, section, work: Path, loss_type: tuple, rpo_alpha: float, device: str | None = None,
+             run_name: str | None = None, **arg_overrides):
     from trl import DPOConfig as TRLDPOConfig
 
     from .train import _common_args
     loss_weights = [1.0 if t != "sft" else rpo_alpha for t in loss_type]
-    return TRLDPOConfig(**_common_args(section, cfg, work, save_steps=max(25, section.max_steps // 3)),
-                        beta=section.beta, loss_type=list(loss_type), loss_weights=loss_weights,
-                        precompute_ref_log_probs=section.precompute_ref_log_probs,
+    common = _common_args(section, cfg, work, save_steps=max(25, section.max_steps // 3), device=device, label="dpo")
+    if run_name:
+        common["run_name"] = run_name
+    return TRLDPOConfig(**{**common, **arg_overrides}, beta=section.beta, loss_type=list(loss_type),
+                        loss_weights=loss_weights, precompute_ref_log_probs=section.precompute_ref_log_probs,
                         precompute_ref_batch_size=max(section.batch_size, 16))
 
 
+def dpo_trainer(cfg, section, model, ref_model, tok, dataset, work: Path, loss_type: tuple = ("sigmoid",),
+                callbacks: list | None = None, device: str | None = None, run_name: str | None = None,
+                **arg_overrides) -> WeightedDPOTrainer:
+    """The WeightedDPOTrainer every DPO run uses (the stage, the GPU benchmark)."""
+    from .train import quiet, tracker_dir
+    args = dpo_args(cfg, section, work, loss_type, section.rpo_alpha, device, run_name, **arg_overrides)
+    with tracker_dir(work):
+        return quiet(WeightedDPOTrainer(model=model, ref_model=ref_model, args=args, train_dataset=dataset,
+                                        processing_class=tok, callbacks=callbacks or []))
+
+
 def train_dpo(cfg, rows: list[dict], sft_dir: str, out: Path, work: Path, recipe) -> list[dict]:
-    """Weighted DPO from the SFT checkpoint on `rows` (prompt/chosen/rejected/weight)."""
+    """Weighted DPO from the SFT checkpoint on `rows` (prompt/chosen/rejected/weight).
+
+    The policy loads in fp32 (trained); a reference copy, when one is kept instead of precomputed
+    log-probs, loads frozen and in bf16 when bf16 is on (it is only run forward)."""
     from datasets import Dataset
 
-    from .device import set_threads
+    from .device import release_accelerator_memory, set_threads
     from .progress import TrainProgress
-    from .train import _last_checkpoint, _with_overrides, load_policy, quiet
+    from .train import _last_checkpoint, _with_overrides, load_policy, save_final
 
     set_threads()
     section = _with_overrides(cfg.dpo, recipe.overrides or None)
     model, tok = load_policy(sft_dir, cfg)
-    ref_model = None if section.precompute_ref_log_probs else load_policy(sft_dir, cfg)[0]
+    ref_model = None if section.precompute_ref_log_probs else load_policy(sft_dir, cfg, trainable=False)[0]
     ds = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected", "weight")} for r in rows])
-    args = dpo_args(cfg, section, work, recipe.loss_type, section.rpo_alpha)
     bar = TrainProgress(f"dpo:{recipe.name}", section.max_steps)
-    trainer = quiet(WeightedDPOTrainer(model=model, ref_model=ref_model, args=args, train_dataset=ds,
-                                       processing_class=tok, callbacks=[bar]))
+    trainer = dpo_trainer(cfg, section, model, ref_model, tok, ds, work, recipe.loss_type, [bar],
+                          run_name=f"{cfg.name}/{recipe.name}")
     with bar:
         trainer.train(resume_from_checkpoint=_last_checkpoint(work))
-    trainer.save_model(str(out))
-    tok.save_pretrained(str(out))
-    return trainer.state.log_history
+    save_final(trainer, tok, out)
+    log = trainer.state.log_history
+    del trainer, model, ref_model
+    release_accelerator_memory()
+    return log

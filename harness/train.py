@@ -2,28 +2,70 @@
 
 Each writes checkpoints under `work/` while it runs, so a killed stage resumes from its last
 checkpoint; the finished model is saved as an ordinary HF checkpoint in `out/`.
+
+Precision (see harness/device.py): the policy handed to a trainer always has fp32 parameters; with bf16
+on, the trainer's `bf16=True` runs the forward/backward under bf16 autocast. The final model is written
+in bf16 then (it is only sampled, evaluated or used as the next stage's starting point; resumption
+checkpoints in `work/` keep fp32 weights and optimizer state).
 """
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import os
 from pathlib import Path
 
-from .config import ExperimentConfig, TrainConfig
-from .device import resolve_device, set_threads, use_bf16
+from .config import ConfigError, ExperimentConfig, TrainConfig
+from .device import param_dtype, release_accelerator_memory, resolve_device, set_threads, use_bf16
 from .progress import TrainProgress
 
+_TRACKER_PACKAGES = {"tensorboard": ("tensorboard", "tensorboardX"), "wandb": ("wandb",)}
 
-def _common_args(section: TrainConfig, cfg: ExperimentConfig, work: Path, save_steps: int) -> dict:
-    device = resolve_device(cfg.device)
+
+def report_to(section: TrainConfig, label: str) -> list[str]:
+    """The trainer's `report_to` list; a tracker whose package is missing is a config error, not a traceback
+    from deep inside Trainer.__init__."""
+    name = section.report_to
+    if name == "none":
+        return []
+    if not any(importlib.util.find_spec(p) for p in _TRACKER_PACKAGES[name]):
+        raise ConfigError(f"{label}.report_to={name}: the {name} package is not installed; "
+                          f"pip install {_TRACKER_PACKAGES[name][-1]} or set {label}.report_to=none")
+    return [name]
+
+
+def _common_args(section: TrainConfig, cfg: ExperimentConfig, work: Path, save_steps: int,
+                 device: str | None = None, label: str = "sft") -> dict:
+    device = device or resolve_device(cfg.device)
     gc = section.gradient_checkpointing if section.gradient_checkpointing is not None else device == "cuda"
+    if section.liger_kernel and importlib.util.find_spec("liger_kernel") is None:
+        raise ConfigError(f"{label}.liger_kernel=true: liger-kernel is not installed; pip install liger-kernel (GPU) "
+                          f"or set {label}.liger_kernel=false")
     return dict(
         output_dir=str(work), max_steps=section.max_steps, per_device_train_batch_size=section.batch_size,
         gradient_accumulation_steps=section.grad_accum, learning_rate=section.learning_rate,
         warmup_steps=section.warmup_steps, lr_scheduler_type=section.scheduler, weight_decay=section.weight_decay,
         logging_steps=section.logging_steps, save_strategy="steps", save_steps=save_steps, save_total_limit=1,
-        report_to=[], seed=cfg.seed, data_seed=cfg.seed, bf16=use_bf16(device, cfg.model.dtype),
-        gradient_checkpointing=gc, use_cpu=device == "cpu", disable_tqdm=True, dataloader_num_workers=0,
-        max_length=section.max_length,
+        report_to=report_to(section, label), run_name=f"{cfg.name}/{label}", seed=cfg.seed, data_seed=cfg.seed,
+        bf16=use_bf16(device, cfg.model.dtype), gradient_checkpointing=gc, use_cpu=device == "cpu",
+        disable_tqdm=True, dataloader_num_workers=0, max_length=section.max_length,
+        use_liger_kernel=section.liger_kernel,
     )
+
+
+@contextlib.contextmanager
+def tracker_dir(work: Path):
+    """TensorBoard logs go beside `work/` (which is deleted once the stage finishes), into the stage directory.
+    transformers 5 has no `logging_dir` argument: its TensorBoard callback reads this variable when built."""
+    old = os.environ.get("TENSORBOARD_LOGGING_DIR")
+    os.environ["TENSORBOARD_LOGGING_DIR"] = str(Path(work).parent / "tensorboard")
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("TENSORBOARD_LOGGING_DIR", None)
+        else:
+            os.environ["TENSORBOARD_LOGGING_DIR"] = old
 
 
 def _last_checkpoint(work: Path) -> str | None:
@@ -43,37 +85,58 @@ def quiet(trainer):
     return trainer
 
 
-def load_policy(path: str, cfg: ExperimentConfig):
-    import torch
+def load_policy(path: str, cfg: ExperimentConfig, trainable: bool = True, device: str | None = None):
+    """(model, tokenizer) from a checkpoint; fp32 parameters when `trainable`, else bf16 if bf16 is on."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    device = resolve_device(cfg.device)
-    dtype = torch.bfloat16 if use_bf16(device, cfg.model.dtype) else torch.float32
+    device = device or resolve_device(cfg.device)
     tok = AutoTokenizer.from_pretrained(path)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=param_dtype(device, cfg.model.dtype, trainable))
+    if not trainable:
+        model.eval().requires_grad_(False)
     return model, tok
+
+
+def save_final(trainer, tok, out: Path) -> None:
+    """Write the trained model (bf16 when trained with bf16: half the disk and load time) and its tokenizer."""
+    import torch
+    from .dist import is_main_process
+    if trainer.args.bf16 and not (trainer.is_deepspeed_enabled or trainer.is_fsdp_enabled):
+        # sharded engines gather and write their own 16-bit copy (see configs/accelerate/)
+        trainer.model.to(torch.bfloat16)
+    trainer.save_model(str(out))
+    if is_main_process():  # every rank holds the tokenizer; one writes it
+        tok.save_pretrained(str(out))
+
+
+def sft_trainer(cfg: ExperimentConfig, section: TrainConfig, model, tok, dataset, work: Path,
+                callbacks: list | None = None, device: str | None = None, **arg_overrides):
+    """The SFTTrainer every SFT run uses (the stage, the GPU benchmark): args from `section`, then overrides."""
+    from trl import SFTConfig, SFTTrainer
+    args = {**_common_args(section, cfg, work, save_steps=max(50, section.max_steps // 4), device=device), **arg_overrides}
+    with tracker_dir(work):
+        return quiet(SFTTrainer(model=model, args=SFTConfig(**args, completion_only_loss=True, dataset_num_proc=None),
+                                train_dataset=dataset, processing_class=tok, callbacks=callbacks or []))
 
 
 def train_sft(cfg: ExperimentConfig, rows: list[dict], init_dir: str, out: Path, work: Path,
               overrides: dict | None = None, callbacks: list | None = None) -> list[dict]:
     """SFT on prompt/completion rows; returns the trainer's log history."""
     from datasets import Dataset
-    from trl import SFTConfig, SFTTrainer
 
     set_threads()
     section = _with_overrides(cfg.sft, overrides)
     model, tok = load_policy(init_dir, cfg)
-    args = SFTConfig(**_common_args(section, cfg, work, save_steps=max(50, section.max_steps // 4)),
-                     completion_only_loss=True, dataset_num_proc=None)
     bar = TrainProgress("sft", section.max_steps)
-    trainer = quiet(SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok,
-                               callbacks=[bar, *(callbacks or [])]))
+    trainer = sft_trainer(cfg, section, model, tok, Dataset.from_list(rows), work, [bar, *(callbacks or [])])
     with bar:
         trainer.train(resume_from_checkpoint=_last_checkpoint(work))
-    trainer.save_model(str(out))
-    tok.save_pretrained(str(out))
-    return trainer.state.log_history
+    save_final(trainer, tok, out)
+    log = trainer.state.log_history
+    del trainer, model
+    release_accelerator_memory()
+    return log
 
 
 def _with_overrides(section, overrides: dict | None):
@@ -83,6 +146,5 @@ def _with_overrides(section, overrides: dict | None):
     names = {f.name for f in dataclasses.fields(section)}
     bad = set(overrides) - names
     if bad:
-        from .config import ConfigError
         raise ConfigError(f"recipe overrides {sorted(bad)} are not fields of {type(section).__name__}: {', '.join(sorted(names))}")
     return dataclasses.replace(section, **overrides)

@@ -1,0 +1,86 @@
+"""The precision rule of issue 10: a trained policy keeps fp32 parameters (bf16 enters through autocast);
+frozen and inference copies may be bf16. And why: AdamW on bf16 parameters loses every update at lr 5e-7."""
+import pytest
+import torch
+
+from harness.config import load_config
+from harness.device import param_dtype, use_bf16
+
+
+def test_param_dtype_rule():
+    assert use_bf16("cuda", "bfloat16") and not use_bf16("cpu", "bfloat16") and not use_bf16("cuda", "float32")
+    assert param_dtype("cuda", "bfloat16", trainable=True) is torch.float32      # bf16 on: still fp32 masters
+    assert param_dtype("cuda", "bfloat16", trainable=False) is torch.bfloat16    # frozen reference / sampler
+    assert param_dtype("cuda", "float32", trainable=False) is torch.float32
+    assert param_dtype("cpu", "auto", trainable=False) is torch.float32
+
+
+def test_adamw_on_bf16_weights_loses_small_updates():
+    """1,000 weights of typical size (|w| in [0.01, 0.05], Qwen's init scale), a loss pulling each one the same
+    way, AdamW at the paper's DPO lr 5e-7 for 100 steps. A bf16 weight of that size has a spacing of 6e-5 to
+    2.4e-4, far above one step (~5e-7), so every update rounds back: nothing moves. fp32 moves each by ~5e-5."""
+    g = torch.Generator().manual_seed(0)
+    init = (torch.rand(1000, generator=g) * 0.04 + 0.01) * torch.sign(torch.randn(1000, generator=g))
+    moved = {}
+    for dtype in (torch.bfloat16, torch.float32):
+        w = torch.nn.Parameter(init.clone().to(dtype))
+        opt = torch.optim.AdamW([w], lr=5e-7)
+        for _ in range(100):
+            opt.zero_grad()
+            (w.float() * 1.0).sum().backward()   # d/dw = 1 for every weight: a steady push down
+            opt.step()
+        moved[dtype] = (w.detach().float() - init.to(dtype).float()).abs()
+    assert int((moved[torch.bfloat16] > 0).sum()) == 0
+    assert int((moved[torch.float32] > 0).sum()) == 1000
+    assert moved[torch.float32].mean().item() == pytest.approx(100 * 5e-7, rel=0.05)
+
+
+@pytest.fixture
+def bf16_cfg(tmp_path):
+    return load_config("configs/tiny.yaml", [
+        f"run_dir={tmp_path}", "device=cpu", "model.dtype=bfloat16", "sft.max_steps=3", "sft.batch_size=4",
+        "sft.learning_rate=5e-7", "sft.warmup_steps=0", "sft.scheduler=constant"])
+
+
+def test_loader_gives_fp32_policy_and_bf16_frozen_copy_when_bf16_is_on(micro_model, bf16_cfg):
+    from harness.train import load_policy
+    policy, _ = load_policy(str(micro_model), bf16_cfg, device="cuda")   # what the GPU path decides; no CUDA needed
+    assert {p.dtype for p in policy.parameters()} == {torch.float32}
+    ref, _ = load_policy(str(micro_model), bf16_cfg, trainable=False, device="cuda")
+    assert {p.dtype for p in ref.parameters()} == {torch.bfloat16}
+    assert not any(p.requires_grad for p in ref.parameters())
+
+
+def _rows(n=40):
+    from harness.synthetic import Difficulty, generate_splits
+    return [{"prompt": f"Question: {r['question']}\nAnswer:", "completion": " " + r["solution"]}
+            for r in generate_splits(n, 0, 0, 1, Difficulty())["train"]]
+
+
+def _changed_share(model, before) -> float:
+    changed = sum(int((p.detach() != before[n]).sum()) for n, p in model.named_parameters())
+    return changed / sum(p.numel() for p in model.parameters())
+
+
+def test_real_sft_trainer_with_bf16_autocast_trains_the_fp32_policy(micro_model, bf16_cfg, tmp_path):
+    """The real SFTTrainer with bf16=True (CPU autocast stands in for CUDA's) on the policy load_policy hands it:
+    parameters stay fp32 and 3 steps at lr 5e-7 move nearly all of them. The same trainer on a bf16-loaded policy
+    (the old bug) leaves nearly all of them where they were."""
+    from datasets import Dataset
+
+    from harness.train import load_policy, sft_trainer
+    ds = Dataset.from_list(_rows())
+    shares = {}
+    for trainable in (True, False):
+        model, tok = load_policy(str(micro_model), bf16_cfg, trainable=trainable, device="cuda")
+        model.requires_grad_(True)
+        before = {n: p.detach().clone() for n, p in model.named_parameters()}
+        trainer = sft_trainer(bf16_cfg, bf16_cfg.sft, model, tok, ds, tmp_path / f"w{trainable}", device="cpu",
+                              bf16=True, save_strategy="no")
+        assert trainer.args.bf16
+        trainer.train()
+        if trainable:
+            assert {p.dtype for p in trainer.model.parameters()} == {torch.float32}
+        shares[trainable] = _changed_share(model, before)
+    assert shares[True] > 0.95, shares
+    assert shares[False] < 0.05, shares
