@@ -46,3 +46,12 @@ def is_main_process() -> bool:
 
 def is_distributed() -> bool:
     return world_size() > 1
+
+
+def job_id() -> str:
+    """What the processes of one launch share and another launch (almost surely) does not: the rendezvous
+    address and the elastic run id. Empty components stay empty; a single process gets its own pid."""
+    if not is_distributed():
+        return f"pid:{os.getpid()}"
+    parts = (os.environ.get(k, "") for k in ("MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RUN_ID"))
+    return "/".join(parts)

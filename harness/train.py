@@ -108,6 +108,8 @@ def save_final(trainer, tok, out: Path) -> None:
     trainer.save_model(str(out))
     if is_main_process():  # every rank holds the tokenizer; one writes it
         tok.save_pretrained(str(out))
+    # all ranks leave together, once rank 0 has written everything: the stage then deletes work/ on every rank
+    trainer.accelerator.wait_for_everyone()
 
 
 def sft_trainer(cfg: ExperimentConfig, section: TrainConfig, model, tok, dataset, work: Path,
