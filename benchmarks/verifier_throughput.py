@@ -38,11 +38,8 @@ def load_inputs(n: int) -> list[dict]:
 
 def clear_caches() -> None:
     """The verifier memoizes number parsing per text; a fair repeat starts cold."""
-    from verifier.core import _known_from_text
-    from verifier.safe_eval import parse_number
-    from verifier.steps import numbers_in
-    for f in (_known_from_text, parse_number, numbers_in):
-        f.cache_clear()
+    from verifier.batch import clear_caches as clear
+    clear()
 
 
 def bench(fn, items, repeats: int) -> list[float]:

@@ -28,13 +28,10 @@ def test_safe_eval_rejects_hostile(expr):
 def _steady_cpu_seconds(fn) -> float:
     """CPU time of one call, best of three with the caches cleared: per-solution cost, without a lazy
     library import (sympy grammars) or a garbage-collection pause that happens to land in the call."""
-    from verifier.core import _known_from_text
-    from verifier.safe_eval import parse_number
-    from verifier.steps import numbers_in
+    from verifier.batch import clear_caches
     best = float("inf")
     for _ in range(3):
-        for f in (_known_from_text, parse_number, numbers_in):
-            f.cache_clear()
+        clear_caches()
         t0 = time.thread_time()
         fn()
         best = min(best, time.thread_time() - t0)

@@ -1,8 +1,8 @@
 """The one answer checker: final-answer extraction and comparison, shared by lm-eval tasks and training.
 
-Plain numbers are compared exactly as rationals (``$1,200.00`` == ``1200``); anything else (LaTeX
-such as ``\\frac{\\pi}{2}``) goes to math-verify, called without its signal-based timeouts (they fail
-outside the main thread) on short, length-capped strings so the time stays bounded.
+Numbers and LaTeX arithmetic are compared exactly as rationals (``$1,200.00`` == ``1200``, ``2^{10}`` == ``1024``);
+anything else (``\\frac{\\pi}{2}``) goes to math-verify, called without its signal-based timeouts (they fail
+outside the main thread) and only on answers that verifier/guard.py deems affordable, so the time stays bounded.
 """
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import logging
 import math
 import re
 from fractions import Fraction
+from functools import lru_cache
 
+from .guard import affordable, exact_value
 from .safe_eval import EvalError, parse_number
 
 MAX_ANSWER_CHARS = 300
@@ -41,11 +43,11 @@ def _boxed(text: str) -> str | None:
     return None
 
 
-def extract_answer(text: str) -> str | None:
+def extract_answer(text: str, question: str | None = None) -> str | None:
     """The final answer a solution states, or None.
 
     Order: 'The answer is: X' (MetaMathQA), '#### X' (GSM8K), \\boxed{X} (MATH), 'the value of x is X',
-    else the last number in the text (as lm-eval's flexible-extract does).
+    else a number of the last sentence that states one (as lm-eval's flexible-extract does, but see `_last_number`).
     """
     if not text:
         return None
@@ -59,8 +61,26 @@ def extract_answer(text: str) -> str | None:
     ms = _ANSWER_PATTERNS[2].findall(text)
     if ms:
         return _strip(ms[-1])
-    nums = re.findall(_NUM, text[-5000:], re.ASCII)
-    return _strip(nums[-1]) if nums else None
+    return _last_number(text[-5000:], question)
+
+
+# 'He earns $240 in 4 weeks.': a number after one of these words qualifies another quantity (a time span, a rate)
+_QUALIFIER = re.compile(r"\b(?:in|for|after|within|per|every|each|over|by|at|on|from|to|than)\s*\$?\s*$", re.I | re.ASCII)
+
+
+def _last_number(text: str, question: str | None) -> str | None:
+    """The stated quantity of the last sentence holding a number: its last number that no qualifier word
+    introduces ('in 4 weeks') and that is not a restated question number, when such a number exists."""
+    nums = list(re.finditer(_NUM, text, re.ASCII))
+    if not nums:
+        return None
+    sentences = re.split(r"(?<=[.!?])\s+|\n", text[:nums[-1].end()])
+    start = nums[-1].end() - len(sentences[-1]) if sentences else 0
+    last = [m for m in nums if m.start() >= start] or nums[-1:]
+    given = set(re.findall(r"\d+(?:\.\d+)?", question.replace(",", ""))) if question else set()
+    keep = [m for m in last if not _QUALIFIER.search(text[max(0, m.start() - 12):m.start()])]
+    keep = [m for m in keep if m.group(0).strip("$%-").replace(",", "") not in given] or keep
+    return _strip((keep or last)[-1].group(0))
 
 
 def _strip(s: str) -> str:
@@ -68,7 +88,8 @@ def _strip(s: str) -> str:
     b = _boxed(s)
     if b is not None:
         s = b
-    return s.rstrip(".").strip().strip("$").strip()
+    s = s.rstrip(".").strip().strip("$").strip()
+    return re.sub(r"^\\(?=\d)", "", s)  # '\\boxed{\\15}': a '\\$' whose dollar sign was lost
 
 
 def to_number(ans: str | None) -> Fraction | None:
@@ -90,36 +111,57 @@ def to_number(ans: str | None) -> Fraction | None:
     return -v if neg else v
 
 
-MAX_MATH_VERIFY_CHARS = 120
+@lru_cache(maxsize=1024)
+def _mv_parse(s: str):
+    """math-verify's parse of one answer, memoized: a reference answer is compared with many samples."""
+    from math_verify import parse
+    return parse("$" + s + "$", parsing_timeout=None)
 
 
 def _math_verify(gold: str, pred: str) -> bool:
-    # sympy parsing time grows with input; short ASCII answers keep it to about a millisecond
-    if not (gold.isascii() and pred.isascii()) or max(len(gold), len(pred)) > MAX_MATH_VERIFY_CHARS:
+    """math-verify (gold first) on answers the guard deems affordable; anything else is a non-match."""
+    if not (affordable(gold) and affordable(pred)):
         return False
     try:
-        from math_verify import parse, verify
-        g = parse("$" + gold + "$", parsing_timeout=None)
-        p = parse("$" + pred + "$", parsing_timeout=None)
+        from math_verify import verify
+        g, p = _mv_parse(gold), _mv_parse(pred)
         return bool(g and p and verify(g, p, timeout_seconds=None))
     except Exception:  # math-verify raises on exotic LaTeX; a failure to parse is a non-match
         return False
 
 
+def compare_answers(gold: str | None, pred: str | None) -> tuple[bool, float]:
+    """(match, distance) with at most one math-verify call: exact rationals when both sides are arithmetic
+    (LaTeX included), math-verify (gold first) for anything else that passes the guard."""
+    if gold is None or pred is None:
+        return False, 1.0
+    g, p = _value(gold), _value(pred)
+    if g is not None and p is not None:
+        return g == p, _distance(g, p)
+    if g is not None or p is not None:
+        # one side numeric: math-verify still handles e.g. '0.5' vs '\\sqrt{0.25}'; text without digits can't match
+        other = pred if g is not None else gold
+        match = any(c.isdigit() for c in other) and _math_verify(gold, pred)
+    else:
+        match = gold.strip() == pred.strip() or _math_verify(gold, pred)
+    return match, 0.0 if match else 1.0
+
+
+def _value(ans: str) -> Fraction | None:
+    v = to_number(ans)
+    return v if v is not None else exact_value(ans)
+
+
+def _distance(g: Fraction, p: Fraction) -> float:
+    if g == p:
+        return 0.0
+    rel = abs(float(p - g)) / max(abs(float(g)), 1.0)
+    return min(1.0, math.log10(1.0 + rel))
+
+
 def answers_match(gold: str | None, pred: str | None) -> bool:
     """Exact rational comparison for numbers; math-verify (gold first) for anything else."""
-    if gold is None or pred is None:
-        return False
-    g, p = to_number(gold), to_number(pred)
-    if g is not None and p is not None:
-        return g == p
-    if g is not None or p is not None:
-        # one side numeric: math-verify still handles e.g. '0.5' vs '\frac12'; text without digits can't match
-        other = pred if g is not None else gold
-        return any(c.isdigit() for c in other) and _math_verify(gold, pred)
-    if gold.strip() == pred.strip():
-        return True
-    return _math_verify(gold, pred)
+    return compare_answers(gold, pred)[0]
 
 
 def numeric_distance(gold: str | None, pred: str | None) -> float:
@@ -127,10 +169,4 @@ def numeric_distance(gold: str | None, pred: str | None) -> float:
 
     1.0 when either side is not a number (we cannot say the answer is close).
     """
-    g, p = to_number(gold), to_number(pred)
-    if g is None or p is None:
-        return 0.0 if answers_match(gold, pred) else 1.0
-    if g == p:
-        return 0.0
-    rel = abs(float(p - g)) / max(abs(float(g)), 1.0)
-    return min(1.0, math.log10(1.0 + rel))
+    return compare_answers(gold, pred)[1]

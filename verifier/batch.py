@@ -30,3 +30,14 @@ def verify_many(cfg: VerifierConfig, items: list[dict], workers: int | None = No
     chunks = [items[i:i + size] for i in range(0, len(items), size)]
     with ProcessPoolExecutor(workers, initializer=_init, initargs=(cfg,)) as ex:
         return [Verdict(**d) for part in ex.map(_run, chunks) for d in part]
+
+
+def clear_caches() -> None:
+    """Empty every memo the verifier keeps (parsed numbers, normalized text, answers), for cold-cache timings."""
+    from .answers import _mv_parse
+    from .core import _known_from_text
+    from .guard import exact_value
+    from .safe_eval import parse_number
+    from .steps import normalize, numbers_at
+    for f in (_known_from_text, parse_number, numbers_at, normalize, exact_value, _mv_parse):
+        f.cache_clear()

@@ -11,9 +11,12 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 
-from .answers import answers_match, extract_answer, numeric_distance, to_number
+from .answers import compare_answers, extract_answer, to_number
 from .config import VerifierConfig
-from .steps import Claim, claims_in, numbers_in, split_steps
+from .flow import build_flow, first_off_path
+from .form import EXPLICIT_ANSWER, form_score, question_numbers
+from .unknown import asks_for_x, false_equations
+from .steps import Claim, line_numbers, numbers_in, parse_step, partial_values, split_steps
 
 DIMENSIONS = ("answer", "distance", "arithmetic", "consistency", "coverage", "form")
 _UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
@@ -27,8 +30,6 @@ _WORDS = {"half": [2, Fraction(1, 2)], "twice": [2], "double": [2], "doubled": [
           "minutes": [60], "year": [12, 52, 365], "percent": [100], "%": [100],
           **{w: [i] for i, w in enumerate(_UNITS)}, **{w: [20 + 10 * i] for i, w in enumerate(_TENS)}}
 _SCALES = {"million": 10 ** 6, "billion": 10 ** 9, "thousand": 1000}
-_EXPLICIT_ANSWER = re.compile(r"The answer is|^####|\\boxed|The value of (?:the unknown variable )?x is", re.I | re.M)
-_COUNT_Q = re.compile(r"\bhow many\b", re.I)
 
 
 @dataclass
@@ -49,6 +50,8 @@ class Verdict:
     n_steps: int
     n_claims: int
     reasons: list[str] = field(default_factory=list)
+    mode: str = "free"
+    """what the verdict was checked against: 'reference' (answer and solution), 'answer' (answer only), 'free'."""
 
     def profile(self) -> dict[str, float]:
         return {k: getattr(self, k) for k in DIMENSIONS}
@@ -60,7 +63,7 @@ class Verdict:
 @lru_cache(maxsize=4096)
 def _known_from_text(text: str) -> frozenset[Fraction]:
     """Numbers a step may take from this text: literals, number words, 'N million', 100 +/- a percent."""
-    nums = numbers_in(text)
+    nums = line_numbers(text)
     known = set(nums)
     words = re.findall(r"[a-z%]+", text.lower())
     for w in words:
@@ -91,79 +94,63 @@ class MathVerifier:
         steps = split_steps(solution)
         reasons: list[str] = []
         flawed_steps: list[int] = []
-        pred = extract_answer(solution)
+        pred = extract_answer(solution, question)
+        pred_num = to_number(pred)
         answer_step = self._answer_step(steps, pred)
+        mode = "reference" if reference_solution and reference_answer is not None else (
+            "answer" if reference_answer is not None else "free")
 
-        # 1-2. answer and distance
+        # 1-2. answer and distance (one comparison: math-verify at most once per answer)
         correct, answer_dim, distance = True, 0.0, 0.0
         if reference_answer is not None:
-            correct = pred is not None and answers_match(reference_answer, pred)
+            correct, distance = compare_answers(str(reference_answer), pred)
             answer_dim = 0.0 if correct else 1.0
-            distance = 0.0 if correct else numeric_distance(reference_answer, pred)
+            distance = 0.0 if correct else distance
             if not correct:
                 reasons.append(f"final answer {pred!r} != reference {reference_answer!r} (distance {distance:.2f})")
 
         # 3. arithmetic
-        claims: list[Claim] = []
-        for i, line in enumerate(steps):
-            claims.extend(claims_in(i, line))
+        parsed = [parse_step(i, line) for i, line in enumerate(steps)]
+        claims: list[Claim] = [c for cs, _ in parsed for c in cs]
         bad = [c for c in claims if not c.ok]
         arithmetic = len(bad) / len(claims) if claims else 0.0
         for c in bad:
             flawed_steps.append(c.step)
             reasons.append(f"step {c.step}: {c.lhs} = {_fmt(c.stated)}, should be {_fmt(c.value)}")
 
-        # 4. consistency: operands without a source, and a final answer that is not the last derived value
-        sourced = set(_known_from_text(question))
+        # 4. consistency: the value-flow graph's internal checks, and a final answer that is not the last derived value
+        literal = set(line_numbers(question))
+        literal |= {k / 100 for k in literal}
+        sourced = literal | _known_from_text(question)
         sourced |= {k / 100 for k in list(sourced)}
-        known = sourced | self._constants
+        ref_vals, ref_all = self._reference_values(reference_solution)
         # a value the reference derives must be derived here too before it is used, even if it is small
-        ref_vals = self._reference_values(reference_solution)
-        must_derive = {v for v in ref_vals if v not in sourced}
-        broken_claims = 0
-        by_step: dict[int, list[Claim]] = {}
-        for c in claims:
-            by_step.setdefault(c.step, []).append(c)
-        results: list[Fraction] = []
-        derived: set[Fraction] = set()
-        for i, line in enumerate(steps):
-            for c in by_step.get(i, []):
-                broken = False
-                for op in c.operands:
-                    if op in must_derive and op not in derived:
-                        # the reference derives this value and this solution never does: a skipped step (coverage)
-                        flawed_steps.append(i)
-                        reasons.append(f"step {i}: uses {_fmt(op)}, which the reference derives, without deriving it")
-                    elif abs(op) not in known and op not in known:
-                        broken = True
-                        flawed_steps.append(i)
-                        near = [r for r in results if _looks_like(r, abs(op))]
-                        reasons.append(f"step {i}: operand {_fmt(op)} " + (
-                            f"changes the earlier result {_fmt(near[-1])}" if near else "appears neither in the question nor in an earlier step"))
-                broken_claims += broken
-                known.update((c.stated, c.value))
-                derived.update((c.stated, c.value))
-                results.append(c.stated)
-            line_nums = _known_from_text(line)
-            known |= line_nums
-            derived |= line_nums - self._constants
-        final_mismatch = 0.0
-        pred_num = to_number(pred)
-        if claims and pred_num is not None and answer_step is not None:
-            last = [c for c in claims if c.step <= answer_step][-1:]
-            tail_nums = set(numbers_in(steps[answer_step - 1])) if answer_step > 0 else set()
-            if last and pred_num != last[0].stated and pred_num != last[0].value and pred_num not in tail_nums:
-                final_mismatch = 1.0
-                flawed_steps.append(answer_step)
-                reasons.append(f"final answer {pred} is not the last derived value {_fmt(last[0].stated)}")
-        consistency = min(1.0, cfg.final_mismatch_weight * final_mismatch + (broken_claims / len(claims) if claims else 0.0))
+        flow = build_flow(parsed, frozenset(literal), self._constants | sourced, {v for v in ref_vals if v not in sourced},
+                          [_known_from_text(t) for _, t in parsed])
+        for step, reason in flow.flaws:
+            flawed_steps.append(step)
+            reasons.append(reason)
+        final_mismatch = self._final_mismatch(steps, claims, pred_num, answer_step)
+        if final_mismatch:
+            flawed_steps.append(answer_step)
+            reasons.append(final_mismatch)
+        false_eq = 0.0
+        x_true = to_number(str(reference_answer)) if reference_answer is not None and asks_for_x(question) else None
+        if x_true is not None:  # the reference answer is the unknown's value: every equation in x must hold at it
+            n_eq, eq_flaws = false_equations([t for _, t in parsed], x_true)
+            for step, reason in eq_flaws:
+                flawed_steps.append(step)
+                reasons.append(reason)
+            false_eq = len(eq_flaws) / n_eq if n_eq else 0.0
+        consistency = min(1.0, cfg.final_mismatch_weight * bool(final_mismatch) + false_eq
+                          + (flow.broken_claims / len(claims) if claims else 0.0))
 
-        # 5. coverage
-        q_nums = {abs(n) for n in numbers_in(question)} - {0, 1}  # 'one hour', 'the 1st': not quantities to use
-        sol_nums = {abs(n) for n in numbers_in(solution)} | {abs(c.value) for c in claims}
+        # 5. coverage, and where a wrong answer left the reference's path
+        q_nums = {abs(n) for n in line_numbers(question)} - {0, 1}  # 'one hour', 'the 1st': not quantities to use
+        sol_nums = {abs(n) for _, t in parsed for n in numbers_in(t)} | {abs(c.value) for c in claims}
         sol_nums |= {n * 100 for n in sol_nums} | {n / 100 for n in sol_nums}
         unused = sorted(q_nums - sol_nums)
-        # coverage = mean of the question-side and reference-side shares that are available
+        # coverage = mean of the question-side, reference-side and off-path shares that are available
         cov_parts = [len(unused) / len(q_nums)] if q_nums else []
         if unused:
             reasons.append("question quantities never used: " + ", ".join(_fmt(n) for n in unused[:5]))
@@ -172,10 +159,18 @@ class MathVerifier:
             cov_parts.append(len(missing) / len(ref_vals))
             if missing:
                 reasons.append("reference intermediate results missing: " + ", ".join(_fmt(n) for n in sorted(missing)[:5]))
+        if not correct and pred_num is not None:
+            step, share = self._localize(flow, claims, pred_num, answer_step, sourced | ref_all if mode == "reference" else None,
+                                         reasons)
+            if step is not None:
+                flawed_steps.append(step)
+                if share:
+                    cov_parts.append(share)
         coverage = sum(cov_parts) / len(cov_parts) if cov_parts else 0.0
 
         # 6. form
-        form, form_step = self._form(question, solution, steps, pred, pred_num, q_nums, truncated or oversize, reasons)
+        form, form_step = form_score(question, steps, pred, pred_num, q_nums, question_numbers(question),
+                                     truncated or oversize, cfg.magnitude_factor, reasons)
         if form_step is not None:
             flawed_steps.append(form_step)
 
@@ -195,7 +190,7 @@ class MathVerifier:
                        consistency=round(consistency, 6), coverage=round(coverage, 6), form=form,
                        wrongness=round(wrongness, 6), absurdity=round(absurdity, 6), correct=correct,
                        hard_negative=hard, pred_answer=pred, first_error_step=min(flawed_steps) if flawed_steps else None,
-                       n_steps=len(steps), n_claims=len(claims), reasons=reasons)
+                       n_steps=len(steps), n_claims=len(claims), reasons=reasons, mode=mode)
 
     def verify_batch(self, items: list[dict], workers: int | None = None) -> list[Verdict]:
         """Verify many records (keys as in `verify`) using all cores; order is preserved."""
@@ -204,58 +199,60 @@ class MathVerifier:
 
     # ---- helpers --------------------------------------------------------------------------------
     @staticmethod
-    def _reference_values(reference_solution: str | None) -> set[Fraction]:
+    def _reference_values(reference_solution: str | None) -> tuple[set[Fraction], set[Fraction]]:
+        """(results the reference's claims state, every number the reference writes)."""
         if not reference_solution:
-            return set()
-        return {c.stated for i, line in enumerate(split_steps(reference_solution)) for c in claims_in(i, line)}
+            return set(), set()
+        claimed, written = set(), set()
+        for i, line in enumerate(split_steps(reference_solution)):
+            cs, text = parse_step(i, line)
+            claimed.update(c.stated for c in cs)
+            written.update(numbers_in(text))
+            written.update(v for c in cs for v in (c.stated, c.value, *c.inner, *c.operands, *partial_values(c.lhs)))
+        return claimed, written | claimed
+
+    def _localize(self, flow, claims, pred_num, answer_step, on_path, reasons) -> tuple[int | None, float]:
+        """The first flawed step of a wrong answer: with a reference solution, the earliest step off the reference's
+        path that the answer depends on; else (or when every ancestor is on the path) the step that first states
+        the answer. Returns (step, share of the answer's derived ancestry that is off the path)."""
+        if on_path is not None:
+            def on(v: Fraction) -> bool:
+                return any(x in on_path for x in (v, -v, v * 100, v / 100)) or (
+                    v.denominator != 1 and any(abs(v - r) <= abs(r) / 100 for r in on_path if r.denominator != 1))
+            node, share = first_off_path(flow, pred_num, on)
+            if node is not None:
+                reasons.append(f"step {node.step}: derives {_fmt(node.value)}, off the reference's path, and the "
+                               f"wrong answer depends on it")
+                return node.step, share
+        # the computation that produced the answer: its last claim, else where the graph first derives it
+        made = [c.step for c in claims if c.stated == pred_num and (answer_step is None or c.step <= answer_step)]
+        node = flow.nodes.get(pred_num)
+        step = made[-1] if made else node.step if node is not None else answer_step
+        if step is not None:
+            reasons.append(f"step {step}: computes the wrong answer {_fmt(pred_num)}")
+        return step, 0.0
+
+    @staticmethod
+    def _final_mismatch(steps, claims, pred_num, answer_step) -> str:
+        """A reason when the stated final answer is neither the last claim's result nor a number the answer step
+        (before its answer phrase) or the step before it states; else ''."""
+        if not claims or pred_num is None or answer_step is None:
+            return ""
+        last = [c for c in claims if c.step <= answer_step][-1:]
+        own = EXPLICIT_ANSWER.split(steps[answer_step])[0]
+        tail = set(line_numbers(own)) | (set(line_numbers(steps[answer_step - 1])) if answer_step > 0 else set())
+        if last and pred_num not in (last[0].stated, last[0].value) and pred_num not in tail:
+            return f"final answer {_fmt(pred_num)} is not the last derived value {_fmt(last[0].stated)}"
+        return ""
 
     @staticmethod
     def _answer_step(steps: list[str], pred: str | None) -> int | None:
         if pred is None or not steps:
             return None
         for i in range(len(steps) - 1, -1, -1):
-            if _EXPLICIT_ANSWER.search(steps[i]):
+            if EXPLICIT_ANSWER.search(steps[i]):
                 return i
         return len(steps) - 1
-
-    def _form(self, question, solution, steps, pred, pred_num, q_nums, truncated, reasons):
-        score, step = 0.0, None
-        if not _EXPLICIT_ANSWER.search(solution):
-            score, step = 1.0, max(len(steps) - 1, 0)
-            reasons.append("no explicit final answer" + (" (truncated)" if truncated else ""))
-        elif truncated:
-            score, step = 1.0, max(len(steps) - 1, 0)
-            reasons.append("generation was truncated")
-        counts: dict[str, int] = {}
-        for i, s in enumerate(steps):
-            if len(s) >= 8:
-                counts[s] = counts.get(s, 0) + 1
-                if counts[s] == 2 and step is None:
-                    step = i
-        reps = max(counts.values(), default=1)
-        if reps >= 3:
-            score = 1.0
-            reasons.append(f"repetition loop: a line repeated {reps} times")
-        elif reps == 2:
-            score = max(score, 0.5)
-            reasons.append("a line is repeated")
-        if pred_num is not None:
-            asks_count = bool(_COUNT_Q.search(question))
-            big = max(q_nums, default=Fraction(10))
-            if asks_count and (pred_num < 0 or pred_num.denominator != 1):
-                score = 1.0
-                reasons.append(f"implausible count {pred}")
-            elif abs(pred_num) > self.config.magnitude_factor * max(big, 10) ** 2:
-                score = 1.0
-                reasons.append(f"implausible magnitude {pred}")
-        return score, step
-
-
-def _looks_like(r: Fraction, op: Fraction) -> bool:
-    """op is a miscopied r: off by at most 10%, or the same digits in another order."""
-    if r == op or r == 0:
-        return False
-    return abs(op - r) <= abs(r) / 10 or sorted(_fmt(op)) == sorted(_fmt(r))
 
 
 def _fmt(x: Fraction) -> str:

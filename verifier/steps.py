@@ -24,9 +24,18 @@ _CUT = re.compile(r"[,.;:]\s|(?<=\d)\s+(?=\d)", re.ASCII)
 _MIXED_PAT = r"(?<![\d.,])(\d+) (\d+)/(\d+)(?![\d.])"
 _EXPR_CHARS = set("0123456789.,+-*/^()% ")
 _LATEX = [(re.compile(p, re.ASCII), r) for p, r in [
+    (r"\\(?:text|mbox|mathrm|textbf)\{([^{}]{0,80})\}", r" \1 "),  # '5 \text{ hours}': keep the word, drop the markup
     (r"\\(?:times|cdot|ast)", "*"), (r"\\div", "/"), (r"\\left|\\right|\\!|\\,|\\;|\\quad", ""),
     (r"\\%", "%"), (r"\\\$", ""), (r"\$", ""), (r"[×·∙⋅]", "*"), (r"[÷]", "/"), (r"[−–]", "-"),
-    (r"(?<=[\d)])\s*[xX]\s*(?=[\d(])", " * "),
+]]
+# Unit words cut a claim short ('15 pages x 1/3 = 5 pages' was read as '1/3 = 5'). A word right after a number is
+# dropped before a multiplicative operator or '=' (units combine freely there), and before + or - only when the
+# next number carries the same word ('3 apples + 4 apples'): '2 hours + 30 minutes' stays unread, never misread.
+_UNIT = r"(?:\s+(?!x\s)[A-Za-z][A-Za-z']+(?:/[A-Za-z]+)?){1,2}"
+_UNITS = [(re.compile(p, re.ASCII), r) for p, r in [
+    (r"(?<=\d)\s+([A-Za-z]{2,}?)s?(\s*[-+]\s*\d[\d,.]*)\s+\1s?\b", r"\2 \1"),
+    (r"(?<=\d)" + _UNIT + r"(?=\s*(?:[*/=]|[xX]\s))", ""),
+    (r"(?<=[\d)])\s*[xX]\s*(?=[\d(.])", " * "),  # '3 x 4', '30 x .25'; after the unit words are gone
 ]]
 _NUMERIC = [(re.compile(p, re.ASCII), r) for p, r in [
     (r"(?<![\d.,])(\d{1,3}) (\d{3})(?![\d/])", r"\1\2"),  # '350 000' thousands
@@ -44,6 +53,11 @@ class Claim:
     value: Fraction
     ok: bool
     operands: list[Fraction] = field(default_factory=list)
+    pos: int = 0
+    """where the claim's LHS starts in the step's normalized text (0 for calculator annotations): numbers before
+    it in the same step are already stated when the claim uses them."""
+    inner: tuple[Fraction, ...] = ()
+    """values of the LHS's parenthesized groups: '2*(9+40)' derives 49 on the way to 98."""
 
 
 def split_steps(solution: str) -> list[str]:
@@ -54,20 +68,34 @@ def split_steps(solution: str) -> list[str]:
     return [ln[:MAX_LINE_CHARS] for ln in lines[:MAX_STEPS]]
 
 
+@lru_cache(maxsize=4096)
 def normalize(line: str) -> str:
-    if not line.isascii() or any(c in line for c in "\\$xX"):
+    """LaTeX, Unicode operators, money signs, unit words and thousands written '350 000' -> plain arithmetic."""
+    if not line.isascii() or any(c in line for c in "\\$"):
         for _ in range(3):
             line = _FRAC.sub(r"(\1)/(\2)", line)
         for pat, rep in _LATEX:
             line = pat.sub(rep, line)
+    if re.search(r"\d\s+[A-Za-z]|[xX]", line):
+        for k, (pat, rep) in enumerate(_UNITS):
+            for _ in range(4 if k == 0 else 1):  # '3 a + 4 a + 5 a': each pass frees the next overlapping pair
+                line, n = pat.subn(rep, line)
+                if not n:
+                    break
     for pat, rep in _NUMERIC:
         line = pat.sub(rep, line)
     return line
 
 
+def line_numbers(text: str) -> tuple[Fraction, ...]:
+    """Numbers of a text after normalization, so '$350 000' in a question reads as claims read it."""
+    return numbers_in(normalize(text))
+
+
 @lru_cache(maxsize=4096)
-def numbers_in(text: str) -> tuple[Fraction, ...]:
-    """Every number literal in plain text (percent signs dropped, thousands separators honoured). Cached."""
+def numbers_at(text: str) -> tuple[tuple[int, Fraction], ...]:
+    """(position, value) of every number literal in plain text (percent signs dropped, thousands separators
+    honoured). Cached."""
     out = []
     for m in _NUMBER_RE.finditer(text):
         s = m.group(0).replace("%", "").strip()
@@ -76,8 +104,13 @@ def numbers_in(text: str) -> tuple[Fraction, ...]:
             v = parse_number(s.lstrip("-"))
         except EvalError:
             continue
-        out.append(-v if neg else v)
+        out.append((m.start(), -v if neg else v))
     return tuple(out)
+
+
+def numbers_in(text: str) -> tuple[Fraction, ...]:
+    """Every number literal in plain text, in order."""
+    return tuple(v for _, v in numbers_at(text))
 
 
 def _lhs_candidates(left: str):
@@ -153,8 +186,48 @@ def _claim(step: int, lhs: str, rhs_text: str) -> Claim | None:
                 ok = count_operators(rest) > 0 and safe_eval(rest.strip().rstrip(".,;:")) == value
             except EvalError:
                 pass
-        return Claim(step, cand, stated, value, ok, numbers_in(cand))
+        return Claim(step, cand, stated, value, ok, list(numbers_in(cand)), inner=_inner_values(cand))
     return None
+
+
+def _inner_values(expr: str) -> tuple[Fraction, ...]:
+    if "(" not in expr:
+        return ()
+    out, opens = [], []
+    for k, ch in enumerate(expr):
+        if ch == "(":
+            opens.append(k)
+        elif ch == ")" and opens:
+            try:
+                out.append(safe_eval(expr[opens.pop() + 1:k]))
+            except EvalError:
+                pass
+    return tuple(out)
+
+
+def partial_values(expr: str) -> tuple[Fraction, ...]:
+    """Running results of a left-to-right chain: '80-21+7' passes through 59, '12*5/4' through 60. A reference's
+    partial results are on its path even when it writes only the total."""
+    if "(" in expr:
+        return _inner_values(expr)
+    out = []
+    for m in re.finditer(r"(?<=[\d%])\s*[-+*/]", expr):
+        try:
+            out.append(safe_eval(expr[:m.start()]))
+        except EvalError:
+            pass
+    return tuple(out)
+
+
+def _pure_expression(part: str) -> Fraction | None:
+    """The value of a chain link that is itself a whole expression ('2*49' in '2*(9+40) = 2*49 = 98'), else None."""
+    t = part.strip().rstrip(".,;:")
+    if not t or not set(t) <= _EXPR_CHARS or count_operators(t) == 0:
+        return None
+    try:
+        return safe_eval(t)
+    except EvalError:
+        return None
 
 
 def _paren_value(rhs_text: str) -> str:
@@ -169,8 +242,17 @@ def _paren_value(rhs_text: str) -> str:
 
 def claims_in(step: int, line: str) -> list[Claim]:
     """All arithmetic claims in one step (calculator annotations first, then inline equations)."""
+    return parse_step(step, line)[0]
+
+
+def parse_step(step: int, line: str) -> tuple[list[Claim], str]:
+    """(claims, normalized text without calculator annotations) of one step; claims carry their position.
+
+    Chained equalities 'a = b = c = N' are read link by link; a link whose right side is a whole expression
+    ('2*(9+40) = 2*49') states that expression's value, so the chain records 98 and never the '2' of '2*49'.
+    """
     out: list[Claim] = []
-    seen: set[tuple[str, Fraction]] = set()
+    seen: set[tuple[Fraction, Fraction]] = set()
     for m in _ANNOT.finditer(line):
         c = _claim(step, normalize(m.group(1)), normalize(m.group(2)))
         if c:
@@ -178,11 +260,20 @@ def claims_in(step: int, line: str) -> list[Claim]:
             seen.add((c.value, c.stated))
     text = normalize(_ANNOT.sub(" ", line))
     if "=" not in text:
-        return out
+        return out, text
     parts = text.split("=")
+    offset = 0
     for k in range(len(parts) - 1):
-        c = _claim(step, parts[k], parts[k + 1])
+        right = parts[k + 1]
+        if k + 2 < len(parts):
+            mid = _pure_expression(right)
+            if mid is not None:
+                right = str(mid.numerator) if mid.denominator == 1 else f"{mid.numerator}/{mid.denominator}"
+        c = _claim(step, parts[k], right)
+        end = offset + len(parts[k])
+        offset = end + 1
         if c and (c.value, c.stated) not in seen:
+            c.pos = max(0, end - len(c.lhs) - 1)
             seen.add((c.value, c.stated))
             out.append(c)
-    return out
+    return out, text

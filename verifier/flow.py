@@ -1,0 +1,143 @@
+"""The value-flow graph of a solution: which step derives each value, and from which values.
+
+Nodes are derived values, each at the step that first states it. A claim `LHS = N` derives N from the numbers of
+its LHS (exact edges); a number that first appears in prose ('so she has 36 left') is derived from the derived
+values the same step mentions (coarse edges). Question numbers and configured constants are leaves, not nodes.
+
+The graph serves two purposes (verifier/README.md has a worked example):
+  * internal checks, with or without a reference: an operand from nowhere, a value used before the step that
+    derives it, a value the reference derives that this solution uses without deriving (a skipped step);
+  * localization of a wrong final answer: walk back from the answer through its ancestry to the earliest step
+    that derives a value off the reference's path (`first_off_path`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .steps import Claim, numbers_at
+
+
+@dataclass
+class Node:
+    value: Fraction
+    step: int
+    parents: frozenset[Fraction]
+    exact: bool
+    """True when a claim derived it (its parents are the claim's operands), False when prose did."""
+
+
+@dataclass
+class Flow:
+    nodes: dict[Fraction, Node] = field(default_factory=dict)
+    flaws: list[tuple[int, str]] = field(default_factory=list)
+    """(step, reason) of every internal-check failure, in step order."""
+    broken_claims: int = 0
+    """claims with an operand from nowhere (or used before it is derived)."""
+    mentions: dict[Fraction, list[int]] = field(default_factory=dict)
+    """steps that state each value, in order."""
+
+
+def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction], constants: set[Fraction],
+               must_derive: set[Fraction], words: list[frozenset[Fraction]] | None = None) -> Flow:
+    """parsed: per step, its claims and normalized text (verifier.steps.parse_step); words: per step, further
+    values its wording supplies ('half', 'a dozen', a percent's complement), known from that step on."""
+    flow = Flow()
+    known = set(given) | constants
+    derived: set[Fraction] = set()
+    results: list[Fraction] = []
+    pending: list[tuple[int, Fraction, list[Fraction]]] = []  # unsourced operands: may be derived later
+    for i, (claims, text) in enumerate(parsed):
+        nums = numbers_at(text)
+        line_derived = {v for _, v in nums if v in flow.nodes}  # parents of prose-derived values
+        for c in sorted(claims, key=lambda c: c.pos):
+            before = {v for p, v in nums if p < c.pos}  # stated earlier in this step: 'he has 5 ..., so 5 + 7'
+            broken = False
+            for op in c.operands:
+                if op in must_derive and op not in derived and op not in before:
+                    flow.flaws.append((i, f"step {i}: uses {_fmt(op)}, which the reference derives, without deriving it"))
+                elif abs(op) not in known and op not in known and op not in before and abs(op) not in before:
+                    broken = True
+                    pending.append((i, op, list(results)))
+            flow.broken_claims += broken
+            for v in (*c.inner, c.value, c.stated):
+                if v not in flow.nodes:  # even a given or a constant: this claim is where the solution derives it
+                    flow.nodes[v] = Node(v, i, frozenset(c.operands), True)
+            for v in (*c.inner, c.stated, c.value):
+                known.add(v)
+                derived.add(v)
+            line_derived.add(c.stated)
+            results.append(c.stated)
+        for _, v in nums:
+            flow.mentions.setdefault(v, []).append(i)
+            # a number new to the solution is derived here; a constant or a value a word supplies ('a week': 7)
+            # is derived only when the step also mentions derived values ('so 4 + 3 is 7 days'): else a unit
+            if v not in flow.nodes and v not in given and ((v not in known and abs(v) not in known) or line_derived - {v}):
+                flow.nodes[v] = Node(v, i, frozenset(line_derived - {v}), False)
+            known.add(v)
+            derived.add(v)
+        if words:
+            known |= words[i]
+    for i, op, earlier in pending:
+        later = flow.nodes.get(op) or flow.nodes.get(-op)
+        if later is not None and later.step > i:
+            reason = f"step {i}: uses {_fmt(op)} before step {later.step} derives it"
+        else:
+            near = [r for r in earlier if _looks_like(r, abs(op))]
+            reason = f"step {i}: operand {_fmt(op)} " + (
+                f"changes the earlier result {_fmt(near[-1])}" if near else "appears neither in the question nor in an earlier step")
+        flow.flaws.append((i, reason))
+    flow.flaws.sort(key=lambda f: f[0])
+    return flow
+
+
+def ancestry(flow: Flow, value: Fraction) -> dict[Fraction, Node]:
+    """Every derived value `value` depends on, itself included."""
+    out: dict[Fraction, Node] = {}
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        n = flow.nodes.get(v)
+        if n is None or v in out:
+            continue
+        out[v] = n
+        stack.extend(n.parents)
+    return out
+
+
+def first_off_path(flow: Flow, answer: Fraction, on_path) -> tuple[Node | None, float]:
+    """(the earliest node the answer depends on whose value is off the reference's path, or None; the share of
+    the answer's derived ancestry that is off the path).
+
+    A value is on the path when `on_path(value)` (the reference states it) or when a claim uses it to derive an
+    on-path value: a partial sum taken in another order ('(a + c) + b' where the reference writes 'a + b') led
+    back to the reference, so it is an alternative route, not an error.
+    """
+    anc = ancestry(flow, answer)
+    if not anc:
+        return None, 0.0
+    good: set[Fraction] = set()
+    children: dict[Fraction, list[Node]] = {}
+    for n in flow.nodes.values():
+        if n.exact:
+            for p in n.parents:
+                children.setdefault(p, []).append(n)
+    for n in reversed(list(flow.nodes.values())):  # insertion order: a child is created after its parents
+        if on_path(n.value) or any(ch.value in good for ch in children.get(n.value, ()) if ch is not n):
+            good.add(n.value)
+    bad = [n for v, n in anc.items() if v not in good]
+    return (min(bad, key=lambda n: n.step) if bad else None), len(bad) / len(anc)
+
+
+def _looks_like(r: Fraction, op: Fraction) -> bool:
+    """op is a miscopied r: off by at most 10%, or the same digits in another order."""
+    if r == op or r == 0:
+        return False
+    return abs(op - r) <= abs(r) / 10 or sorted(_fmt(op)) == sorted(_fmt(r))
+
+
+def _fmt(x: Fraction) -> str:
+    if x.denominator == 1:
+        return str(x.numerator)
+    f = float(x)
+    return f"{f:.4f}".rstrip("0").rstrip(".")
