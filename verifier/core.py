@@ -14,7 +14,7 @@ from functools import lru_cache
 from .answers import compare_answers, extract_answer, to_number
 from .config import VerifierConfig
 from .flow import build_flow, first_off_path
-from .form import EXPLICIT_ANSWER, form_score, question_numbers
+from .form import EXPLICIT_ANSWER, form_score, question_numbers, states_final_answer
 from .unknown import asks_for_x, false_equations
 from .steps import Claim, line_numbers, numbers_in, parse_step, partial_values, split_steps
 
@@ -159,7 +159,10 @@ class MathVerifier:
             cov_parts.append(len(missing) / len(ref_vals))
             if missing:
                 reasons.append("reference intermediate results missing: " + ", ".join(_fmt(n) for n in sorted(missing)[:5]))
-        if not correct and pred_num is not None:
+        # a wrong answer is walked back from only when the solution states it: a cut-off text's last number is no
+        # answer (its flaw is the missing answer, a form error), and a mismatched answer line is itself the flaw
+        if not correct and pred_num is not None and not final_mismatch and not truncated and not oversize \
+                and states_final_answer(question, steps, pred):
             step, share = self._localize(flow, claims, pred_num, answer_step, sourced | ref_all if mode == "reference" else None,
                                          reasons)
             if step is not None:
@@ -225,7 +228,7 @@ class MathVerifier:
                                f"wrong answer depends on it")
                 return node.step, share
         # the computation that produced the answer: its last claim, else where the graph first derives it
-        made = [c.step for c in claims if c.stated == pred_num and (answer_step is None or c.step <= answer_step)]
+        made = [c.step for c in claims if abs(c.stated) == abs(pred_num) and (answer_step is None or c.step <= answer_step)]
         node = flow.nodes.get(pred_num)
         step = made[-1] if made else node.step if node is not None else answer_step
         if step is not None:

@@ -68,11 +68,13 @@ def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction]
                 derived.add(v)
             line_derived.add(c.stated)
             results.append(c.stated)
-        for _, v in nums:
+        for p, v in nums:
             flow.mentions.setdefault(v, []).append(i)
             # a number new to the solution is derived here; a constant or a value a word supplies ('a week': 7)
-            # is derived only when the step also mentions derived values ('so 4 + 3 is 7 days'): else a unit
-            if v not in flow.nodes and v not in given and ((v not in known and abs(v) not in known) or line_derived - {v}):
+            # is derived only when the step states it as a result ('... = 12 inches') or also mentions derived
+            # values ('so 4 + 3 is 7 days'): else it is a unit or a restated fact
+            if v not in flow.nodes and (text[:p].rstrip().endswith("=") or v not in given and (
+                    (v not in known and abs(v) not in known) or line_derived - {v})):
                 flow.nodes[v] = Node(v, i, frozenset(line_derived - {v}), False)
             known.add(v)
             derived.add(v)
@@ -123,6 +125,8 @@ def first_off_path(flow: Flow, answer: Fraction, on_path) -> tuple[Node | None, 
             for p in n.parents:
                 children.setdefault(p, []).append(n)
     for n in reversed(list(flow.nodes.values())):  # insertion order: a child is created after its parents
+        if n.value == answer:
+            continue  # the answer is wrong: it is never on the path, and never vouches for what it is made of
         if on_path(n.value) or any(ch.value in good for ch in children.get(n.value, ()) if ch is not n):
             good.add(n.value)
     bad = [n for v, n in anc.items() if v not in good]

@@ -19,11 +19,17 @@ def _words(text: str) -> set[str]:
 
 def states_asked_quantity(question: str, last_step: str) -> bool:
     """The last step states a number about what the question asks ('So Raymond has $8 left.' for 'How much money
-    does Raymond have left?'): a number and a content word of the question's ask clause."""
-    if not re.search(r"\d", last_step):
-        return False
+    does Raymond have left?'): a finished sentence with a number and a content word of the question's ask clause."""
+    if not re.search(r"\d", last_step) or not re.search(r"[.!]['\")\s]*$", last_step):
+        return False  # a sentence cut off mid-way (a truncated generation) states nothing
     asks = _ASK.findall(question[-600:])
     return bool(asks and _words(asks[-1]) & _words(last_step))
+
+
+def states_final_answer(question: str, steps: list[str], pred: str | None) -> bool:
+    """An explicit answer phrase, or a last sentence that states the asked quantity."""
+    return any(EXPLICIT_ANSWER.search(s) for s in steps) or bool(
+        steps and pred is not None and states_asked_quantity(question, steps[-1]))
 
 
 def form_score(question: str, steps: list[str], pred: str | None, pred_num: Fraction | None, q_nums: set,
@@ -35,7 +41,7 @@ def form_score(question: str, steps: list[str], pred: str | None, pred_num: Frac
     if truncated:
         score, step = 1.0, max(len(steps) - 1, 0)
         reasons.append("generation was truncated" if explicit else "no explicit final answer (truncated)")
-    elif not explicit and not (steps and pred is not None and states_asked_quantity(question, steps[-1])):
+    elif not states_final_answer(question, steps, pred):
         score, step = 1.0, max(len(steps) - 1, 0)
         reasons.append("no explicit final answer")
     counts: dict[str, int] = {}

@@ -22,6 +22,11 @@ _ANNOT = re.compile(r"<<([^<>=]{1,200})=([^<>]{1,60})>>", re.ASCII)
 _RHS = re.compile(r"\s*(-?(?>" + NUMBER + r"))(?![A-Za-z](?![A-Za-z])|\()(\s*/\s*\d+(?!\s*[-+*/^(\d.]))?(\s*%)?", re.ASCII)
 _CUT = re.compile(r"[,.;:]\s|(?<=\d)\s+(?=\d)", re.ASCII)
 _MIXED_PAT = r"(?<![\d.,])(\d+) (\d+)/(\d+)(?![\d.])"
+_UNKNOWN_AFTER = re.compile(r"\s*[-+*/]\s*[A-Za-z]", re.ASCII)
+_NOT_ARITHMETIC = re.compile(r"(?<![\d.,])0\d", re.ASCII)
+_FRACTION_ONLY = re.compile(r"\d+/\d+", re.ASCII)
+_TIMES_100 = re.compile(r"\*\s*100\s*%\s*$", re.ASCII)
+_TIGHT_FRACTION = re.compile(r"(?<=[/*]\s)(\d+)/(\d+)(?![\d.])", re.ASCII)
 _EXPR_CHARS = set("0123456789.,+-*/^()% ")
 _LATEX = [(re.compile(p, re.ASCII), r) for p, r in [
     (r"\\(?:text|mbox|mathrm|textbf)\{([^{}]{0,80})\}", r" \1 "),  # '5 \text{ hours}': keep the word, drop the markup
@@ -31,7 +36,7 @@ _LATEX = [(re.compile(p, re.ASCII), r) for p, r in [
 # Unit words cut a claim short ('15 pages x 1/3 = 5 pages' was read as '1/3 = 5'). A word right after a number is
 # dropped before a multiplicative operator or '=' (units combine freely there), and before + or - only when the
 # next number carries the same word ('3 apples + 4 apples'): '2 hours + 30 minutes' stays unread, never misread.
-_UNIT = r"(?:\s+(?!x\s)[A-Za-z][A-Za-z']+(?:/[A-Za-z]+)?){1,2}"
+_UNIT = r"(?:\s+(?!x\s)[A-Za-z][A-Za-z']+(?:/[A-Za-z]+)?){1,3}"
 _UNITS = [(re.compile(p, re.ASCII), r) for p, r in [
     (r"(?<=\d)\s+([A-Za-z]{2,}?)s?(\s*[-+]\s*\d[\d,.]*)\s+\1s?\b", r"\2 \1"),
     (r"(?<=\d)" + _UNIT + r"(?=\s*(?:[*/=]|[xX]\s))", ""),
@@ -158,11 +163,13 @@ def _claim(step: int, lhs: str, rhs_text: str) -> Claim | None:
     m = _RHS.match(rhs_text)
     if not m and rhs_text.lstrip().startswith("("):
         m = _RHS.match(_paren_value(rhs_text))
-    if not m or count_operators(lhs) == 0:
-        return None
+    if not m or count_operators(lhs) == 0 or _UNKNOWN_AFTER.match(rhs_text, m.end()):
+        return None  # '8/3 = 24/Y', '3*30 = 30 + M': an equation in an unknown, not a computation
     for cand in _lhs_candidates(lhs):
-        if count_operators(cand) == 0:
-            return None
+        if count_operators(cand) == 0 or _NOT_ARITHMETIC.search(cand) or lhs[:len(lhs) - len(cand)].rstrip().endswith(":"):
+            return None  # clock times '6:00+48', '0900-0130'
+        if _FRACTION_ONLY.fullmatch(cand.strip()) and re.search(r"\band\s*$", lhs[:lhs.rfind(cand)]):
+            return None  # '1 and 1/4 cup = 1.5 cups': a mixed number, not a division
         try:
             value = safe_eval(cand)
         except EvalError:
@@ -179,6 +186,13 @@ def _claim(step: int, lhs: str, rhs_text: str) -> Claim | None:
         ok = _within_rounding(value, stated, stated_text)
         if not ok and m.group(3):
             ok = _within_rounding(value, stated / 100, stated_text)
+        if not ok and _TIMES_100.search(cand):
+            ok = _within_rounding(value * 100, stated, stated_text)  # '9 / 27 * 100% = 33.3': written as a percent
+        if not ok and _TIGHT_FRACTION.search(cand):
+            try:  # '2 / 1/6 = 12': a fraction written without spaces is one number
+                ok = _within_rounding(safe_eval(_TIGHT_FRACTION.sub(r"(\1/\2)", cand)), stated, stated_text)
+            except EvalError:
+                pass
         if not ok:
             # rewriting style '2 * 3 = 3 + 3 = 6': the whole right-hand side may equal the left
             rest = rhs_text.split("=")[0]
