@@ -31,3 +31,24 @@ def test_distance_scale():
     assert numeric_distance("54", "540") == 1.0
     assert numeric_distance("54", None) == 1.0
     assert numeric_distance("10", "12") < numeric_distance("10", "20") < numeric_distance("10", "50")
+
+
+def test_math_verify_is_called_once_per_answer():
+    from verifier import MathVerifier
+    from verifier.answers import _mv_parse
+    _mv_parse.cache_clear()
+    v = MathVerifier().verify("q", r"so \boxed{\frac{\pi}{3}}", reference_answer=r"\frac{\pi}{2}")
+    info = _mv_parse.cache_info()
+    assert not v.correct and v.distance == 1.0
+    assert info.misses == 2 and info.hits == 0  # gold and prediction parsed once each, compared once
+
+
+def test_latex_arithmetic_is_exact_and_the_guard_screens_costly_answers():
+    from verifier.guard import affordable, exact_value
+    assert exact_value(r"2^{10}") == 1024 and exact_value(r"\frac{3}{4}") == 0.75 and exact_value(r"\$1{,}200") == 1200
+    assert answers_match("1024", r"2^{10}") and answers_match("0.75", r"\dfrac{3}{4}")
+    for costly in (r"9^{9^{9}}", "9^9^9", "1000000!", "7!!!!", r"(x+y+z)^{60}", r"\sum_{i=1}^{10} i",
+                   "1" * 40, r"2^{100000}"):
+        assert not affordable(costly), costly
+    for fine in (r"\frac{\pi}{2}", r"(3, \frac{\pi}{2})", "x^2+1", "5!", r"2^{100}"):
+        assert affordable(fine), fine

@@ -52,6 +52,19 @@ HOSTILE = [
     "$" * 100_000 + "1 + 1 = 2",
     "1/0 = 5 and 0/0 = 0\n#### 5",
     "\x00\x01\x02 = \ufffd\nThe answer is: NaN",
+    # model-written answers that once ran for seconds inside math-verify (issue 8)
+    "So the answer is \\boxed{9^{9^{9}}}",
+    "The answer is: 10^{10^{10}}",
+    "The answer is: 1000000!",
+    "The answer is: 7!!!!",
+    "#### 9^9^9^9",
+    "The answer is: (x+y+z)^{60}",
+    "The answer is: \\frac{(x+1)(x+2)(x+3)(x+4)(x+5)(x+6)}{(x-1)(x-2)(x-3)(x-4)}",
+    "The answer is: \\sum_{i=1}^{100000000} i",
+    "The answer is: \\sqrt{" + "9" * 100 + "}",
+    "The answer is: 2^{" + "9" * 40 + "}",
+    "\\boxed{\\15} and 80 GB / 2 GB/minute = 39 and 2*(9+40) = 2*49 = 98",
+    "Let x = 5.\nThen " + "(x+1)*" * 40 + "1 = 7\nThe answer is: x",
 ]
 
 
@@ -67,6 +80,9 @@ def warm_verifier():
 def test_verifier_survives_hostile_input_fast(text, tmp_path, warm_verifier):
     v = warm_verifier
     verdict = v.verify("Tom has 12 apples and gets 5 more. How many?", text, reference_answer="17")
+    for ref in ("17", r"\\frac{\\pi}{2}", "x^2+1"):  # numeric and symbolic references: math-verify is reachable
+        assert _steady_cpu_seconds(lambda: v.verify("Tom has 12 apples and gets 5 more. What is the value of "
+                                                    "unknown variable x?", text, reference_answer=ref)) < 0.05
     assert 0 <= verdict.wrongness <= 1 and 0 <= verdict.absurdity <= 1
     elapsed = _steady_cpu_seconds(lambda: v.verify("Tom has 12 apples and gets 5 more. How many?", text,
                                                    reference_answer="17"))

@@ -56,3 +56,62 @@ def test_batch_equals_serial():
     v = MathVerifier()
     assert [x.to_dict() for x in v.verify_batch(items, workers=2)] == [
         v.verify(**it).to_dict() for it in items]
+
+
+# ---- parser gaps seen in real solutions (issue 8), one test each -------------------------------------------------
+from verifier.steps import claims_in  # noqa: E402
+
+
+def _claims(line):
+    return [(c.lhs.replace(" ", ""), c.stated, c.ok) for c in claims_in(0, line)]
+
+
+def test_chained_equalities_record_the_final_value_and_source_the_middle():
+    assert _claims("2*(9+40) = 2*49 = 98") == [("2*(9+40)", 98, True)]
+    v = MathVerifier().verify("A box has 9 red and 40 blue balls; two boxes. How many balls?",
+                              "In all 2*(9+40) = 2*49 = 98 balls.\nThe answer is: 98", reference_answer="98")
+    assert v.consistency == 0 and v.first_error_step is None  # 49 is not 'unsourced'
+    assert _claims("2*(9+40) = 2*48 = 96")[0][2] is False
+
+
+def test_operands_stated_earlier_in_the_same_line_are_sourced():
+    v = MathVerifier().verify("Ann has some apples. How many?", "She picks 17 apples and 25 pears, so 17 + 25 = 42.\n"
+                              "The answer is: 42", reference_answer="42")
+    assert v.consistency == 0 and v.first_error_step is None
+
+
+def test_unit_words_do_not_cut_a_claim_short():
+    assert _claims("15 pages x 1/3 = 5 pages") == [("15*1/3", 5, True)]
+    assert _claims("3 apples + 4 apples = 7 apples") == [("3+4", 7, True)]
+    assert _claims("2 hours + 30 minutes = 150 minutes") == []  # mixed units: unread, never misread
+
+
+def test_latex_text_is_stripped():
+    assert _claims(r"$5 \text{ hours} \times 3 = 15$") == [("5*3", 15, True)]
+
+
+def test_unit_rates_and_bare_decimals_are_read():
+    assert _claims("80 GB / 2 GB/minute = 39") == [("80/2", 39, False)]
+    assert _claims("30 x .25 = 6.5") == [("30*.25", 6.5, False)]
+
+
+def test_question_thousands_with_a_space_are_normalised_like_claims():
+    v = MathVerifier().verify("A house costs $350 000 and the lot $50 000. What is the total?",
+                              "The total is 350000 + 50000 = 400000.\nThe answer is: 400000", reference_answer="400000")
+    assert v.consistency == 0 and v.coverage == 0 and v.first_error_step is None
+
+
+def test_boxed_escaped_money_and_qualified_last_numbers():
+    from verifier import extract_answer
+    assert extract_answer(r"So the total is \boxed{\15}.") == "15"
+    assert extract_answer("So he earns $240 in 4 weeks.") == "240"
+    assert extract_answer("He has 5 apples and 7 pears.") == "7"
+
+
+def test_final_answer_check_reads_the_answer_steps_own_text():
+    q = "Ann has 12 apples and buys 8 more. How many does she have?"
+    sol = "She buys 8 more: 12 + 8 = 20.\nShe gives 2 away and keeps 18, so the answer is: 18"
+    v = MathVerifier().verify(q, sol)
+    assert not any("not the last derived value" in r for r in v.reasons)
+    v = MathVerifier().verify(q, "She buys 8 more: 12 + 8 = 20.\n#### 10")
+    assert any("not the last derived value" in r for r in v.reasons)

@@ -36,6 +36,8 @@ class Flow:
     """claims with an operand from nowhere (or used before it is derived)."""
     mentions: dict[Fraction, list[int]] = field(default_factory=dict)
     """steps that state each value, in order."""
+    claimed: dict[Fraction, int] = field(default_factory=dict)
+    """the first step whose claim computes each value."""
 
 
 def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction], constants: set[Fraction],
@@ -64,6 +66,7 @@ def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction]
                 if v not in flow.nodes:  # even a given or a constant: this claim is where the solution derives it
                     flow.nodes[v] = Node(v, i, frozenset(c.operands), True)
             for v in (*c.inner, c.stated, c.value):
+                flow.claimed.setdefault(v, i)
                 known.add(v)
                 derived.add(v)
             line_derived.add(c.stated)
@@ -81,9 +84,9 @@ def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction]
         if words:
             known |= words[i]
     for i, op, earlier in pending:
-        later = flow.nodes.get(op) or flow.nodes.get(-op)
-        if later is not None and later.step > i:
-            reason = f"step {i}: uses {_fmt(op)} before step {later.step} derives it"
+        later = flow.claimed.get(op, flow.claimed.get(-op))
+        if later is not None and later > i:
+            reason = f"step {i}: uses {_fmt(op)} before step {later} derives it"
         else:
             near = [r for r in earlier if _looks_like(r, abs(op))]
             reason = f"step {i}: operand {_fmt(op)} " + (
