@@ -7,7 +7,7 @@ only a `.partial` that the next run resumes (training) or restarts (everything e
 
 Two kinds of concurrency meet here:
 - Independent `harness compare` processes on one run directory (a second terminal, a job array): each
-  stage is computed under a per-stage file lock (`<dir>.lock`), so the second process waits and then
+  stage is computed under a per-stage file lock (`<run_dir>/.locks/<dir>.lock`), so the second process waits and then
   reuses the first one's result instead of training the same stage again.
 - The ranks of one `accelerate launch`/`torchrun` job: a *collective* stage (training: the trainer
   shards work across ranks) runs its function on every rank; any other stage (data, sampling, pairs,
@@ -59,7 +59,7 @@ class Stage:
         self.key = stage_key(name, payload)
         self.dir = Path(run_dir) / f"{name}-{self.key}"
         self.partial = self.dir.with_name(self.dir.name + ".partial")
-        self.lock_path = self.dir.with_name(self.dir.name + ".lock")
+        self.lock_path = Path(run_dir) / ".locks" / f"{self.dir.name}.lock"
         self.claim_path = self.dir.with_name(self.dir.name + ".claim")
         self.resumable = resumable
         self.collective = resumable if collective is None else collective
@@ -82,7 +82,7 @@ class Stage:
         if dist.world_size() > 1 and not dist.is_main_process():
             return self._follow(fn)
         from filelock import FileLock, Timeout
-        self.dir.parent.mkdir(parents=True, exist_ok=True)
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.lock_path))
         try:
             lock.acquire(timeout=0)

@@ -140,11 +140,11 @@ def dpo_trainer(cfg, section, model, ref_model, tok, dataset, work: Path, loss_t
                 callbacks: list | None = None, device: str | None = None, run_name: str | None = None,
                 **arg_overrides) -> WeightedDPOTrainer:
     """The WeightedDPOTrainer every DPO run uses (the stage, the GPU benchmark)."""
-    from .train import quiet, tracker_dir
+    from .train import quiet, skip_final_checkpoint, tracker_dir
     args = dpo_args(cfg, section, work, loss_type, section.rpo_alpha, device, run_name, **arg_overrides)
     with tracker_dir(work):
         return quiet(WeightedDPOTrainer(model=model, ref_model=ref_model, args=args, train_dataset=dataset,
-                                        processing_class=tok, callbacks=callbacks or []))
+                                        processing_class=tok, callbacks=[*(callbacks or []), skip_final_checkpoint()]))
 
 
 def train_dpo(cfg, rows: list[dict], sft_dir: str, out: Path, work: Path, recipe) -> list[dict]:

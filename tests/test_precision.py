@@ -84,3 +84,20 @@ def test_real_sft_trainer_with_bf16_autocast_trains_the_fp32_policy(micro_model,
         shares[trainable] = _changed_share(model, before)
     assert shares[True] > 0.95, shares
     assert shares[False] < 0.05, shares
+
+
+def test_final_model_is_written_in_bf16_and_no_last_step_checkpoint(micro_model, bf16_cfg, tmp_path):
+    """After bf16 training the stage writes a bf16 model (half the disk at 1.5B); the trained weights were fp32
+    until then. No resumption checkpoint is written at the last step (the final model replaces it)."""
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM
+
+    from harness.train import load_policy, save_final, sft_trainer
+    model, tok = load_policy(str(micro_model), bf16_cfg, device="cuda")
+    work = tmp_path / "work"
+    trainer = sft_trainer(bf16_cfg, bf16_cfg.sft, model, tok, Dataset.from_list(_rows(16)), work, device="cpu", bf16=True)
+    trainer.train()
+    assert not list(work.glob("checkpoint-*"))
+    save_final(trainer, tok, tmp_path / "out")
+    saved = AutoModelForCausalLM.from_pretrained(tmp_path / "out", dtype="auto")
+    assert {p.dtype for p in saved.parameters()} == {torch.bfloat16}
