@@ -1,0 +1,271 @@
+"""GPU throughput of the harness's own training and sampling paths against stock TRL, at the Qwen2.5-1.5B shape.
+
+    python benchmarks/gpu_throughput.py                 # one GPU; ~3-4 min; writes benchmarks/results/gpu_throughput.json
+    python benchmarks/gpu_throughput.py --cpu-smoke     # tiny shape, 2 steps: proves the script runs (not a result)
+
+Random weights, synthetic batches of prompt 128 + completion 256 tokens, batch 8 (DPO: 8 pairs = 16 sequences):
+  sft        our SFT step: harness.train.sft_trainer (TRL SFTTrainer, fp32 masters + bf16 autocast, TRL's fused
+             LM head, SDPA, no gradient checkpointing; Liger kernels with --liger when installed)
+  wdpo       our weighted DPO step: harness.dpo.dpo_trainer (WeightedDPOTrainer, precomputed reference log-probs)
+  stock_dpo  stock TRL DPOTrainer, its defaults (gradient checkpointing on, reference model kept and run every step,
+             model loaded by TRL from a path as its docs show), on the identical rows
+  sample     harness.sampling.generate_samples, batch 256, 256 new tokens: dynamic KV cache, then static (compiled)
+MFU = model FLOPs / (time x bf16 matmul peak measured in this run). Model FLOPs per token: forward
+2*(matmul params) + 2*layers*context*hidden (causal attention); a train step is 3x forward; stock DPO also runs the
+reference forward (counted, as in the reference figures of /work/shared/notes/stack.md).
+The token batches are digit strings: the project's tokenizer maps every digit to one token, so lengths are exact.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+QWEN = dict(hidden=1536, layers=28, heads=12, kv=2, inter=8960, vocab=151936)
+TINY = dict(hidden=64, layers=2, heads=4, kv=2, inter=128, vocab=512)
+
+
+def _sync(device):
+    import torch
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def matmul_peak(device: str, n: int, iters: int) -> float:
+    """Best bf16 (GPU) / fp32 (CPU) matmul TFLOP/s over `iters` n x n x n products."""
+    import torch
+    dtype = torch.bfloat16 if device == "cuda" else torch.float32
+    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+    for _ in range(3):
+        a @ b
+    best = 0.0
+    for _ in range(iters):
+        _sync(device)
+        t0 = time.perf_counter()
+        for _ in range(5):
+            a @ b
+        _sync(device)
+        best = max(best, 5 * 2 * n ** 3 / (time.perf_counter() - t0) / 1e12)
+    return best
+
+
+def build_model(shape: dict, device: str, tok_len: int):
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+    cfg = Qwen2Config(vocab_size=max(shape["vocab"], tok_len), hidden_size=shape["hidden"],
+                      num_hidden_layers=shape["layers"], num_attention_heads=shape["heads"],
+                      num_key_value_heads=shape["kv"], intermediate_size=shape["inter"], max_position_embeddings=4096,
+                      rope_theta=1e6, tie_word_embeddings=True, attn_implementation="sdpa")
+    torch.manual_seed(0)
+    with torch.device(device):  # built on the GPU directly: a 1.5B init on the CPU takes a minute
+        model = Qwen2ForCausalLM(cfg)
+    return model
+
+
+def flops_per_token_fwd(model, context: int) -> float:
+    c = model.config
+    matmul = sum(p.numel() for n, p in model.named_parameters() if p.dim() == 2 and "embed_tokens" not in n)
+    matmul += c.vocab_size * c.hidden_size  # tied LM head: the embedding matrix used as a matmul
+    return 2 * matmul + 2 * c.num_hidden_layers * context * c.hidden_size
+
+
+def digit_rows(n: int, prompt: int, completion: int, seed: int) -> list[dict]:
+    """prompt/chosen/rejected/completion strings of exact token lengths (TRL appends EOS to completions)."""
+    rng = random.Random(seed)
+    digits = lambda k: "".join(rng.choice("0123456789") for _ in range(k))  # noqa: E731
+    return [{"prompt": digits(prompt), "completion": digits(completion - 1), "chosen": digits(completion - 1),
+             "rejected": digits(completion - 1), "weight": 1.0} for _ in range(n)]
+
+
+class StepTimer:
+    """Wall time of the steps after `warmup` (a TrainerCallback, made lazily so imports stay light)."""
+
+    def __new__(cls, device: str, warmup: int):
+        from transformers import TrainerCallback
+
+        class _Timer(TrainerCallback):
+            def __init__(self):
+                self.t0 = self.t1 = None
+
+            def on_step_end(self, args, state, control, **kw):
+                if state.global_step in (warmup, state.max_steps):
+                    _sync(device)
+                    if state.global_step == warmup:
+                        self.t0 = time.perf_counter()
+                    else:
+                        self.t1 = time.perf_counter()
+        return _Timer()
+
+
+def _peak_reset(device):
+    import torch
+    gc.collect()
+    if device == "cuda":
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+
+
+def _peak_gib(device) -> float | None:
+    import torch
+    return round(torch.cuda.max_memory_allocated() / 2 ** 30, 1) if device == "cuda" else None
+
+
+def run_train_case(name, make_trainer, device, warmup, steps, tokens_per_step, fwd_flops_tok, fwd_passes, peak):
+    _peak_reset(device)
+    timer = StepTimer(device, warmup)
+    _sync(device)
+    t_build = time.perf_counter()
+    trainer = make_trainer(timer)
+    _sync(device)
+    build_s = time.perf_counter() - t_build
+    trainer.train()
+    dt = timer.t1 - timer.t0
+    tok_s = tokens_per_step * steps / dt
+    # setup (tokenizing; for our DPO also the reference log-prob pass) covers warmup + steps batches: charge the
+    # timed steps their share, so precomputing is not a free lunch in the comparison
+    with_setup = tokens_per_step * steps / (dt + build_s * steps / (warmup + steps))
+    row = {"case": name, "tokens_per_s": round(tok_s), "tokens_per_s_incl_setup": round(with_setup),
+           "step_s": round(dt / steps, 4), "setup_s": round(build_s, 1),
+           "mfu": round(tok_s * fwd_flops_tok * fwd_passes / (peak * 1e12), 4), "peak_gib": _peak_gib(device),
+           "gradient_checkpointing": bool(trainer.args.gradient_checkpointing), "bf16": bool(trainer.args.bf16)}
+    del trainer
+    _peak_reset(device)
+    return row
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cpu-smoke", action="store_true", help="tiny shape, 2 steps, on CPU: proves it runs; not a result")
+    ap.add_argument("--steps", type=int, default=10, help="timed training steps per case (after warm-up)")
+    ap.add_argument("--cases", default="sft,wdpo,stock_dpo,sample", help="comma list; also: stock_dpo_no_ckpt")
+    ap.add_argument("--liger", action="store_true", help="Liger kernels in our SFT/DPO steps (pip install liger-kernel)")
+    ap.add_argument("--out", default=None, help="JSON path (default benchmarks/results/gpu_throughput.json on a GPU)")
+    args = ap.parse_args(argv)
+
+    import torch
+    from datasets import Dataset
+    from rich.console import Console
+    from rich.table import Table
+
+    from harness.config import SamplingConfig, load_config
+    from harness.dpo import dpo_trainer
+    from harness.sampling import generate_samples
+    from harness.synthetic import Difficulty, generate_splits
+    from harness.tiny import train_tokenizer
+    from harness.train import sft_trainer
+
+    smoke = args.cpu_smoke
+    if not smoke and not torch.cuda.is_available():
+        sys.exit("error: no CUDA device; run with --cpu-smoke to check the script on a CPU")
+    device = "cpu" if smoke else "cuda"
+    shape = TINY if smoke else QWEN
+    P, C, B = (16, 32, 2) if smoke else (128, 256, 8)
+    warmup, steps = (1, 2) if smoke else (3, args.steps)
+    S_BATCH, S_NEW = (4, 8) if smoke else (256, 256)
+    cases = args.cases.split(",")
+    console = Console()
+    tmp = Path(tempfile.mkdtemp(prefix="gpu-bench-"))
+    problems = generate_splits(max(S_BATCH, 64), 0, 0, 0, Difficulty())["train"]
+    tok = train_tokenizer([f"Question: {p['question']}\nAnswer: {p['solution']}" for p in problems] + ["0123456789"],
+                          300 if smoke else 2048, tmp / "tok")
+    assert len(tok(digit_rows(1, P, C, 0)[0]["prompt"])["input_ids"]) == P  # one token per digit
+    cfg = load_config(ROOT / "configs" / "qwen2.5-1.5b.yaml",
+                      [f"device={device}", "sft.gradient_checkpointing=false", "dpo.gradient_checkpointing=false",
+                       f"sft.batch_size={B}", f"dpo.batch_size={B}", "sft.grad_accum=1", "dpo.grad_accum=1",
+                       f"sft.max_length={P + C}", f"dpo.max_length={P + C}", f"sft.max_steps={warmup + steps}",
+                       f"dpo.max_steps={warmup + steps}", f"sft.liger_kernel={str(args.liger).lower()}",
+                       f"dpo.liger_kernel={str(args.liger).lower()}", "sft.warmup_steps=0", "dpo.warmup_steps=0"])
+    rows = digit_rows(B * (warmup + steps), P, C, 1)
+    quiet = dict(save_strategy="no", logging_steps=10 ** 6)
+    peak = matmul_peak(device, 256 if smoke else 8192, 3 if smoke else 10)
+    console.print(f"{'CPU fp32' if smoke else 'bf16'} matmul peak: {peak:.1f} TFLOP/s on "
+                  f"{'CPU' if smoke else torch.cuda.get_device_name()}")
+    results, ctx = [], P + C
+    model = build_model(shape, device, len(tok))
+    fwd = flops_per_token_fwd(model, ctx)
+    params = sum(p.numel() for p in model.parameters())
+    model_dir = tmp / "model"
+    if "stock_dpo" in cases or "stock_dpo_no_ckpt" in cases:  # stock TRL loads from a path (its documented use)
+        model.to(torch.bfloat16).save_pretrained(model_dir)
+        tok.save_pretrained(model_dir)
+        model.float()
+
+    if "sft" in cases:
+        ds = Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in rows])
+        results.append(run_train_case(
+            "sft (ours)", lambda t: sft_trainer(cfg, cfg.sft, model, tok, ds, tmp / "w_sft", [t], device, **quiet),
+            device, warmup, steps, B * ctx, fwd, 3, peak))
+    if "wdpo" in cases:
+        ds = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected", "weight")} for r in rows])
+        results.append(run_train_case(
+            "weighted DPO (ours)", lambda t: dpo_trainer(cfg, cfg.dpo, model, None, tok, ds, tmp / "w_dpo", ("sigmoid",),
+                                                        [t], device, **quiet),
+            device, warmup, steps, 2 * B * ctx, fwd, 3, peak))
+    del model
+    _peak_reset(device)
+    for variant in [c for c in ("stock_dpo", "stock_dpo_no_ckpt") if c in cases]:
+        from trl import DPOConfig, DPOTrainer
+        ds = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows])
+        extra = {"gradient_checkpointing": False} if variant.endswith("no_ckpt") else {}
+        if smoke:
+            extra.update(bf16=False, use_cpu=True, gradient_checkpointing=False)
+
+        def stock(t, extra=extra, ds=ds):
+            a = DPOConfig(output_dir=str(tmp / variant), per_device_train_batch_size=B, max_steps=warmup + steps,
+                          report_to=[], disable_tqdm=True, **quiet, **extra)
+            return DPOTrainer(model=str(model_dir), args=a, train_dataset=ds, processing_class=tok, callbacks=[t])
+        label = "stock TRL DPOTrainer" + (", no grad ckpt" if variant.endswith("no_ckpt") else "")
+        results.append(run_train_case(label, stock, device, warmup, steps, 2 * B * ctx, fwd, 4, peak))
+
+    if "sample" in cases:
+        smodel = build_model(shape, device, len(tok)).to(torch.bfloat16 if device == "cuda" else torch.float32).eval()
+        rows_s = [{"id": f"b{i}", "question": problems[i % len(problems)]["question"]} for i in range(S_BATCH)]
+        tpl = "Question: {question}\nAnswer:"
+        for cache in ("dynamic", "static"):
+            scfg = SamplingConfig(k=1, batch_size=S_BATCH, max_new_tokens=S_NEW, temperature=1.0, cache=cache)
+            _peak_reset(device)
+            t0 = time.perf_counter()
+            generate_samples(smodel, tok, rows_s, tpl, scfg, 0, device)  # warm-up (static: compiles)
+            warm_s = time.perf_counter() - t0
+            _, stats = generate_samples(smodel, tok, rows_s, tpl, scfg, 1, device)
+            results.append({"case": f"sampling, {cache} cache (ours)", "tokens_per_s": round(stats["tokens_per_s"]),
+                            "step_s": stats["seconds"], "setup_s": round(warm_s, 1), "mfu": None,
+                            "peak_gib": _peak_gib(device), "tokens": stats["tokens"]})
+        del smodel
+
+    base = {r["case"]: r["tokens_per_s"] for r in results}
+    for r in results:
+        if r["case"].startswith("weighted DPO") and "stock TRL DPOTrainer" in base:
+            r["vs_stock"] = round(r["tokens_per_s"] / base["stock TRL DPOTrainer"], 2)
+        if r["case"].startswith("sampling, static") and "sampling, dynamic cache (ours)" in base:
+            r["vs_stock"] = round(r["tokens_per_s"] / base["sampling, dynamic cache (ours)"], 2)
+    device_name = "CPU (smoke: not a result)" if smoke else torch.cuda.get_device_name()
+    out = {"device": device_name, "torch": torch.__version__, "shape": shape, "params": params,
+           "prompt_tokens": P, "completion_tokens": C, "batch": B, "timed_steps": steps,
+           "matmul_peak_tflops": round(peak, 1), "results": results}
+    table = Table(title=f"throughput on {device_name}, {params / 1e9:.2f}B params, batch {B}, {P}+{C} tokens")
+    for c in ("case", "tokens/s", "incl. setup", "MFU", "peak GiB", "x stock", "grad ckpt"):
+        table.add_column(c, justify="left" if c == "case" else "right")
+    for r in results:
+        table.add_row(r["case"], f"{r['tokens_per_s']:,}", f"{r['tokens_per_s_incl_setup']:,}" if "tokens_per_s_incl_setup" in r else "-",
+                      f"{r['mfu']:.1%}" if r.get("mfu") is not None else "-", str(r.get("peak_gib") or "-"),
+                      str(r.get("vs_stock", "-")), str(r.get("gradient_checkpointing", "-")))
+    console.print(table)
+    path = Path(args.out) if args.out else (None if smoke else ROOT / "benchmarks" / "results" / "gpu_throughput.json")
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(out, indent=2))
+        console.print(f"wrote {path}")
+    return out
+
+
+if __name__ == "__main__":
+    main()

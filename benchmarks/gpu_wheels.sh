@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Wheels an offline GPU box needs beside its own torch/transformers/accelerate, downloaded on a machine that
+# reaches PyPI, so that there `pip install --no-index --no-deps --find-links DIR ...` works.
+#   bash benchmarks/gpu_wheels.sh [DIR] [PYTHON_VERSION]        # defaults: build/gpu-wheels 3.12
+# DIR (under build/, git-ignored) then travels to the GPU machine (e.g. as a carried path); benchmarks/gpu_session.sh
+# installs from it only what the image lacks. Versions are the set this repo is tested with (CPU venv, 2026-11);
+# PYTHON_VERSION must be the GPU image's (`python -V` there): compiled wheels (xxhash, lxml, pandas,
+# matplotlib's kiwisolver/contourpy, pillow) are built per Python version.
+set -euo pipefail
+DIR=${1:-build/gpu-wheels}
+PYV=${2:-3.12}
+PY=${PYTHON:-python3}
+ABI="cp${PYV/./}"
+mkdir -p "$DIR"
+# The import closure of `harness compare` + lm-eval + the report, minus what the GPU image ships (torch and its
+# CUDA libraries, transformers, tokenizers, safetensors, huggingface_hub, accelerate, peft, pyarrow, fsspec, numpy,
+# sympy, jinja2, pyyaml, requests, tqdm, packaging, psutil, regex, filelock). Unused lm-eval extras
+# (rouge-score, sqlitedict, scikit-learn, evaluate) are left out: nothing the harness runs imports them.
+PKGS=(
+  trl==1.16.0 datasets==5.2.0 dill==0.4.1 multiprocess==0.70.19 xxhash==4.1.0
+  lm_eval==0.4.13 sacrebleu==2.6.0 portalocker==4.4.2 colorama==0.4.6 tabulate==0.10.0 lxml==6.1.3
+  math-verify==0.9.0 latex2sympy2_extended==1.11.0 antlr4-python3-runtime==4.11.0
+  rich==15.0.0 markdown-it-py mdurl pygments typer==0.29.2 click shellingham==1.5.4 annotated-doc==0.0.7
+  filelock==4.3.1 pandas==3.1.1 python-dateutil==2.9.0.post0 pytz==2026.6 tzdata six==1.17.0
+  matplotlib contourpy kiwisolver fonttools cycler pyparsing pillow
+)
+"$PY" -m pip download --quiet --no-deps --only-binary=:all: --dest "$DIR" \
+  --python-version "$PYV" --implementation cp --abi "$ABI" --abi abi3 --abi none \
+  --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+  --platform any "${PKGS[@]}"
+echo "$PYV" > "$DIR/PYTHON_VERSION"
+du -sh "$DIR"
+ls "$DIR" | wc -l | xargs echo "wheels:"
