@@ -250,7 +250,7 @@ def main(argv=None) -> dict:
     device_name = "CPU (smoke: not a result)" if smoke else torch.cuda.get_device_name()
     out = {"device": device_name, "torch": torch.__version__, "shape": shape, "params": params,
            "prompt_tokens": P, "completion_tokens": C, "batch": B, "timed_steps": steps,
-           "matmul_peak_tflops": round(peak, 1), "results": results}
+           "matmul_peak_tflops": round(peak, 3), "results": results}
     table = Table(title=f"throughput on {device_name}, {params / 1e9:.2f}B params, batch {B}, {P}+{C} tokens")
     for c in ("case", "tokens/s", "incl. setup", "MFU", "peak GiB", "x stock", "grad ckpt"):
         table.add_column(c, justify="left" if c == "case" else "right")
