@@ -1,0 +1,87 @@
+"""configs/accelerate/*.yaml parse with accelerate's own loader and name the engine they claim; sampling's vLLM
+fields validate; report_to reaches the trainers (and a missing tracker package is a one-line config error)."""
+import importlib.util
+
+import pytest
+
+from harness.config import ConfigError, load_config
+
+from .conftest import ROOT
+
+ACC = ROOT / "configs" / "accelerate"
+ENGINES = {"ddp.yaml": ("MULTI_GPU", None), "zero2.yaml": ("DEEPSPEED", 2), "zero3.yaml": ("DEEPSPEED", 3),
+           "fsdp.yaml": ("FSDP", None)}
+
+
+@pytest.mark.parametrize("name", sorted(ENGINES))
+def test_accelerate_config_parses_and_names_its_engine(name):
+    from accelerate.commands.config.config_args import load_config_from_file
+    c = load_config_from_file(str(ACC / name))
+    engine, stage = ENGINES[name]
+    assert c.distributed_type.value == engine and c.mixed_precision == "bf16" and not c.use_cpu
+    assert f"--config_file configs/accelerate/{name}" in (ACC / name).read_text()  # its launch line is right
+    q = load_config(ROOT / "configs" / "qwen2.5-1.5b.yaml")
+    if engine == "DEEPSPEED":
+        assert c.deepspeed_config["zero_stage"] == stage
+        # DeepSpeed refuses a gradient_accumulation_steps that differs from the trainer's
+        assert c.deepspeed_config["gradient_accumulation_steps"] == q.sft.grad_accum == q.dpo.grad_accum
+        assert c.deepspeed_config.get("zero3_save_16bit_model", stage != 3)
+    if engine == "FSDP":
+        import transformers.models.qwen2.modeling_qwen2 as qwen2
+        assert hasattr(qwen2, c.fsdp_config["fsdp_transformer_layer_cls_to_wrap"])
+        assert c.fsdp_config["fsdp_state_dict_type"] == "FULL_STATE_DICT"
+
+
+def test_every_accelerate_config_is_tested():
+    assert {p.name for p in ACC.glob("*.yaml")} == set(ENGINES)
+
+
+@pytest.mark.parametrize("override,msg", [
+    ("sampling.tensor_parallel_size=2", "needs sampling.backend=vllm"),
+    ("sampling.gpu_memory_utilization=1.5", "must lie in (0, 1]"),
+    ("sampling.cache=paged", "allowed values are dynamic, static"),
+    ("sft.report_to=mlflow", "allowed values are none, tensorboard, wandb"),
+])
+def test_bad_gpu_fields_are_one_line_config_errors(override, msg):
+    with pytest.raises(ConfigError, match=msg.replace("(", r"\(").replace(")", r"\)")):
+        load_config(ROOT / "configs" / "tiny.yaml", [override])
+
+
+def test_vllm_fields_default_and_validate():
+    c = load_config(ROOT / "configs" / "tiny.yaml", ["sampling.backend=vllm", "sampling.tensor_parallel_size=4"])
+    assert c.sampling.gpu_memory_utilization == 0.9 and c.sampling.tensor_parallel_size == 4
+
+
+def _trainer(cfg, micro_model, tmp_path):
+    from datasets import Dataset
+
+    from harness.train import load_policy, sft_trainer
+    model, tok = load_policy(str(micro_model), cfg)
+    ds = Dataset.from_list([{"prompt": "Question: 1+1?\nAnswer:", "completion": " 2"}] * 8)
+    return sft_trainer(cfg, cfg.sft, model, tok, ds, tmp_path / "work")
+
+
+def test_report_to_reaches_the_trainer(micro_model, tmp_path):
+    from transformers.integrations import TensorBoardCallback
+    cfg = load_config(ROOT / "configs" / "tiny.yaml", [f"run_dir={tmp_path}", "device=cpu"])
+    assert _trainer(cfg, micro_model, tmp_path).args.report_to in ([], ["none"], "none")  # default: nothing
+    have_tb = importlib.util.find_spec("tensorboard") or importlib.util.find_spec("tensorboardX")
+    cfg = load_config(ROOT / "configs" / "tiny.yaml", [f"run_dir={tmp_path}", "device=cpu", "sft.report_to=tensorboard",
+                                                       "sft.max_steps=2", "sft.logging_steps=1", "sft.batch_size=4"])
+    if not have_tb:
+        with pytest.raises(ConfigError, match="sft.report_to=tensorboard: the tensorboard package is not installed"):
+            _trainer(cfg, micro_model, tmp_path)
+        return
+    trainer = _trainer(cfg, micro_model, tmp_path)
+    assert trainer.args.report_to == ["tensorboard"]
+    assert any(isinstance(cb, TensorBoardCallback) for cb in trainer.callback_handler.callbacks)
+    trainer.train()
+    assert list((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))  # beside work/, kept with the stage
+
+
+@pytest.mark.skipif(importlib.util.find_spec("wandb") is not None, reason="wandb installed")
+def test_report_to_wandb_without_wandb_is_a_config_error(micro_model, tmp_path):
+    cfg = load_config(ROOT / "configs" / "tiny.yaml", [f"run_dir={tmp_path}", "device=cpu", "dpo.report_to=wandb"])
+    from harness.dpo import dpo_args
+    with pytest.raises(ConfigError, match="dpo.report_to=wandb: the wandb package is not installed"):
+        dpo_args(cfg, cfg.dpo, tmp_path / "w", ("sigmoid",), 1.0)
