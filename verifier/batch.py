@@ -35,9 +35,9 @@ def verify_many(cfg: VerifierConfig, items: list[dict], workers: int | None = No
 def clear_caches() -> None:
     """Empty every memo the verifier keeps (parsed numbers, normalized text, answers), for cold-cache timings."""
     from .answers import _mv_parse
-    from .core import _known_from_text
+    from .core import _known_from_text, _question_values
     from .guard import exact_value
     from .safe_eval import parse_number
     from .steps import normalize, numbers_at
-    for f in (_known_from_text, parse_number, numbers_at, normalize, exact_value, _mv_parse):
+    for f in (_known_from_text, _question_values, parse_number, numbers_at, normalize, exact_value, _mv_parse):
         f.cache_clear()

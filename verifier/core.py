@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from .answers import compare_answers, extract_answer, to_number
 from .config import VerifierConfig
+from .safe_eval import Num
 from .flow import build_flow, first_off_path
 from .form import EXPLICIT_ANSWER, form_score, question_numbers, states_final_answer
 from .unknown import asks_for_x, false_equations
@@ -29,6 +30,8 @@ _WORDS = {"half": [2, Fraction(1, 2)], "twice": [2], "double": [2], "doubled": [
           "forty": [40], "fifty": [50], "hundred": [100], "thousand": [1000], "week": [7], "hour": [60],
           "minutes": [60], "year": [12, 52, 365], "percent": [100], "%": [100],
           **{w: [i] for i, w in enumerate(_UNITS)}, **{w: [20 + 10 * i] for i, w in enumerate(_TENS)}}
+_WORD = re.compile(r"[a-z%]+")
+_WORD_VALUES = {w: tuple(Num(v) for v in vs) for w, vs in _WORDS.items()}
 _SCALES = {"million": 10 ** 6, "billion": 10 ** 9, "thousand": 1000}
 
 
@@ -65,9 +68,9 @@ def _known_from_text(text: str) -> frozenset[Fraction]:
     """Numbers a step may take from this text: literals, number words, 'N million', 100 +/- a percent."""
     nums = line_numbers(text)
     known = set(nums)
-    words = re.findall(r"[a-z%]+", text.lower())
+    words = _WORD.findall(text.lower())
     for w in words:
-        known.update(Fraction(v) for v in _WORDS.get(w, ()))
+        known.update(_WORD_VALUES.get(w, ()))
     for w, scale in _SCALES.items():
         if w in words:
             known.update(n * scale for n in nums)
@@ -75,6 +78,17 @@ def _known_from_text(text: str) -> frozenset[Fraction]:
         known.update(100 + n for n in nums)
         known.update(100 - n for n in nums)
     return frozenset(known)
+
+
+@lru_cache(maxsize=1024)
+def _question_values(question: str) -> tuple[frozenset[Fraction], frozenset[Fraction]]:
+    """(the question's literal numbers, those plus what its words supply), each with its percent fractions.
+    Cached: a question is verified with many sampled solutions."""
+    literal = set(line_numbers(question))
+    literal |= {k / 100 for k in literal}
+    sourced = literal | _known_from_text(question)
+    sourced |= {k / 100 for k in sourced}
+    return frozenset(literal), frozenset(sourced)
 
 
 class MathVerifier:
@@ -119,14 +133,11 @@ class MathVerifier:
             reasons.append(f"step {c.step}: {c.lhs} = {_fmt(c.stated)}, should be {_fmt(c.value)}")
 
         # 4. consistency: the value-flow graph's internal checks, and a final answer that is not the last derived value
-        literal = set(line_numbers(question))
-        literal |= {k / 100 for k in literal}
-        sourced = literal | _known_from_text(question)
-        sourced |= {k / 100 for k in list(sourced)}
+        literal, sourced = _question_values(question)
         ref_vals, ref_all = self._reference_values(reference_solution)
         # a value the reference derives must be derived here too before it is used, even if it is small
-        flow = build_flow(parsed, frozenset(literal), self._constants | sourced, {v for v in ref_vals if v not in sourced},
-                          [_known_from_text(t) for _, t in parsed])
+        flow = build_flow(parsed, literal, (self._constants, sourced), {v for v in ref_vals if v not in sourced},
+                          [_known_from_text(line) for line in steps])
         for step, reason in flow.flaws:
             flawed_steps.append(step)
             reasons.append(reason)

@@ -34,55 +34,57 @@ class Flow:
     """(step, reason) of every internal-check failure, in step order."""
     broken_claims: int = 0
     """claims with an operand from nowhere (or used before it is derived)."""
-    mentions: dict[Fraction, list[int]] = field(default_factory=dict)
-    """steps that state each value, in order."""
     claimed: dict[Fraction, int] = field(default_factory=dict)
     """the first step whose claim computes each value."""
 
 
-def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction], constants: set[Fraction],
+def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction], soft: tuple,
                must_derive: set[Fraction], words: list[frozenset[Fraction]] | None = None) -> Flow:
-    """parsed: per step, its claims and normalized text (verifier.steps.parse_step); words: per step, further
-    values its wording supplies ('half', 'a dozen', a percent's complement), known from that step on."""
+    """parsed: per step, its claims and normalized text (verifier.steps.parse_step); given: the question's literal
+    numbers; soft: sets of further values any step may use (constants, the question's number words); words: per
+    step, values its wording supplies ('half', 'a dozen', a percent's complement), known from that step on."""
     flow = Flow()
-    known = set(given) | constants
+    nodes = flow.nodes
+    seen: set[Fraction] = set()  # stated so far, by a claim, in prose or by a word (givens and soft sets not copied)
+
+    def known(v: Fraction) -> bool:
+        return v in seen or v in given or any(v in s for s in soft)
     derived: set[Fraction] = set()
     results: list[Fraction] = []
     pending: list[tuple[int, Fraction, list[Fraction]]] = []  # unsourced operands: may be derived later
     for i, (claims, text) in enumerate(parsed):
         nums = numbers_at(text)
-        line_derived = {v for _, v in nums if v in flow.nodes}  # parents of prose-derived values
-        for c in sorted(claims, key=lambda c: c.pos):
+        line_derived = {v for _, v in nums if v in nodes}  # parents of prose-derived values
+        for c in sorted(claims, key=lambda c: c.pos) if len(claims) > 1 else claims:
             before = {v for p, v in nums if p < c.pos}  # stated earlier in this step: 'he has 5 ..., so 5 + 7'
             broken = False
             for op in c.operands:
-                if op in must_derive and op not in derived and op not in before:
+                if must_derive and op in must_derive and op not in derived and op not in before:
                     flow.flaws.append((i, f"step {i}: uses {_fmt(op)}, which the reference derives, without deriving it"))
-                elif abs(op) not in known and op not in known and op not in before and abs(op) not in before:
+                elif op not in before and not known(op) and (op >= 0 or not known(-op) and -op not in before):
                     broken = True
                     pending.append((i, op, list(results)))
             flow.broken_claims += broken
+            parents = frozenset(c.operands)
             for v in (*c.inner, c.value, c.stated):
-                if v not in flow.nodes:  # even a given or a constant: this claim is where the solution derives it
-                    flow.nodes[v] = Node(v, i, frozenset(c.operands), True)
-            for v in (*c.inner, c.stated, c.value):
+                if v not in nodes:  # even a given or a constant: this claim is where the solution derives it
+                    nodes[v] = Node(v, i, parents, True)
                 flow.claimed.setdefault(v, i)
-                known.add(v)
+                seen.add(v)
                 derived.add(v)
             line_derived.add(c.stated)
             results.append(c.stated)
         for p, v in nums:
-            flow.mentions.setdefault(v, []).append(i)
             # a number new to the solution is derived here; a constant or a value a word supplies ('a week': 7)
             # is derived only when the step states it as a result ('... = 12 inches') or also mentions derived
             # values ('so 4 + 3 is 7 days'): else it is a unit or a restated fact
-            if v not in flow.nodes and (text[:p].rstrip().endswith("=") or v not in given and (
-                    (v not in known and abs(v) not in known) or line_derived - {v})):
-                flow.nodes[v] = Node(v, i, frozenset(line_derived - {v}), False)
-            known.add(v)
+            if v not in nodes and (v not in given and (len(line_derived) > (v in line_derived) or not known(v) and
+                                                        not known(abs(v))) or text[:p].rstrip().endswith("=")):
+                nodes[v] = Node(v, i, frozenset(line_derived - {v}), False)
+            seen.add(v)
             derived.add(v)
         if words:
-            known |= words[i]
+            seen.update(words[i])
     for i, op, earlier in pending:
         later = flow.claimed.get(op, flow.claimed.get(-op))
         if later is not None and later > i:

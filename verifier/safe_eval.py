@@ -20,6 +20,20 @@ MAX_BITS = 512         # numerator/denominator size of any intermediate value
 _TOKEN = re.compile(r"\s*(?:(\d[\d,]*(?:\.\d+)?|\.\d+)|(\*\*|[-+*/^()%]))", re.ASCII)
 
 
+class Num(Fraction):
+    """A Fraction that remembers its hash. Fraction.__hash__ costs a modular inverse on every call, and the
+    verifier looks parsed literals up in sets thousands of times per solution; parse_number is memoized, so the
+    same Num (and its hash) is reused."""
+    __slots__ = ("_h",)
+
+    def __hash__(self) -> int:
+        try:
+            return self._h
+        except AttributeError:
+            self._h = h = Fraction.__hash__(self)
+            return h
+
+
 class EvalError(ValueError):
     """The text is not a bounded arithmetic expression."""
 
@@ -29,14 +43,14 @@ def parse_number(s: str) -> Fraction:
     """'1,234.50' -> Fraction(2469, 2). Thousands separators must be groups of three. Cached: literals repeat."""
     s = s.strip()
     if s.isascii() and s.isdigit() and len(s) <= MAX_DIGITS:
-        return Fraction(int(s))
+        return Num(int(s))
     if "," in s:
         if not re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", s, re.ASCII):
             raise EvalError(f"bad thousands separator in {s!r}")
         s = s.replace(",", "")
     if len(s) > MAX_DIGITS + 1 or not re.fullmatch(r"\d+(?:\.\d+)?|\.\d+", s, re.ASCII):
         raise EvalError(f"bad number {s[:40]!r}")
-    return Fraction(s)
+    return Num(s)
 
 
 def _check(v: Fraction) -> Fraction:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 
-from .safe_eval import EvalError, count_operators, parse_number, safe_eval
+from .safe_eval import EvalError, Num, count_operators, parse_number, safe_eval
 
 MAX_STEPS = 200
 MAX_LINE_CHARS = 2000
@@ -22,6 +22,7 @@ _ANNOT = re.compile(r"<<([^<>=]{1,200})=([^<>]{1,60})>>", re.ASCII)
 _RHS = re.compile(r"\s*(-?(?>" + NUMBER + r"))(?![A-Za-z](?![A-Za-z])|\()(\s*/\s*\d+(?!\s*[-+*/^(\d.]))?(\s*%)?", re.ASCII)
 _CUT = re.compile(r"[,.;:]\s|(?<=\d)\s+(?=\d)", re.ASCII)
 _MIXED_PAT = r"(?<![\d.,])(\d+) (\d+)/(\d+)(?![\d.])"
+_MAY_HAVE_UNITS = re.compile(r"\d\s+[A-Za-z]|[xX]", re.ASCII)
 _UNKNOWN_AFTER = re.compile(r"\s*[-+*/]\s*[A-Za-z]", re.ASCII)
 _NOT_ARITHMETIC = re.compile(r"(?<![\d.,])0\d", re.ASCII)
 _FRACTION_ONLY = re.compile(r"\d+/\d+", re.ASCII)
@@ -81,7 +82,7 @@ def normalize(line: str) -> str:
             line = _FRAC.sub(r"(\1)/(\2)", line)
         for pat, rep in _LATEX:
             line = pat.sub(rep, line)
-    if re.search(r"\d\s+[A-Za-z]|[xX]", line):
+    if _MAY_HAVE_UNITS.search(line):
         for k, (pat, rep) in enumerate(_UNITS):
             for _ in range(4 if k == 0 else 1):  # '3 a + 4 a + 5 a': each pass frees the next overlapping pair
                 line, n = pat.subn(rep, line)
@@ -200,7 +201,8 @@ def _claim(step: int, lhs: str, rhs_text: str) -> Claim | None:
                 ok = count_operators(rest) > 0 and safe_eval(rest.strip().rstrip(".,;:")) == value
             except EvalError:
                 pass
-        return Claim(step, cand, stated, value, ok, list(numbers_in(cand)), inner=_inner_values(cand))
+        # as Num: the value is looked up in sets many times, and a plain Fraction rehashes on every lookup
+        return Claim(step, cand, stated, Num(value), ok, list(numbers_in(cand)), inner=_inner_values(cand))
     return None
 
 
