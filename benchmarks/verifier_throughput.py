@@ -91,7 +91,9 @@ def main() -> None:
     out = {"benchmark": "verifier_throughput", "n": len(items), "repeats": args.repeats, "cores": 1,
            "mean_solution_chars": round(mean_chars, 1), "target_per_s": target,
            "meets_target": rows[0]["median_per_s"] >= target, "python": sys.version.split()[0],
-           "platform": platform.platform(), "results": rows}
+           "platform": platform.platform(), "load_avg_1min": round(os.getloadavg()[0], 2),
+           "note": "compare rows of one run: on a shared machine (load_avg_1min > cores) all rates drop together",
+           "results": rows}
     print(f"{'measure':42s} {'median/s':>10s} {'min/s':>10s} {'max/s':>10s} {'ms/sol':>8s}")
     for r in rows:
         print(f"{r['name']:42s} {r['median_per_s']:10.1f} {r['min_per_s']:10.1f} {r['max_per_s']:10.1f} {r['ms_per_solution']:8.3f}")
