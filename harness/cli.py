@@ -3,6 +3,8 @@
     harness list                                          # recipes and lm-eval tasks
     harness compare --config configs/tiny.yaml --recipes all
     harness compare --recipes sft,dpo sft.max_steps=200 seed=1   # key=value overrides
+    harness compare --recipes all --seeds 0,1,2 [--sft-seeds]    # post-SFT stages (and SFT) per seed
+    harness report runs/tiny --format md,tex,json         # rebuild the report of a saved run
     harness verify solutions.jsonl -o verdicts.jsonl      # MathVerifier over a JSONL file
 
 Bad input (missing file, unknown key, bad value) prints one line and exits with code 2.
@@ -53,16 +55,32 @@ def list_cmd() -> None:
 def compare(
     recipes: str = typer.Option("all", help="'all' or comma-separated recipe names (see `harness list`)"),
     config: str = typer.Option("configs/tiny.yaml", help="experiment YAML"),
+    seeds: str = typer.Option(None, help="comma-separated seeds for every post-SFT stage, e.g. 0,1,2 (default: the config's seed)"),
+    sft_seeds: bool = typer.Option(False, "--sft-seeds", help="repeat SFT per seed too (default: one shared SFT)"),
     overrides: list[str] = typer.Argument(None, help="key=value overrides, e.g. sft.max_steps=100"),
 ) -> None:
     """Train the recipes, evaluate each through lm-eval tasks, print a table and write a report."""
     from .compare import compare as run
+    from .compare import parse_seeds
     from .config import load_config
     try:
         cfg = load_config(config, overrides or [])
-        run(cfg, recipes, argv=sys.argv)
+        run(cfg, recipes, parse_seeds(seeds, cfg.seed), sft_seeds, argv=sys.argv)
     except (ConfigError, KeyError) as e:
         _fail(str(e).strip("'\""))
+
+
+@app.command()
+def report(
+    run_dir: str = typer.Argument(..., metavar="RUN_DIR", help="a run directory written by `harness compare`"),
+    fmt: str = typer.Option("md,tex,json", "--format", help="comma-separated subset of md,tex,json"),
+) -> None:
+    """Rebuild the tables, report.md, plots and LaTeX of a saved run (no training, no evaluation)."""
+    from .report_cmd import report as run
+    try:
+        run(run_dir, fmt)
+    except ConfigError as e:
+        _fail(str(e))
 
 
 @app.command()

@@ -1,56 +1,92 @@
-"""`harness compare`: train every requested recipe, evaluate each through lm-eval, write the report."""
+"""`harness compare`: train every requested recipe for every seed, evaluate each through lm-eval, report.
+
+    harness compare --recipes all                       # one seed (cfg.seed)
+    harness compare --recipes all --seeds 0,1,2         # post-SFT stages per seed, one shared SFT
+    harness compare --recipes all --seeds 0,1,2 --sft-seeds   # SFT repeated per seed too
+
+Stages are cached per seed, so adding a seed to a finished run trains only the new seed. results.json
+covers every (recipe, seed) evaluated in the run directory (harness/results.py).
+"""
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from pathlib import Path
 
-from .cache import write_json_atomic
 from .config import ExperimentConfig
+from .dist import is_main_process
 from .manifest import build_manifest
 from .pipeline import Pipeline
 from .progress import console, stdout
 from .registry import resolve
-from .report import RESULTS_SCHEMA_VERSION, markdown, plots, rich_table
 
 
-def compare(cfg: ExperimentConfig, recipes: str, argv: list[str] | None = None) -> dict:
+def parse_seeds(spec: str | None, default: int) -> list[int]:
+    from .config import ConfigError
+    if not spec:
+        return [default]
+    try:
+        seeds = [int(s) for s in spec.split(",") if s.strip()]
+    except ValueError:
+        raise ConfigError(f"--seeds {spec!r}: expected comma-separated integers, e.g. --seeds 0,1,2") from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ConfigError(f"--seeds {spec!r}: expected distinct integers, e.g. --seeds 0,1,2")
+    return sorted(seeds, key=lambda s: (s != default, s))  # the primary seed first: it selects the slice
+
+
+def _context(pipe: Pipeline) -> dict:
+    """Pool, pair and slice summaries of the primary seed, for the report."""
+    out = {}
+    for st, meta in pipe._memo.values():
+        if st.name == "pool" and "pool" not in out and meta.get("summary"):
+            out["pool"] = {k: meta[k] for k in ("summary", "sampling")}
+        if st.name == "slice":
+            import json
+            frozen = json.loads((st.dir / "near_miss_ids.json").read_text())
+            out["slice"] = {"n_problems": meta["n_problems"], "of": meta["of"], "summary": meta["summary"],
+                            **{k: frozen[k] for k in ("version", "slice_hash", "model_hash", "settings_hash")}}
+    return out
+
+
+def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None, sft_seeds: bool = False,
+            argv: list[str] | None = None) -> dict:
+    from .report import rich_table
+    from .report_cmd import build_report
+    from .results import assemble, record_run, write_results
     t0 = time.time()
     chosen = resolve(recipes)
-    pipe = Pipeline(cfg)
-    rows = []
-    for i, r in enumerate(chosen, 1):
-        console.rule(f"[bold]{i}/{len(chosen)} recipe {r.name}[/]: {r.description}")
-        scores = pipe.evaluate(r)
-        model_dir, meta, _ = pipe.train(r)
-        rows.append({"name": r.name, "description": r.description, "trainer": r.trainer, "pairs": r.pairs,
-                     "weights": r.weights if r.trainer == "dpo" else None, "loss_type": list(r.loss_type) if r.trainer == "dpo" else None,
-                     "model_dir": model_dir, "eval": scores,
-                     "train": {"seconds": meta.get("seconds"), "log_history": meta.get("log_history", [])}})
-    tasks = sorted({t for r in rows for t in r["eval"]}, key=lambda t: list(cfg.eval.tasks).index(t))
-    manifest = build_manifest(cfg, pipe.timings, argv)
-    manifest["wall_seconds"] = round(time.time() - t0, 1)
-    results = {"schema_version": RESULTS_SCHEMA_VERSION, "experiment": cfg.name, "tasks": tasks,
-               "recipes": rows, "manifest": manifest}
-    if "pool" in pipe._memo:
-        results["pool"] = {k: v for k, v in pipe._memo["pool"][1].items() if k in ("summary", "sampling")}
-    if "slice" in pipe._memo:
-        results["slice"] = {k: v for k, v in pipe._memo["slice"][1].items() if k in ("n_problems", "of", "summary")}
-    pairs = {label.split(":", 1)[1]: meta["stats"] for label, (_, meta) in pipe._memo.items() if label.startswith("pairs:")}
-    if pairs:
-        results["pairs"] = pairs
+    seeds = seeds or [cfg.seed]
+    shared: dict = {}
     run_dir = Path(cfg.run_dir)
+    pairs_stats: dict = {}
+    for seed in seeds:
+        pipe = Pipeline(cfg, seed=seed, sft_seed=seed if sft_seeds else cfg.seed, shared=shared)
+        for i, r in enumerate(chosen, 1):
+            console.rule(f"[bold]seed {seed} · {i}/{len(chosen)} recipe {r.name}[/]: {r.description}")
+            ev_stage, ev_meta = pipe.evaluate(r)
+            model_dir, meta, _ = pipe.train(r)
+            extras = {}
+            if r.trainer == "dpo":
+                extras["pairs"] = pipe.pairs(r.pairs, r.weights)[1]["stats"]
+                if pipe.seed == cfg.seed:
+                    pairs_stats[f"{r.pairs}/{r.weights}"] = extras["pairs"]
+            if is_main_process():
+                record_run(run_dir, r, pipe.seed, pipe.sft_seed,
+                           {"model_dir": model_dir, "stage": Path(model_dir).parent.name, "seconds": meta.get("seconds"),
+                            "log_history": meta.get("log_history", [])}, ev_stage, ev_meta, extras)
+    primary = Pipeline(cfg, shared=shared)
+    manifest = build_manifest(cfg, primary.timings, argv)
+    manifest.update(wall_seconds=round(time.time() - t0, 1), seeds=seeds, sft_seeds=sft_seeds)
+    context = _context(primary)
+    if pairs_stats:
+        context["pairs"] = pairs_stats
+    if not is_main_process():
+        return {}
+    from .cache import write_json_atomic
     write_json_atomic(run_dir / "manifest.json", manifest)
-    write_json_atomic(run_dir / "results.json", results)
-    report_tmp = run_dir / "report.partial"
-    shutil.rmtree(report_tmp, ignore_errors=True)
-    report_tmp.mkdir(parents=True)
-    made = plots(results, report_tmp)
-    (report_tmp / "report.md").write_text(markdown(results, made))
-    shutil.rmtree(run_dir / "report", ignore_errors=True)
-    os.replace(report_tmp, run_dir / "report")
-    stdout.print(rich_table(results))
+    results = assemble(run_dir, cfg, manifest, context)
+    write_results(run_dir, results)
+    stats = build_report(run_dir, results)
+    stdout.print(rich_table(results, stats))
     stdout.print(f"results: {run_dir / 'results.json'} · report: {run_dir / 'report' / 'report.md'} · "
-                  f"wall {manifest['wall_seconds']:.0f}s")
+                 f"{results['selection']} · wall {manifest['wall_seconds']:.0f}s")
     return results

@@ -221,6 +221,17 @@ class EvalConfig:
 
 
 @dataclass
+class ReportConfig:
+    """How `harness compare` / `harness report` compare recipes (harness/analysis.py)."""
+    control: str = "dpo"
+    """Second baseline every recipe is paired against (besides `sft`); a recipe name, or '' for none."""
+
+    def validate(self) -> None:
+        if self.control and not self.control.replace("_", "").isalnum():
+            raise ConfigError(f"report.control={self.control!r}: expected a recipe name (see `harness list`) or ''")
+
+
+@dataclass
 class ExperimentConfig:
     """One experiment: everything `harness compare` needs, so its hash keys the cache."""
     name: str = "tiny"
@@ -235,6 +246,7 @@ class ExperimentConfig:
     pairs: PairsConfig = field(default_factory=PairsConfig)
     dpo: DPOConfig = field(default_factory=DPOConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     verifier: VerifierConfig = field(default_factory=VerifierConfig)
 
     def validate(self) -> "ExperimentConfig":
@@ -246,6 +258,7 @@ class ExperimentConfig:
         self.pairs.validate()
         self.dpo.validate("dpo")
         self.eval.validate()
+        self.report.validate()
         return self
 
     def to_dict(self) -> dict:

@@ -6,6 +6,7 @@ The same tasks run from the plain CLI:
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from .config import ExperimentConfig
@@ -21,8 +22,9 @@ def task_metadata(cfg: ExperimentConfig, synth_path: str | None, near_miss_path:
     return {k: v for k, v in meta.items() if v}
 
 
-def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadata: dict, out: Path) -> dict:
-    """Evaluate one checkpoint; writes per-sample logs (jsonl per task) and returns {task: {metric: value}}."""
+def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadata: dict, out: Path) -> tuple[dict, dict]:
+    """Evaluate one checkpoint; writes per-sample logs (samples_<task>.jsonl, the source of every statistic)
+    and returns ({task: {metric: aggregate}}, generation throughput)."""
     import torch
     from lm_eval import simple_evaluate
     from lm_eval.models.huggingface import HFLM
@@ -39,21 +41,36 @@ def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadat
     for task in tasks:  # simple_evaluate takes one limit: one call per distinct limit
         groups.setdefault(cfg.eval.task_limits.get(task, cfg.eval.limit), []).append(task)
     results, samples = {}, {}
+    t0 = time.time()
     for limit, group in groups.items():
         res = simple_evaluate(model=lm, tasks=group, task_manager=tm, limit=limit, log_samples=True,
                               gen_kwargs={"max_gen_toks": cfg.eval.max_gen_toks}, random_seed=cfg.seed,
                               numpy_random_seed=cfg.seed, torch_random_seed=cfg.seed, fewshot_random_seed=cfg.seed)
         results.update(res["results"])
         samples.update(res["samples"])
+    seconds = time.time() - t0
+    n_tokens = sum(len(tok(s["resps"][0][0], add_special_tokens=False)["input_ids"]) for t in tasks for s in samples[t])
     scores: dict[str, dict] = {}
     for task in tasks:
         r = results[task]
         scores[task] = {m: r.get(f"{m},none") for m in METRICS}
         scores[task].update({f"{m}_stderr": r.get(f"{m}_stderr,none") for m in ("exact_match", "equiv")})
         scores[task]["n"] = len(samples[task])
-        with open(out / f"samples_{task}.jsonl", "w") as f:
-            for s in samples[task]:
-                f.write(json.dumps({"doc_id": s["doc_id"], "id": s["doc"].get("id"), "question": s["doc"]["question"],
-                                    "answer": s["doc"]["answer"], "response": s["resps"][0][0],
-                                    **{m: s.get(m) for m in METRICS}}, default=str) + "\n")
-    return scores
+        write_samples(out / f"samples_{task}.jsonl", sorted(samples[task], key=lambda s: s["doc_id"]))
+    throughput = {"seconds": round(seconds, 2), "generated_tokens": n_tokens,
+                  "tokens_per_s": round(n_tokens / max(seconds, 1e-6), 1)}
+    return scores, throughput
+
+
+def write_samples(path: Path, logged: list[dict]) -> None:
+    """One row per problem: the response, lm-eval's per-sample metrics and the full MathVerifier verdict
+    (the same call as tasks/utils.py), so every statistic of the report comes from these rows."""
+    from verifier import MathVerifier
+    verdicts = MathVerifier().verify_batch(
+        [{"question": s["doc"]["question"], "solution": s["resps"][0][0], "reference_answer": s["doc"]["answer"]}
+         for s in logged], workers=1)
+    with open(path, "w") as f:
+        for s, v in zip(logged, verdicts):
+            f.write(json.dumps({"doc_id": s["doc_id"], "id": s["doc"].get("id"), "question": s["doc"]["question"],
+                                "answer": s["doc"]["answer"], "response": s["resps"][0][0],
+                                **{m: s.get(m) for m in METRICS}, "verdict": v.to_dict()}, default=str) + "\n")

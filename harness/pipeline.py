@@ -3,10 +3,17 @@
 Every stage is cached under a key derived from its inputs (harness/cache.py), so a rerun skips what
 is finished and a killed run resumes. DPO recipes share one SFT checkpoint and one sample pool, so
 they differ only in the pair builder, the weight scheme and the loss they declare.
+
+Seeds: one Pipeline serves one (seed, sft_seed). The data split always comes from `cfg.seed`, so every
+seed is evaluated on the same problems (paired); base model and SFT use `sft_seed`; sampling, pairs,
+DPO training use `seed`. Evaluation is greedy, so its key holds no seed: the shared SFT checkpoint is
+evaluated once however many seeds reuse it. The near-miss slice is always selected by the primary SFT
+(`cfg.seed`) and frozen (harness/near_slice.py), so every seed and recipe is scored on the same slice.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -23,44 +30,78 @@ def _asdict(x):
     return dataclasses.asdict(x)
 
 
-def tasks_fingerprint() -> str:
-    """Hash of the task folder: a change of scoring or prompts invalidates cached evaluations."""
-    from .evaluate import TASKS_DIR
+def _fingerprint(folder: Path, suffixes: tuple[str, ...]) -> str:
     h = hashlib.sha256()
-    for p in sorted(TASKS_DIR.glob("*")):
-        if p.suffix in (".yaml", ".py"):
+    for p in sorted(folder.glob("*")):
+        if p.suffix in suffixes:
             h.update(p.name.encode() + p.read_bytes())
     return h.hexdigest()[:12]
 
 
+@functools.lru_cache(maxsize=None)  # once per process: one run keys all its stages with the same code
+def tasks_fingerprint() -> str:
+    """Hash of the task folder: a change of scoring or prompts invalidates cached evaluations."""
+    from .evaluate import TASKS_DIR
+    return _fingerprint(TASKS_DIR, (".yaml", ".py"))
+
+
+@functools.lru_cache(maxsize=None)
+def verifier_fingerprint() -> str:
+    """Hash of the verifier's code: its verdicts feed pools, pairs and evaluation logs."""
+    import verifier
+    return _fingerprint(Path(verifier.__file__).parent, (".py",))
+
+
 class Pipeline:
-    def __init__(self, cfg: ExperimentConfig):
-        self.cfg = cfg
+    def __init__(self, cfg: ExperimentConfig, seed: int | None = None, sft_seed: int | None = None,
+                 shared: dict | None = None):
+        self.seed = cfg.seed if seed is None else seed
+        self.sft_seed = cfg.seed if sft_seed is None else sft_seed
+        self.data_cfg = cfg  # data split and the near-miss slice: always the primary seed
+        self.cfg = dataclasses.replace(cfg, seed=self.seed)
+        self.sft_cfg = dataclasses.replace(cfg, seed=self.sft_seed)
         self.run_dir = Path(cfg.run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.timings: dict[str, dict] = {}
-        self._memo: dict[str, tuple[Stage, dict]] = {}
-        self._availability: dict[str, bool] = {}
+        # stage results are shared between the pipelines of one `harness compare` (one per seed)
+        shared = shared if shared is not None else {}
+        self.timings: dict[str, dict] = shared.setdefault("timings", {})
+        self._memo: dict[str, tuple[Stage, dict]] = shared.setdefault("memo", {})
+        self._availability: dict[str, bool] = shared.setdefault("availability", {})
+        self._shared = shared
+
+    @property
+    def is_primary(self) -> bool:
+        return self.seed == self.data_cfg.seed and self.sft_seed == self.data_cfg.seed
+
+    def primary(self) -> "Pipeline":
+        return self if self.is_primary else Pipeline(self.data_cfg, shared=self._shared)
+
+    def tag(self, label: str, sft_only: bool = False) -> str:
+        """Stage label for logs and timings: 'pool' for the primary seed, 'pool@seed1' otherwise."""
+        parts = [] if self.sft_seed == self.data_cfg.seed else [f"sft{self.sft_seed}"]
+        if not sft_only and self.seed != self.data_cfg.seed:
+            parts.append(f"seed{self.seed}")
+        return label + ("@" + ",".join(parts) if parts else "")
 
     def _run(self, label: str, name: str, payload, fn, resumable: bool = False) -> tuple[Stage, dict]:
-        if label in self._memo:
-            return self._memo[label]
         st = Stage(self.run_dir, name, payload, resumable=resumable)
+        if st.dir.name in self._memo:
+            return self._memo[st.dir.name]
         if not st.done:
             console.log(f"[bold cyan]stage[/] {label} -> {st.dir.name}")
         meta = st.run(fn)
         self.timings[label] = {"seconds": meta.get("seconds"), "cached": meta["cached"], "dir": st.dir.name}
-        self._memo[label] = (st, meta)
+        self._memo[st.dir.name] = (st, meta)
         return st, meta
 
     # ---- data and models ------------------------------------------------------------------------
     def data(self) -> Stage:
         def fn(out: Path) -> dict:
-            splits = build_splits(self.cfg.data, self.cfg.seed)
+            splits = build_splits(self.cfg.data, self.data_cfg.seed)
             for name, rows in splits.items():
                 write_jsonl(out / f"{name}.jsonl", rows)
             return {"counts": {k: len(v) for k, v in splits.items()}}
-        return self._run("data", "data", {"data": _asdict(self.cfg.data), "seed": self.cfg.seed}, fn)[0]
+        return self._run("data", "data", {"data": _asdict(self.cfg.data), "seed": self.data_cfg.seed}, fn)[0]
 
     def split(self, name: str) -> list[dict]:
         return read_jsonl(self.data().dir / f"{name}.jsonl")
@@ -85,11 +126,11 @@ class Pipeline:
             texts = [tpl.format(question=p["question"]) + " " + p["solution"] for p in self.split("train")[:5000]]
             tok = train_tokenizer(texts, m.vocab_size, out)
             model = build_model(tok, m.hidden_size, m.layers, m.heads, m.kv_heads, m.intermediate_size,
-                                m.max_positions, self.cfg.seed)
+                                m.max_positions, self.sft_seed)
             model.save_pretrained(out)
             return {"params": sum(p.numel() for p in model.parameters()), "vocab": len(tok)}
-        payload = {"data": self.data().key, "model": _asdict(m), "seed": self.cfg.seed}
-        st = self._run("base", "base", payload, fn)[0]
+        payload = {"data": self.data().key, "model": _asdict(m), "seed": self.sft_seed}
+        st = self._run(self.tag("base", sft_only=True), "base", payload, fn)[0]
         return str(st.dir), st.key
 
     def sft(self, overrides: dict | None = None) -> tuple[Stage, dict]:
@@ -97,12 +138,28 @@ class Pipeline:
             from .train import train_sft
             rows = sft_rows(self.split("train"), self.cfg.data.prompt_template)
             work = out / "work"
-            log = train_sft(self.cfg, rows, self.base(), out / "model", work, overrides)
+            log = train_sft(self.sft_cfg, rows, self.base(), out / "model", work, overrides)
             _drop_checkpoints(work)
             return {"log_history": log}
         payload = {"base": self.base_key(), "data": self.data().key, "sft": _asdict(self.cfg.sft),
-                   "overrides": overrides or {}, "prompt": self.cfg.data.prompt_template, "seed": self.cfg.seed}
-        return self._run("train:sft", "sft", payload, fn, resumable=True)
+                   "overrides": overrides or {}, "prompt": self.cfg.data.prompt_template, "seed": self.sft_seed}
+        return self._run(self.tag("train:sft", sft_only=True), "sft", payload, fn, resumable=True)
+
+    def sft_more(self, recipe: Recipe) -> tuple[Stage, dict]:
+        """SFT continued from the SFT checkpoint on reference solutions SFT has not seen yet (the control
+        `sft_more`, and the near-miss slice's placebo): the DPO recipes' steps and batch size, so it costs
+        what they cost; the recipe's overrides set its learning rate."""
+        from .sft_more import continuation_section, train_sft_more
+        section = continuation_section(self.cfg, recipe.overrides)
+        sft_stage, _ = self.sft()
+
+        def fn(out: Path) -> dict:
+            meta = train_sft_more(self.cfg, self.split("train"), str(sft_stage.dir / "model"), out / "model",
+                                  out / "work", section)
+            _drop_checkpoints(out / "work")
+            return meta
+        payload = {"sft": sft_stage.key, "section": _asdict(section), "seed": self.seed}
+        return self._run(self.tag(f"train:{recipe.name}"), "sftmore", payload, fn, resumable=True)
 
     # ---- sampling, verification, pairs (hard-negative mining) -----------------------------------
     def _sample_and_verify(self, out: Path, problems: list[dict], seed: int) -> tuple[list[dict], dict]:
@@ -134,34 +191,30 @@ class Pipeline:
             console.print(pool_table(summary, stats))
             return {"sampling": stats, "summary": summary}
         payload = {"sft": self.sft()[0].key, "sampling": _asdict(self.cfg.sampling),
-                   "verifier": _asdict(self.cfg.verifier), "seed": self.cfg.seed}
-        return self._run("pool", "pool", payload, fn)
+                   "verifier": _asdict(self.cfg.verifier), "verifier_code": verifier_fingerprint(), "seed": self.seed}
+        return self._run(self.tag("pool"), "pool", payload, fn)
 
     def near_miss_slice(self) -> tuple[Stage, dict]:
-        """The near-correct-error slice: test problems on which the SFT policy's samples are mostly near misses
-        (numerically close answers behind inconsistent reasoning)."""
+        """The near-correct-error slice, selected by the primary SFT policy and frozen (harness/near_slice.py)."""
+        if not self.is_primary:
+            return self.primary().near_miss_slice()
+
         def fn(out: Path) -> dict:
-            from .pairs import pool_summary
+            from .near_slice import freeze_slice, select_near_miss
             # synthetic: its own test split; real data: the GSM8K test set (never trained on)
             problems = self.split("test")
             if not problems:
                 from .data import load_gsm8k
                 problems = load_gsm8k("test", self.cfg.eval.gsm8k_path)
             recs, stats = self._sample_and_verify(out, problems, self.cfg.seed + 1)
-            near = self.cfg.verifier.near_distance
-            by_problem: dict[str, list[bool]] = {}
-            for r in recs:
-                v = r["verdict"]
-                by_problem.setdefault(r["problem_id"], []).append(
-                    not v["correct"] and v["distance"] <= near and (v["arithmetic"] > 0 or v["consistency"] > 0))
-            keep = {pid for pid, flags in by_problem.items() if sum(flags) / len(flags) >= self.cfg.eval.near_miss_min_share}
-            rows = [p for p in problems if p["id"] in keep]
+            rows, summary = select_near_miss(problems, recs, self.cfg)
             write_jsonl(out / "near_miss.jsonl", rows)
-            return {"n_problems": len(rows), "of": len(problems), "sampling": stats,
-                    "summary": pool_summary(recs, len(problems))}
+            frozen = freeze_slice(out, rows, len(problems), self.sft()[0], payload)
+            return {"n_problems": len(rows), "of": len(problems), "sampling": stats, "summary": summary,
+                    "slice_hash": frozen["slice_hash"], "model_hash": frozen["model_hash"]}
         payload = {"sft": self.sft()[0].key, "data": self.data().key, "sampling": _asdict(self.cfg.sampling),
-                   "verifier": _asdict(self.cfg.verifier), "min_share": self.cfg.eval.near_miss_min_share,
-                   "seed": self.cfg.seed}
+                   "verifier": _asdict(self.cfg.verifier), "verifier_code": verifier_fingerprint(),
+                   "min_share": self.cfg.eval.near_miss_min_share, "seed": self.cfg.seed}
         return self._run("slice", "slice", payload, fn)
 
     def pairs(self, builder: str, scheme: str) -> tuple[Stage, dict]:
@@ -175,14 +228,17 @@ class Pipeline:
             write_jsonl(out / "pairs.jsonl", rows)
             return {"stats": stats}
         payload = {"pool": self.pool()[0].key, "builder": builder, "scheme": scheme,
-                   "pairs": _asdict(self.cfg.pairs), "seed": self.cfg.seed}
-        return self._run(f"pairs:{builder}/{scheme}", "pairs", payload, fn)
+                   "pairs": _asdict(self.cfg.pairs), "seed": self.seed}
+        return self._run(self.tag(f"pairs:{builder}/{scheme}"), "pairs", payload, fn)
 
     # ---- recipes --------------------------------------------------------------------------------
     def train(self, recipe: Recipe) -> tuple[str, dict, str]:
         """-> (model dir, stage meta, stage key)"""
         if recipe.trainer == "sft":
             st, meta = self.sft(recipe.overrides or None)
+            return str(st.dir / "model"), meta, st.key
+        if recipe.trainer == "sft_more":
+            st, meta = self.sft_more(recipe)
             return str(st.dir / "model"), meta, st.key
         pair_stage, _ = self.pairs(recipe.pairs, recipe.weights)
         sft_stage, _ = self.sft()
@@ -195,8 +251,8 @@ class Pipeline:
             _drop_checkpoints(work)
             return {"log_history": log}
         payload = {"sft": sft_stage.key, "pairs": pair_stage.key, "dpo": _asdict(self.cfg.dpo),
-                   "overrides": recipe.overrides, "loss_type": list(recipe.loss_type), "seed": self.cfg.seed}
-        st, meta = self._run(f"train:{recipe.name}", "dpo", payload, fn, resumable=True)
+                   "overrides": recipe.overrides, "loss_type": list(recipe.loss_type), "seed": self.seed}
+        st, meta = self._run(self.tag(f"train:{recipe.name}"), "dpo", payload, fn, resumable=True)
         return str(st.dir / "model"), meta, st.key
 
     def _benchmark_available(self, task: str) -> bool:
@@ -211,7 +267,8 @@ class Pipeline:
             self._availability[task] = reason is None
         return self._availability[task]
 
-    def evaluate(self, recipe: Recipe) -> dict:
+    def evaluate(self, recipe: Recipe) -> tuple[Stage, dict]:
+        """-> (eval stage, meta with `scores` per task); the stage dir holds samples_<task>.jsonl."""
         from .evaluate import run_lm_eval, task_metadata
         model_dir, _, train_key = self.train(recipe)
         tasks = list(self.cfg.eval.tasks)
@@ -230,12 +287,14 @@ class Pipeline:
 
         def fn(out: Path) -> dict:
             with console.status(f"lm-eval: {recipe.name} on {', '.join(tasks)}"):
-                return {"scores": run_lm_eval(model_dir, self.cfg, tasks, metadata, out)}
+                scores, throughput = run_lm_eval(model_dir, self.cfg, tasks, metadata, out)
+            return {"scores": scores, "throughput": throughput, "tasks": tasks}
         portable = {k: v for k, v in metadata.items() if k not in ("synth_path", "near_miss_path")}
+        # greedy decoding: no seed in the key, so one checkpoint shared by several seeds is evaluated once
         payload = {"model": train_key, "eval": _asdict(self.cfg.eval), "tasks": tasks, "metadata": portable,
-                   "data": self.data().key, "slice": slice_key,
-                   "tasks_fingerprint": tasks_fingerprint(), "seed": self.cfg.seed}
-        return self._run(f"eval:{recipe.name}", "eval", payload, fn)[1]["scores"]
+                   "data": self.data().key, "slice": slice_key, "tasks_fingerprint": tasks_fingerprint(),
+                   "verifier_code": verifier_fingerprint()}
+        return self._run(self.tag(f"eval:{recipe.name}"), "eval", payload, fn)
 
 
 def _check_benchmark(task: str, cfg: ExperimentConfig) -> str | None:
@@ -255,4 +314,4 @@ def _drop_checkpoints(work: Path) -> None:
     """Intermediate trainer checkpoints only serve resumption; the stage keeps the final model."""
     import shutil
     if work.exists():
-        shutil.rmtree(work)
+        shutil.rmtree(work, ignore_errors=True)  # every rank of a distributed job deletes it at once

@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 from dataclasses import dataclass, field
 
-TRAINERS = ("sft", "dpo")
+TRAINERS = ("sft", "sft_more", "dpo")
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,8 @@ class Recipe:
     description: str
     """One line for `harness list` and the report."""
     trainer: str
-    """'sft' (TRL SFTTrainer on reference solutions) or 'dpo' (our WeightedDPOTrainer from the SFT checkpoint)."""
+    """'sft' (TRL SFTTrainer on reference solutions), 'sft_more' (SFT continued at the DPO budget, harness/sft_more.py)
+    or 'dpo' (our WeightedDPOTrainer from the SFT checkpoint)."""
     pairs: str | None = None
     """Pair builder for DPO recipes (see harness/pairs.py: 'random', 'hard')."""
     weights: str = "uniform"

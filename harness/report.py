@@ -1,34 +1,60 @@
-"""Results: a versioned results.json, a rich table on the terminal, a Markdown report with plots."""
+"""Rendering the report: a rich table on the terminal and report.md. Numbers come from harness/analysis.py."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from rich.table import Table
 
-RESULTS_SCHEMA_VERSION = 1
-HEADLINE = ("equiv", "exact_match", "hard_negative", "wrongness")
 TASK_SHORT = {"hardneg_synth": "synth", "hardneg_near_miss": "near-miss", "hardneg_gsm8k_cot": "gsm8k",
               "hardneg_math500": "math500"}
-CURVE_KEYS = ("loss", "rewards/margins", "logps/chosen", "logps/rejected")
+ALPHA = 0.05
 
 
 def _pct(x) -> str:
     return "-" if x is None else f"{100 * x:.1f}"
 
 
-def rich_table(results: dict) -> Table:
-    tasks = results["tasks"]
-    t = Table(title=f"hardneg compare: {results['experiment']} (accuracy %, math-verify equivalence)")
+def _ci(a: dict | None) -> str:
+    return "-" if not a else f"{_pct(a['mean'])} [{_pct(a['low'])}, {_pct(a['high'])}]"
+
+
+def _diff(c: dict | None) -> str:
+    return "-" if not c else f"{100 * c['diff']:+.1f} [{100 * c['low']:+.1f}, {100 * c['high']:+.1f}]"
+
+
+def _p(c: dict | None) -> str:
+    if not c:
+        return "-"
+    p = c.get("p_holm", c["p"])
+    return f"{p:.2g}{'*' if p < ALPHA else ''}"
+
+
+def primary_task(results: dict) -> str:
+    return "hardneg_synth" if "hardneg_synth" in results["tasks"] else results["tasks"][0]
+
+
+def rich_table(results: dict, stats: dict) -> Table:
+    task = primary_task(results)
+    control = stats["baselines"]["control"]
+    t = Table(title=f"hardneg compare: {results['experiment']} · seeds {results['seeds']} · accuracy % [95% CI]; "
+                    f"paired differences on {TASK_SHORT.get(task, task)} (Holm p, * < {ALPHA})")
     t.add_column("recipe", style="bold")
-    for task in tasks:
-        t.add_column(TASK_SHORT.get(task, task), justify="right")
-    t.add_column("near-miss HN%", justify="right")
-    t.add_column("train s", justify="right")
-    for r in results["recipes"]:
-        s = r["eval"]
-        nm = s.get("hardneg_near_miss", s.get("hardneg_synth", {}))
-        t.add_row(r["name"], *[f"{_pct(s[k]['equiv'])} ±{_pct(s[k].get('equiv_stderr'))}" if k in s else "-" for k in tasks],
-                  _pct(nm.get("hard_negative")), f"{r['train']['seconds'] or 0:.0f}")
+    for k in results["tasks"]:
+        t.add_column(TASK_SHORT.get(k, k), justify="right")
+    t.add_column("Δ sft", justify="right")
+    t.add_column("p", justify="right")
+    if control:
+        t.add_column(f"Δ {control}", justify="right")
+        t.add_column("p", justify="right")
+    t.add_column("MDE", justify="right")
+    acc = {k: {r["recipe"]: r["accuracy"] for r in stats["tasks"][k]} for k in results["tasks"]}
+    for row in stats["tasks"][task]:
+        name = row["recipe"]
+        cells = [_ci(acc[k].get(name)) for k in results["tasks"]] + [_diff(row.get("vs_sft")), _p(row.get("vs_sft"))]
+        if control:
+            cells += [_diff(row.get("vs_control")), _p(row.get("vs_control"))]
+        cells.append(_pct((row.get("vs_sft") or {}).get("mde")))
+        t.add_row(name, *cells)
     return t
 
 
@@ -49,119 +75,145 @@ def pool_table(summary: dict, sampling: dict) -> Table:
     return t
 
 
-def markdown(results: dict, plots: list[str]) -> str:
-    tasks = results["tasks"]
-    lines = [f"# hardneg report: `{results['experiment']}`", "",
-             f"git `{results['manifest']['git_revision']}` · seed {results['manifest']['seed']} · "
-             f"{results['manifest']['libraries'].get('trl')} TRL · lm-eval {results['manifest']['libraries'].get('lm_eval')} · "
-             f"created {results['manifest']['created']}", "",
-             "## Accuracy (%; equiv = flexible extraction + exact/math-verify equivalence, strict = trained format)", "",
-             "| recipe | " + " | ".join(f"{TASK_SHORT.get(k, k)} equiv | {TASK_SHORT.get(k, k)} strict" for k in tasks) + " |",
-             "|---|" + "---:|---:|" * len(tasks)]
+READING = (
+    "How to read: every recipe is scored on the same problems, so each comparison is *paired*. "
+    "Δ is the accuracy difference in points with a 95% paired-bootstrap interval that resamples problems "
+    "(seeds pooled within a problem); b10/b01 count the problems only the recipe / only the baseline solves; "
+    "p is the exact McNemar test on those discordant problems, Holm-corrected across the recipes of the table "
+    f"(* marks p < {ALPHA}). MDE is the smallest difference this table could detect with 80% power at its "
+    "n and observed discordance: a \"no difference\" only rules out effects larger than the MDE.")
+
+
+def _paired_lines(task: str, rows: list[dict], control: str | None) -> list[str]:
+    head = "| recipe | accuracy [95% CI] | Δ sft [95% CI] | b10/b01 | p (Holm) | MDE |"
+    sep = "|---|---:|---:|---:|---:|---:|"
+    if control:
+        head += f" Δ {control} [95% CI] | b10/b01 | p (Holm) | MDE |"
+        sep += "---:|---:|---:|---:|"
+    lines = [f"### {TASK_SHORT.get(task, task)} (n = {rows[0]['accuracy']['n']} problems)", "", head, sep]
+    for r in rows:
+        cells = [_ci(r["accuracy"])]
+        for key in ("vs_sft", "vs_control") if control else ("vs_sft",):
+            c = r.get(key)
+            cells += [_diff(c), f"{c['b10']}/{c['b01']}" if c else "-", _p(c), _pct(c["mde"]) if c else "-"]
+        lines.append(f"| {r['recipe']} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def _slice_lines(results: dict, stats: dict) -> list[str]:
+    s, pl = results.get("slice"), stats.get("placebo")
+    if not s:
+        return []
+    lines = ["## Near-correct-error slice", "",
+             f"{s['n_problems']} of {s['of']} test problems on which most of the selecting SFT policy's samples are near "
+             f"misses. Frozen id list `near_miss_slice.json` v{s.get('version', 1)} · slice hash `{s.get('slice_hash')}` · "
+             f"SFT weights hash `{s.get('model_hash')}`.", "",
+             "The slice is chosen by SFT's own failures, so any model with independent noise scores higher on it "
+             "(regression to the mean). The placebo is an SFT-equivalent model whose noise is independent of the "
+             "selection; a recipe's gain on the slice means something only beyond the placebo's.", ""]
+    if pl:
+        c = pl["vs_selecting_sft"]
+        lines += ["| model on the slice | accuracy [95% CI] | Δ vs selecting SFT [95% CI] | p |", "|---|---:|---:|---:|",
+                  f"| selecting SFT | {_ci(pl['sft_accuracy'])} | - | - |",
+                  f"| placebo ({pl['kind']}) | {_ci(pl['placebo_accuracy'])} | {_diff(c)} | {_p(c)} |", ""]
+    else:
+        lines += ["No placebo in this run: add `sft_more` to --recipes or pass --sft-seeds.", ""]
+    return lines
+
+
+def _profile_lines(results: dict, stats: dict) -> list[str]:
+    from verifier import DIMENSIONS
+    lines = ["## Error profile of the greedy solutions (% of problems)", "",
+             "near-miss = wrong answer within `near_distance`; flawed-correct = right answer behind an arithmetic or "
+             "consistency flaw; the last columns give each verifier dimension's share above zero.", ""]
+    for task, prof in stats["profiles"].items():
+        lines += [f"### {TASK_SHORT.get(task, task)}", "",
+                  "| recipe | strict | equiv | near-miss | flawed-correct | wrongness | absurdity | "
+                  + " | ".join(DIMENSIONS) + " |", "|---|" + "---:|" * (6 + len(DIMENSIONS))]
+        for name, p in prof.items():
+            lines.append(f"| {name} | {_pct(p['exact_match'])} | {_pct(p['equiv'])} | {_pct(p['near_miss'])} | "
+                         f"{_pct(p['flawed_correct'])} | {p['wrongness']:.3f} | {p['absurdity']:.3f} | "
+                         + " | ".join(_pct(p["nonzero"][k]) for k in DIMENSIONS) + " |")
+        lines.append("")
+    return lines
+
+
+def _training_lines(results: dict) -> list[str]:
+    """The displacement sign: a preference recipe whose chosen log-likelihood fell over training."""
+    lines = ["## Training signs (DPO recipes, primary seed)", "",
+             "| recipe | logps/chosen start → end | logps/rejected start → end | final margin | flag |", "|---|---:|---:|---:|---|"]
+    any_row = False
     for r in results["recipes"]:
-        s = r["eval"]
-        cells = []
-        for k in tasks:
-            m = s.get(k, {})
-            cells += [f"{_pct(m.get('equiv'))} ± {_pct(m.get('equiv_stderr'))}", _pct(m.get("exact_match"))]
-        lines.append(f"| {r['name']} | " + " | ".join(cells) + " |")
-    lines += ["", "## Verifier view of the greedy solutions (lower is better)", "",
-              "| recipe | " + " | ".join(f"{TASK_SHORT.get(k, k)} HN% / wrongness / arith-err%" for k in tasks) + " |",
-              "|---|" + "---:|" * len(tasks)]
-    for r in results["recipes"]:
-        s = r["eval"]
-        lines.append(f"| {r['name']} | " + " | ".join(
-            f"{_pct(s[k].get('hard_negative'))} / {s[k].get('wrongness', 0):.3f} / {_pct(s[k].get('arithmetic_error'))}"
-            if k in s else "-" for k in tasks) + " |")
-    lines += ["", "## Recipes", "", "| recipe | trainer | pairs | weights | loss | description |", "|---|---|---|---|---|---|"]
-    for r in results["recipes"]:
-        lines.append(f"| {r['name']} | {r['trainer']} | {r.get('pairs') or '-'} | {r.get('weights') or '-'} | "
-                     f"{'+'.join(r.get('loss_type') or [])} | {r['description']} |")
+        run = next((x for x in r["runs"] if x["seed"] == results["primary_seed"]), r["runs"][0])
+        hist = [h for h in run["train"]["log_history"] if "logps/chosen" in h]
+        if not hist:
+            continue
+        any_row = True
+        c0, c1 = hist[0]["logps/chosen"], hist[-1]["logps/chosen"]
+        r0, r1 = hist[0]["logps/rejected"], hist[-1]["logps/rejected"]
+        flag = "chosen likelihood fell (displacement)" if c1 < c0 - 0.05 * abs(c0) else ""
+        lines.append(f"| {r['name']} | {c0:.2f} → {c1:.2f} | {r0:.2f} → {r1:.2f} | "
+                     f"{hist[-1].get('rewards/margins', float('nan')):.3f} | {flag} |")
+    return lines + [""] if any_row else []
+
+
+def _pool_lines(results: dict) -> list[str]:
+    lines = []
     if results.get("pool"):
         p = results["pool"]["summary"]
-        lines += ["", "## Sample pool (SFT policy, training problems)", "",
+        lines += ["## Sample pool (SFT policy, training problems, primary seed)", "",
                   f"{p['samples']} unique samples over {p['problems']} problems · sample accuracy {_pct(p['accuracy'])}% · "
                   f"hard negatives {_pct(p['hard_negative_share'])}% · truncated {_pct(p['truncated_share'])}% · "
                   f"problems all-wrong / mixed / all-right: {p['pass_rate']['all_wrong']} / {p['pass_rate']['mixed']} / "
                   f"{p['pass_rate']['all_right']} · sampling {results['pool']['sampling']['tokens_per_s']:.0f} tok/s", "",
                   "| dimension | mean | share > 0 |", "|---|---:|---:|"]
-        for k, d in p["dimensions"].items():
-            lines.append(f"| {k} | {d['mean']:.3f} | {_pct(d['nonzero'])} |")
-    if results.get("slice"):
-        s = results["slice"]
-        lines += ["", f"Near-correct-error slice: {s['n_problems']} of {s['of']} test problems on which most of the SFT "
-                  "policy's samples are near misses (wrong answer within `near_distance`, arithmetic or consistency flaw)."]
+        lines += [f"| {k} | {d['mean']:.3f} | {_pct(d['nonzero'])} |" for k, d in p["dimensions"].items()] + [""]
     if results.get("pairs"):
-        lines += ["", "## Preference pairs", "", "| builder/scheme | pairs | no pair | chosen=reference | rejected HN% | "
-                  "rej. distance | rej. absurdity | weight min/max |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += ["## Preference pairs (primary seed)", "", "| builder/scheme | pairs | no pair | chosen=reference | "
+                  "rejected HN% | rej. distance | rej. absurdity | weight min/max |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for name, st in results["pairs"].items():
             lines.append(f"| {name} | {st['pairs']} | {st['problems_without_pair']} | {st['chosen_from_reference']} | "
                          f"{_pct(st['rejected_hard_negative_share'])} | {st['rejected_mean']['distance']:.3f} | "
                          f"{st['rejected_mean']['absurdity']:.3f} | {st['weight']['min']:.2f}/{st['weight']['max']:.2f} |")
+        lines.append("")
+    return lines
+
+
+def markdown(results: dict, stats: dict, plots: list[str]) -> str:
+    m = results["manifest"]
+    control = stats["baselines"]["control"]
+    lines = [f"# hardneg report: `{results['experiment']}`", "",
+             f"git `{m['git_revision']}` · seeds {results['seeds']} · SFT seeds {results['sft_seeds']} · "
+             f"TRL {m['libraries'].get('trl')} · lm-eval {m['libraries'].get('lm_eval')} · created {m['created']}", "",
+             f"Selection: {results['selection']}. Control recipe: `{results.get('control')}`"
+             f"{'' if control else ' (not evaluated here)'}.", "",
+             "## Accuracy (% [95% CI]; math-verify equivalence)", "",
+             "Intervals: Student-t over seeds when a recipe has several distinct models, else Wilson over problems.", "",
+             "| recipe | runs | " + " | ".join(TASK_SHORT.get(k, k) for k in results["tasks"]) + " |",
+             "|---|---:|" + "---:|" * len(results["tasks"])]
+    acc = {k: {r["recipe"]: r for r in stats["tasks"][k]} for k in results["tasks"]}
+    for r in results["recipes"]:
+        lines.append(f"| {r['name']} | {len(r['runs'])} | "
+                     + " | ".join(_ci(acc[k][r['name']]["accuracy"]) if r["name"] in acc[k] else "-"
+                                  for k in results["tasks"]) + " |")
+    lines += ["", "## Paired comparisons", "", READING, ""]
+    for task in results["tasks"]:
+        lines += _paired_lines(task, stats["tasks"][task], control)
+    lines += _slice_lines(results, stats) + _profile_lines(results, stats) + _training_lines(results)
+    lines += ["## Recipes", "", "| recipe | trainer | pairs | weights | loss | description |", "|---|---|---|---|---|---|"]
+    for r in results["recipes"]:
+        lines.append(f"| {r['name']} | {r['trainer']} | {r.get('pairs') or '-'} | {r.get('weights') or '-'} | "
+                     f"{'+'.join(r.get('loss_type') or []) or '-'} | {r['description']} |")
+    lines += [""] + _pool_lines(results)
     if plots:
-        lines += ["", "## Plots", ""] + [f"![{Path(p).stem}]({Path(p).name})" for p in plots]
-    lines += ["", "## Stage timings (s)", "", "| stage | seconds | cached |", "|---|---:|---|"]
-    for k, v in results["manifest"]["stages"].items():
+        lines += ["## Plots", ""] + [f"![{Path(p).stem}]({Path(p).name})" for p in plots] + [""]
+    thr = [(r["name"], x["throughput"]) for r in results["recipes"] for x in r["runs"][:1] if x.get("throughput")]
+    if thr:
+        lines += ["## Evaluation throughput (generated tokens/s, greedy, all tasks of one model)", "",
+                  "| recipe | seconds | tokens | tokens/s |", "|---|---:|---:|---:|"]
+        lines += [f"| {n} | {t['seconds']:.1f} | {t['generated_tokens']} | {t['tokens_per_s']:.0f} |" for n, t in thr]
+        lines.append("")
+    lines += ["## Stage timings of the last `harness compare` (s)", "", "| stage | seconds | cached |", "|---|---:|---|"]
+    for k, v in m["stages"].items():
         lines.append(f"| {k} | {v['seconds'] or 0:.1f} | {v['cached']} |")
     return "\n".join(lines) + "\n"
-
-
-def _save(fig, path: Path) -> str:
-    import matplotlib.pyplot as plt
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return str(path)
-
-
-def plots(results: dict, out: Path) -> list[str]:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    made = []
-    tasks = results["tasks"]
-    names = [r["name"] for r in results["recipes"]]
-    fig, ax = plt.subplots(figsize=(1.6 + 1.1 * len(names) * max(1, len(tasks)) / 2, 3.2))
-    width = 0.8 / max(1, len(tasks))
-    for j, task in enumerate(tasks):
-        vals = [100 * (r["eval"].get(task, {}).get("equiv") or 0) for r in results["recipes"]]
-        errs = [100 * (r["eval"].get(task, {}).get("equiv_stderr") or 0) for r in results["recipes"]]
-        ax.bar([i + j * width for i in range(len(names))], vals, width, yerr=errs, label=TASK_SHORT.get(task, task))
-    ax.set_xticks([i + width * (len(tasks) - 1) / 2 for i in range(len(names))], names)
-    ax.set_ylabel("accuracy %")
-    ax.legend(fontsize=7)
-    made.append(_save(fig, out / "accuracy.png"))
-    dpo = [r for r in results["recipes"] if r["trainer"] == "dpo"]
-    if dpo:
-        fig, axes = plt.subplots(1, len(CURVE_KEYS), figsize=(3.2 * len(CURVE_KEYS), 2.8))
-        for ax, key in zip(axes, CURVE_KEYS):
-            for r in dpo:
-                pts = [(h["step"], h[key]) for h in r["train"]["log_history"] if key in h]
-                if pts:
-                    ax.plot(*zip(*pts), label=r["name"])
-            ax.set_title(key, fontsize=9)
-            ax.set_xlabel("step")
-        axes[0].legend(fontsize=7)
-        made.append(_save(fig, out / "dpo_curves.png"))
-    weighted = {k: v for k, v in (results.get("pairs") or {}).items() if v["scheme"] == "verifier"}
-    if weighted:
-        fig, ax = plt.subplots(figsize=(4.5, 2.8))
-        for name, st in weighted.items():
-            h = st["weight"]["histogram"]
-            if len(h["counts"]) > 1:
-                ax.stairs(h["counts"], h["edges"], label=name)
-        ax.set_title("verifier pair weights (mean 1)", fontsize=9)
-        ax.set_xlabel("weight")
-        ax.set_ylabel("pairs")
-        ax.legend(fontsize=7)
-        made.append(_save(fig, out / "pair_weights.png"))
-    sft = next((r for r in results["recipes"] if r["trainer"] == "sft"), None)
-    if sft:
-        pts = [(h["step"], h["loss"]) for h in sft["train"]["log_history"] if "loss" in h]
-        if pts:
-            fig, ax = plt.subplots(figsize=(4, 2.8))
-            ax.plot(*zip(*pts))
-            ax.set_title("SFT loss")
-            ax.set_xlabel("step")
-            made.append(_save(fig, out / "sft_loss.png"))
-    return made
