@@ -3,6 +3,9 @@
 TRL has no external per-example weight (trl#5613); its `use_weighting` is WPO, weights from the
 policy's own probabilities, which is not this. We keep a `weight` column through the dataset and the
 collator and replace the loss with `weighted_dpo_loss`, a small pure function.
+
+Rows may carry `eos: False` (step pairs, harness/step_pairs.py): their completions keep no end-of-text token.
+loss_type ("sft",) alone is the `rft` control: the NLL of the chosen side only, at the DPO budget.
 """
 from __future__ import annotations
 
@@ -70,6 +73,22 @@ class WeightedDPOTrainer(DPOTrainer):
                 pad_token_id=tok.pad_token_id, max_length=targs.max_length,
                 truncation_mode=targs.truncation_mode, pad_to_multiple_of=targs.pad_to_multiple_of)
         super().__init__(*args, **kwargs)
+
+    def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
+        """TRL appends EOS to every chosen and rejected string; a row with `eos: False` (a step pair's completion,
+        which stops mid-solution) gets that last token removed again, so the model is not taught to stop there."""
+        ds = super()._prepare_dataset(dataset, processing_class, args, dataset_name)
+        if "eos" not in ds.column_names:
+            return ds
+        eos = self.processing_class.eos_token_id
+
+        def strip(ex):
+            if not ex["eos"]:
+                for k in ("chosen_ids", "rejected_ids"):
+                    if ex[k] and ex[k][-1] == eos:
+                        ex[k] = ex[k][:-1]
+            return ex
+        return ds.map(strip)
 
     def _set_signature_columns_if_needed(self):
         super()._set_signature_columns_if_needed()
@@ -162,7 +181,8 @@ def train_dpo(cfg, rows: list[dict], sft_dir: str, out: Path, work: Path, recipe
     section = _with_overrides(cfg.dpo, recipe.overrides or None)
     model, tok = load_policy(sft_dir, cfg)
     ref_model = None if section.precompute_ref_log_probs else load_policy(sft_dir, cfg, trainable=False)[0]
-    ds = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected", "weight")} for r in rows])
+    ds = Dataset.from_list([{**{k: r[k] for k in ("prompt", "chosen", "rejected", "weight")}, "eos": r.get("eos", True)}
+                            for r in rows])
     bar = TrainProgress(f"dpo:{recipe.name}", section.max_steps)
     trainer = dpo_trainer(cfg, section, model, ref_model, tok, ds, work, recipe.loss_type, [bar],
                           run_name=f"{cfg.name}/{recipe.name}")

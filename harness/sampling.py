@@ -1,7 +1,8 @@
 """Sample k solutions per problem from a policy: batched HF `generate` (left padding) or vLLM.
 
 Returns one record per unique (problem, solution): exact duplicates are removed, and each record says
-whether generation stopped at the token limit (`truncated`), which the verifier scores as form.
+whether generation stopped at the token limit (`truncated`), which the verifier scores as form, and keeps the
+sampled token ids (`token_ids`, up to the stop token).
 
 vLLM runs in a child process per call (`python -m harness.sampling_child`): its engine takes
 `gpu_memory_utilization` of every GPU it spans and does not reliably hand the memory back when the `LLM`
@@ -25,14 +26,34 @@ from .progress import make_progress
 
 
 def sample(model_dir: str, problems: list[dict], template: str, cfg: SamplingConfig, seed: int,
-           device: str, dtype_bf16: bool = False, greedy: bool = False) -> tuple[list[dict], dict]:
-    """-> (records, stats). `greedy` forces one deterministic sample per problem."""
+           device: str, dtype_bf16: bool = False, greedy: bool = False,
+           include_greedy: bool = False) -> tuple[list[dict], dict]:
+    """-> (records, stats). `greedy` forces one deterministic sample per problem; `include_greedy` adds each
+    problem's greedy completion to its k samples (see `merge_greedy`)."""
+    if include_greedy and not greedy:
+        recs, stats = sample(model_dir, problems, template, cfg, seed, device, dtype_bf16)
+        g_recs, g_stats = sample(model_dir, problems, template, cfg, seed, device, dtype_bf16, greedy=True)
+        return merge_greedy(recs, g_recs), {**stats, "greedy": g_stats}
     if cfg.backend == "vllm":
         if importlib.util.find_spec("vllm") is None:
             raise ConfigError("sampling.backend=vllm but vllm is not installed; pip install '.[vllm]' "
                               "(GPU only) or set sampling.backend=hf")
         return run_in_child(model_dir, problems, template, cfg, seed, device, dtype_bf16, greedy)
     return sample_in_process(model_dir, problems, template, cfg, seed, device, dtype_bf16, greedy)
+
+
+def merge_greedy(sampled: list[dict], greedy: list[dict]) -> list[dict]:
+    """Every record gets `greedy`; a greedy completion that a temperature sample already produced marks that record
+    (no duplicate), any other is appended with sample_idx -1."""
+    out = [dict(r, greedy=False) for r in sampled]
+    index = {(r["problem_id"], r["solution"]): r for r in out}
+    for g in greedy:
+        twin = index.get((g["problem_id"], g["solution"]))
+        if twin is not None:
+            twin["greedy"] = True
+        else:
+            out.append(dict(g, sample_idx=-1, greedy=True))
+    return out
 
 
 def sample_in_process(model_dir, problems, template, cfg: SamplingConfig, seed, device, dtype_bf16, greedy):
@@ -119,12 +140,22 @@ def generate_samples(model, tok, problems: list[dict], template: str, cfg: Sampl
                     continue
                 seen.add((i, text))
                 out.append({"problem_id": problems[i]["id"], "sample_idx": j, "solution": text,
-                            "truncated": not ended and n >= cfg.max_new_tokens, "n_tokens": n})
+                            "truncated": not ended and n >= cfg.max_new_tokens, "n_tokens": n,
+                            "token_ids": _kept_ids(row.tolist(), set(stop_ids) | {tok.pad_token_id})})
             bar.update(task, advance=len(batch), info=f"{n_tokens / max(time.time() - t0, 1e-6):,.0f} tok/s")
     dt = time.time() - t0
     stats = {"generated": len(jobs), "unique": len(out), "duplicates_removed": len(jobs) - len(out),
              "tokens": n_tokens, "seconds": round(dt, 2), "tokens_per_s": round(n_tokens / max(dt, 1e-6), 1)}
     return out, stats
+
+
+def _kept_ids(ids: list[int], stops: set[int]) -> list[int]:
+    """The generated token ids up to the first stop or pad token: exactly what the policy sampled. (The text is
+    further cut at a hallucinated '\nQuestion:' and stripped; re-encoding it is not guaranteed to give these ids.)"""
+    for n, t in enumerate(ids):
+        if t in stops:
+            return ids[:n]
+    return ids
 
 
 def _sample_vllm(model_dir, problems, template, cfg: SamplingConfig, seed, dtype_bf16, greedy):
@@ -145,7 +176,8 @@ def _sample_vllm(model_dir, problems, template, cfg: SamplingConfig, seed, dtype
                 continue
             seen.add((p["id"], o.text))
             out.append({"problem_id": p["id"], "sample_idx": j, "solution": o.text.strip(),
-                        "truncated": o.finish_reason == "length", "n_tokens": len(o.token_ids)})
+                        "truncated": o.finish_reason == "length", "n_tokens": len(o.token_ids),
+                        "token_ids": list(o.token_ids)})
     dt = time.time() - t0
     return out, {"generated": len(problems) * k, "unique": len(out), "tokens": n_tokens,
                  "duplicates_removed": len(problems) * k - len(out), "seconds": round(dt, 2),
