@@ -136,7 +136,8 @@ def build_pairs(builder: str, scheme: str, problems: list[dict], samples: list[d
         raise ConfigError(
             f"pair builder '{builder}' found no usable pairs in {len(problems)} problems "
             f"({no_negative} had no incorrect sample, {no_sample} no sample): the policy is always right; "
-            "raise sampling.temperature or sampling.n_problems, or train SFT less (sft.max_steps)")
+            "raise sampling.temperature or sampling.n_problems, or train SFT less (sft.max_steps)"
+            + (f"; builder statistics: {extra}" if extra else ""))
     weights = (normalize_weights([r["raw_weight"] for r in rows], cfg.clip_min, cfg.clip_max)
                if scheme == "verifier" else [1.0] * len(rows))
     for r, w in zip(rows, weights):

@@ -19,7 +19,8 @@ consistency break) that is not cut off at the token limit, first flawed step j =
             (rest), after the same whitespace.
             pairs.step_chosen: corrected: step j with each false claim's stated result replaced by its true value
             (`corrected_step`); only for a step j whose flaw is a false claim, and only if the corrected step's
-            claims then all hold. Nothing else in the line changes.
+            claims then all hold (other flawed samples of the problem take the place of one that is not).
+            Nothing else in the line changes.
 A `step` completion ends mid-solution: the row carries `eos: False`, and harness/dpo.py removes the end-of-text
 token TRL 1.16 appends to every completion (it would teach the model to stop after one step). `rest` rows end
 where the solution ends and keep it.
@@ -158,7 +159,7 @@ def _chosen_from(cont: str, cut: dict, problem: dict, verifier: MathVerifier, cf
 def step_pairs(ctx: BuildContext, chosen_mode: str | None = None) -> tuple[list[dict], dict]:
     cfg = ctx.cfg
     mode = chosen_mode or cfg.step_chosen
-    cands, seen = [], set()
+    cands, seen, uncorrectable = [], set(), 0
     for p in ctx.problems:
         flawed = sorted((s for s in ctx.by_problem.get(p["id"], []) if _flawed(s)),
                         key=lambda s: (not (s.get("greedy") and not s["verdict"]["correct"]), hardness(s)))
@@ -167,6 +168,11 @@ def step_pairs(ctx: BuildContext, chosen_mode: str | None = None) -> tuple[list[
             cut = _cut(p, s, ctx.template, cfg.continuation)
             if cut is None or (cut["prompt"], cut["rejected"]) in seen:
                 continue
+            if mode == "corrected":  # known before any sampling: an uncorrectable step leaves its place to the next
+                cut["fix"] = corrected_step(cut["step"])
+                if cut["fix"] is None:
+                    uncorrectable += 1
+                    continue
             seen.add((cut["prompt"], cut["rejected"]))
             cands.append((p, s, cut))
             taken += 1
@@ -174,8 +180,7 @@ def step_pairs(ctx: BuildContext, chosen_mode: str | None = None) -> tuple[list[
                 break
     chosen: list[str | None]
     if mode == "corrected":
-        fixes = [corrected_step(cut["step"]) for _, _, cut in cands]
-        chosen = [cut["lead"] + f if f else None for (_, _, cut), f in zip(cands, fixes)]
+        chosen = [cut["lead"] + cut["fix"] for _, _, cut in cands]
     else:
         if ctx.policy is None:
             from .config import ConfigError
@@ -193,6 +198,7 @@ def step_pairs(ctx: BuildContext, chosen_mode: str | None = None) -> tuple[list[
                      rejected_greedy=bool(s.get("greedy")))
             for (p, s, cut), c in zip(cands, chosen) if c is not None]
     return rows, {"step": {"candidates": len(cands), "without_chosen": len(cands) - len(rows), "chosen": mode,
+                           "flawed_step_not_correctable": uncorrectable,
                            "continuation": cfg.continuation, "resample_k": cfg.step_resample_k if mode == "resample" else 0}}
 
 
