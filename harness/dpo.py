@@ -80,7 +80,7 @@ class WeightedDPOTrainer(DPOTrainer):
         ds = super()._prepare_dataset(dataset, processing_class, args, dataset_name)
         if "eos" not in ds.column_names:
             return ds
-        eos = self.processing_class.eos_token_id
+        eos = getattr(processing_class, "tokenizer", processing_class).eos_token_id  # a processor wraps its tokenizer
 
         def strip(ex):
             if not ex["eos"]:
