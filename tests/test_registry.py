@@ -11,7 +11,8 @@ from .conftest import ROOT
 
 def test_builtin_recipes_are_registered():
     names = [r.name for r in all_recipes()]
-    assert names[:6] == ["sft", "dpo", "hn_dpo", "w_dpo", "hn_w_dpo", "rpo"]
+    assert names == ["sft", "sft_more", "rft", "dpo", "hn_dpo", "w_dpo", "hn_w_dpo", "rpo",
+                     "step_dpo", "step_w_dpo", "step_rpo", "step_w_rpo"]
     assert get_recipe("hn_w_dpo").pairs == "hard" and get_recipe("hn_w_dpo").weights == "verifier"
     assert get_recipe("rpo").loss_type == ("sigmoid", "sft")
     assert [r.name for r in resolve("sft, dpo")] == ["sft", "dpo"]
@@ -36,3 +37,17 @@ def test_a_new_file_registers_a_recipe():
         assert "throwaway" in r.stdout and "IPO-ish test recipe" in r.stdout
     finally:
         path.unlink()
+
+
+def test_issue9_baselines_are_one_file_each_and_need_nothing_else():
+    """rft and the step recipes are declared in their own files only: the trainer, pair builders and weight
+    schemes they name already exist, so `harness list` shows them with no other edit."""
+    from harness.pairs import PAIR_BUILDERS, WEIGHT_SCHEMES
+    from harness.registry import TRAINERS
+    for name in ("rft", "step_dpo", "step_w_dpo", "step_rpo", "step_w_rpo"):
+        assert (ROOT / "baselines" / f"{name}.py").is_file()
+        r = get_recipe(name)
+        assert r.trainer in TRAINERS and r.pairs in PAIR_BUILDERS and r.weights in WEIGHT_SCHEMES
+    assert get_recipe("rft").loss_type == ("sft",) and get_recipe("rft").pairs == "hard"
+    assert get_recipe("step_w_dpo").weights == "verifier" and get_recipe("step_w_rpo").loss_type == ("sigmoid", "sft")
+    assert get_recipe("sft_more").trainer == "sft_more"
