@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM = false
 
-.PHONY: setup demo test test-fast bench clean
+.PHONY: setup demo test test-fast bench clean study
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,6 +23,14 @@ setup: $(BIN)/.installed
 
 demo: setup
 	$(BIN)/harness compare --config configs/tiny.yaml --recipes all
+
+# issue 9: hyper-parameters on the validation split, then 3 seeds on test, then the report (configs/tiny-study.yaml: ~80 min)
+study: setup
+	$(BIN)/harness sweep --config configs/tiny-study.yaml --recipes step_w_rpo,hn_w_dpo \
+		--grid dpo.learning_rate=1e-6,5e-6 --grid dpo.beta=0.5,1.0
+	$(BIN)/harness compare --config configs/tiny-study.yaml --seeds 0,1,2 \
+		--recipes sft,sft_more,rft,dpo,hn_w_dpo,step_dpo,step_w_dpo,step_rpo,step_w_rpo
+	$(BIN)/harness report runs/tiny-study
 
 test: setup
 	$(BIN)/python -m pytest -q -x --durations=15
