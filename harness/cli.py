@@ -71,6 +71,27 @@ def compare(
 
 
 @app.command()
+def sweep(
+    recipes: str = typer.Option(..., help="comma-separated recipe names; sft is always added as the baseline"),
+    grid: list[str] = typer.Option(None, help="key=v1,v2 (repeatable; cartesian product), e.g. dpo.beta=0.1,1.0"),
+    config: str = typer.Option("configs/tiny.yaml", help="experiment YAML"),
+    seeds: str = typer.Option(None, help="comma-separated seeds (default: the config's seed)"),
+    overrides: list[str] = typer.Argument(None, help="key=value overrides applied to every grid point"),
+) -> None:
+    """Evaluate recipe settings on the validation split (never test); writes <run_dir>/sweep/sweep.{md,json}."""
+    from .compare import parse_seeds
+    from .config import load_config
+    from .progress import stdout
+    from .sweep import sweep as run
+    try:
+        seed_list = parse_seeds(seeds, load_config(config, overrides or []).seed)
+        out = run(config, overrides or [], recipes, grid or [], seed_list)
+    except (ConfigError, KeyError) as e:
+        _fail(str(e).strip("'\""))
+    stdout.print(f"{out['verdict']}\nsweep table: {out['table']}")
+
+
+@app.command()
 def report(
     run_dir: str = typer.Argument(..., metavar="RUN_DIR", help="a run directory written by `harness compare`"),
     fmt: str = typer.Option("md,tex,json", "--format", help="comma-separated subset of md,tex,json"),

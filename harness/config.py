@@ -160,6 +160,9 @@ class SamplingConfig:
     gpu_memory_utilization: float = 0.9
     """vllm backend: share of each GPU's memory the engine may take; it runs in a child process per sampling
     stage, so the memory returns to the training stage after it."""
+    include_greedy: bool = False
+    """Add each pool problem's greedy completion to its samples (marked `greedy: true`): evaluation is greedy, so a
+    wrong greedy completion is the error the policy actually makes; pair builders prefer it as the rejected."""
 
     def validate(self) -> None:
         _choice("sampling", "backend", self.backend, ["hf", "vllm"])
@@ -185,8 +188,29 @@ class PairsConfig:
     clip_min: float = 0.2
     clip_max: float = 3.0
     """Weights are normalized to mean 1 over the dataset, then clipped to [clip_min, clip_max]."""
+    max_per_problem: int = 1
+    """Pairs per training problem (distinct rejected samples; a wrong greedy completion first)."""
+    chosen_max_coverage: float = 0.0
+    """A policy sample is a chosen only if complete: verifier coverage <= this (0: it uses every question quantity
+    and derives every reference intermediate). 1 accepts any correct, clean sample."""
+    continuation: str = "step"
+    """`step` pairs: the completion after the shared prefix is the first flawed step ('step') or the rest of the
+    solution from it ('rest'); see harness/step_pairs.py."""
+    step_chosen: str = "resample"
+    """`step` pairs' chosen: 'resample' (a continuation sampled from the SFT policy that the verifier rates correct,
+    clean and complete) or 'corrected' (the flawed step with its false computation's true value; continuation=step)."""
+    step_resample_k: int = 4
+    """Continuations sampled from each prefix when step_chosen=resample."""
 
     def validate(self) -> None:
+        _choice("pairs", "continuation", self.continuation, ["step", "rest"])
+        _choice("pairs", "step_chosen", self.step_chosen, ["resample", "corrected"])
+        _positive("pairs", self, "max_per_problem", "step_resample_k")
+        if self.step_chosen == "corrected" and self.continuation != "step":
+            raise ConfigError("pairs.step_chosen=corrected needs pairs.continuation=step (a corrected step has no "
+                              "correct rest of the solution after it)")
+        if not 0 <= self.chosen_max_coverage <= 1:
+            raise ConfigError("pairs.chosen_max_coverage: must lie in [0, 1]")
         if not 0 <= self.clip_min < 1 < self.clip_max:
             raise ConfigError("pairs.clip_min must lie in [0, 1) and pairs.clip_max be > 1")
         if min(self.alpha, self.gamma, self.structure_bonus) < 0:

@@ -162,13 +162,15 @@ class Pipeline:
         return self._run(self.tag(f"train:{recipe.name}"), "sftmore", payload, fn, resumable=True)
 
     # ---- sampling, verification, pairs (hard-negative mining) -----------------------------------
-    def _sample_and_verify(self, out: Path, problems: list[dict], seed: int) -> tuple[list[dict], dict]:
+    def _sample_and_verify(self, out: Path, problems: list[dict], seed: int,
+                           include_greedy: bool = False) -> tuple[list[dict], dict]:
         from verifier import MathVerifier
 
         from .sampling import sample
         device = resolve_device(self.cfg.device)
         recs, stats = sample(str(self.sft()[0].dir / "model"), problems, self.cfg.data.prompt_template,
-                             self.cfg.sampling, seed, device, use_bf16(device, self.cfg.model.dtype))
+                             self.cfg.sampling, seed, device, use_bf16(device, self.cfg.model.dtype),
+                             include_greedy=include_greedy)
         by_id = {p["id"]: p for p in problems}
         items = [{"question": by_id[r["problem_id"]]["question"], "solution": r["solution"],
                   "reference_answer": by_id[r["problem_id"]]["answer"],
@@ -185,7 +187,7 @@ class Pipeline:
         def fn(out: Path) -> dict:
             from .pairs import pool_summary
             problems = self.split("train")[: self.cfg.sampling.n_problems]
-            recs, stats = self._sample_and_verify(out, problems, self.cfg.seed)
+            recs, stats = self._sample_and_verify(out, problems, self.cfg.seed, self.cfg.sampling.include_greedy)
             summary = pool_summary(recs, len(problems))
             from .report import pool_table
             console.print(pool_table(summary, stats))
@@ -223,8 +225,10 @@ class Pipeline:
             pool_stage = self.pool()[0]
             samples = read_jsonl(pool_stage.dir / "samples.jsonl")
             problems = self.split("train")[: self.cfg.sampling.n_problems]
+            from .step_pairs import PolicyContext
             rows, stats = build_pairs(builder, scheme, problems, samples, self.cfg.pairs,
-                                      self.cfg.data.prompt_template, self.cfg.seed)
+                                      self.cfg.data.prompt_template, self.cfg.seed,
+                                      PolicyContext.of(self.cfg, str(self.sft()[0].dir / "model")))
             write_jsonl(out / "pairs.jsonl", rows)
             return {"stats": stats}
         payload = {"pool": self.pool()[0].key, "builder": builder, "scheme": scheme,
