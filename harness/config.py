@@ -230,6 +230,12 @@ class EvalConfig:
     are near misses: a wrong answer within verifier.near_distance behind an arithmetic or consistency flaw."""
     batch_size: int = 64
     max_gen_toks: int = 192
+    cache: str = "dynamic"
+    """KV cache of greedy generation: 'dynamic' (transformers' default) or 'static' (preallocated; faster in raw HF
+    generate at batch 250 on CPU, slower through lm-eval's padded batches: benchmarks/eval_throughput.py)."""
+    slice_from_synth: bool = True
+    """Score the near-miss slice from the synthetic task's per-problem rows (the slice is a frozen subset of the
+    same test problems and greedy decoding gives them the same completions) instead of generating them again."""
     gsm8k_path: str | None = "../shared/data/gsm8k"
     """Local GSM8K folder (test.jsonl); unset means the hub's openai/gsm8k."""
     math500_path: str | None = "../shared/data/math/math500_test.jsonl"
@@ -240,6 +246,7 @@ class EvalConfig:
         for t in [*self.tasks, *self.task_limits]:
             _choice("eval", "tasks", t, allowed)
         _positive("eval", self, "batch_size", "max_gen_toks")
+        _choice("eval", "cache", self.cache, ["static", "dynamic"])
         if not 0 < self.near_miss_min_share <= 1:
             raise ConfigError("eval.near_miss_min_share: must lie in (0, 1]")
 

@@ -43,8 +43,11 @@ def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadat
     results, samples = {}, {}
     t0 = time.time()
     for limit, group in groups.items():
+        gen = {"max_gen_toks": cfg.eval.max_gen_toks}
+        if cfg.eval.cache == "static":
+            gen["cache_implementation"] = "static"
         res = simple_evaluate(model=lm, tasks=group, task_manager=tm, limit=limit, log_samples=True,
-                              gen_kwargs={"max_gen_toks": cfg.eval.max_gen_toks}, random_seed=cfg.seed,
+                              gen_kwargs=gen, random_seed=cfg.seed,
                               numpy_random_seed=cfg.seed, torch_random_seed=cfg.seed, fewshot_random_seed=cfg.seed)
         results.update(res["results"])
         samples.update(res["samples"])
@@ -60,6 +63,25 @@ def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadat
     throughput = {"seconds": round(seconds, 2), "generated_tokens": n_tokens,
                   "tokens_per_s": round(n_tokens / max(seconds, 1e-6), 1)}
     return scores, throughput
+
+
+def subset_task(out: Path, source: str, target: str, ids: list[str], scores: dict) -> None:
+    """Score `target` (a frozen subset of `source`'s problems, e.g. the near-miss slice of the synthetic test
+    split) from `source`'s per-problem rows: same prompts, greedy decoding, so the same completions."""
+    from statistics import mean
+    keep = set(ids)
+    rows = [r for r in (json.loads(x) for x in (out / f"samples_{source}.jsonl").read_text().splitlines())
+            if r["id"] in keep]
+    with open(out / f"samples_{target}.jsonl", "w") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+    n = len(rows)
+    scores[target] = {m: (mean(float(r[m]) for r in rows) if n else None) for m in METRICS}
+    for m in ("exact_match", "equiv"):
+        p = scores[target][m]
+        scores[target][f"{m}_stderr"] = (p * (1 - p) / (n - 1)) ** 0.5 if n > 1 else None
+    scores[target]["n"] = n
+    scores[target]["derived_from"] = source
 
 
 def write_samples(path: Path, logged: list[dict]) -> None:

@@ -289,9 +289,17 @@ class Pipeline:
         tasks = [t for t in tasks if self._benchmark_available(t)]
         metadata = task_metadata(self.cfg, synth, near)
 
+        derive = (self.cfg.eval.slice_from_synth and {"hardneg_synth", "hardneg_near_miss"} <= set(tasks)
+                  and self.cfg.eval.task_limits.get("hardneg_synth", self.cfg.eval.limit) is None)
+
         def fn(out: Path) -> dict:
-            with console.status(f"lm-eval: {recipe.name} on {', '.join(tasks)}"):
-                scores, throughput = run_lm_eval(model_dir, self.cfg, tasks, metadata, out)
+            from .evaluate import subset_task
+            run_tasks = [t for t in tasks if not (derive and t == "hardneg_near_miss")]
+            with console.status(f"lm-eval: {recipe.name} on {', '.join(run_tasks)}"):
+                scores, throughput = run_lm_eval(model_dir, self.cfg, run_tasks, metadata, out)
+            if derive:
+                ids = [r["id"] for r in read_jsonl(near)]
+                subset_task(out, "hardneg_synth", "hardneg_near_miss", ids, scores)
             return {"scores": scores, "throughput": throughput, "tasks": tasks}
         portable = {k: v for k, v in metadata.items() if k not in ("synth_path", "near_miss_path")}
         # greedy decoding: no seed in the key, so one checkpoint shared by several seeds is evaluated once

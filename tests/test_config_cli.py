@@ -22,7 +22,7 @@ def test_overrides_and_types():
 
 @pytest.mark.parametrize("override,needle", [
     ("sft.max_stepz=5", "unknown config key 'sft.max_stepz'"),
-    ("model.kind=foo", "model.kind='foo': allowed values are tiny, pretrained"),
+    ("model.kind=foo", "model.kind='foo': allowed values are tiny, random, pretrained"),
     ("sft.max_steps=abc", "sft.max_steps='abc': expected an integer"),
     ("sft.learning_rate=-1", "sft.learning_rate=-1"),
     ("verifier.weights={answer: 1, foo: 2}", "unknown key(s) ['foo']"),

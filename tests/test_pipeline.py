@@ -39,22 +39,26 @@ def test_compare_end_to_end_and_cached_rerun(tmp_path):
     first = time.time() - t0
     assert r.returncode == 0, r.stderr[-4000:]
     res = json.loads((run_dir / "results.json").read_text())
-    assert res["schema_version"] == 1
+    assert res["schema_version"] == 2 and res["seeds"] == [0]
     assert [x["name"] for x in res["recipes"]] == ["sft", "dpo", "hn_w_dpo"]
-    for x in res["recipes"]:
-        assert 0 <= x["eval"]["hardneg_synth"]["equiv"] <= 1
-        assert x["eval"]["hardneg_synth"]["n"] == 4
-    dpo = res["recipes"][1]["train"]["log_history"]
-    assert any("rewards/margins" in h and "logps/chosen" in h for h in dpo)
-    hn = res["recipes"][2]["train"]["log_history"]
-    assert any("weights/mean" in h for h in hn)
+    runs = {x["name"]: x["runs"][0] for x in res["recipes"]}
+    for run in runs.values():
+        assert 0 <= run["scores"]["hardneg_synth"]["equiv"] <= 1
+        assert run["scores"]["hardneg_synth"]["n"] == 4
+        rows = [json.loads(line) for line in (run_dir / run["samples"]["hardneg_synth"]).read_text().splitlines()]
+        assert len(rows) == 4 and all("verdict" in r and r["equiv"] in (0.0, 1.0) for r in rows)
+        assert abs(sum(r["equiv"] for r in rows) / 4 - run["scores"]["hardneg_synth"]["equiv"]) < 1e-9
+    assert any("rewards/margins" in h and "logps/chosen" in h for h in runs["dpo"]["train"]["log_history"])
+    assert any("weights/mean" in h for h in runs["hn_w_dpo"]["train"]["log_history"])
     assert set(res["pairs"]) == {"random/uniform", "hard/verifier"}
     assert res["pool"]["summary"]["samples"] > 0
     man = json.loads((run_dir / "manifest.json").read_text())
     assert man["seed"] == 0 and man["libraries"]["trl"] == "1.16.0" and man["git_revision"]
     assert man["config"]["sft"]["max_steps"] == 40
     report = (run_dir / "report" / "report.md").read_text()
-    assert "| hn_w_dpo |" in report and (run_dir / "report" / "dpo_curves.png").is_file()
+    assert "| hn_w_dpo |" in report and "Paired comparisons" in report and "MDE" in report
+    for f in ("dpo_curves.png", "accuracy.png", "paired_differences.png", "error_profile.png", "tables.tex", "stats.json"):
+        assert (run_dir / "report" / f).is_file(), f
     assert not list(run_dir.glob("*.partial"))
     # the DPO recipes share one SFT checkpoint and one sample pool
     assert len(list(run_dir.glob("sft-*"))) == 1 and len(list(run_dir.glob("pool-*"))) == 1
@@ -64,7 +68,7 @@ def test_compare_end_to_end_and_cached_rerun(tmp_path):
     assert r2.returncode == 0, r2.stderr[-3000:]
     res2 = json.loads((run_dir / "results.json").read_text())
     assert all(v["cached"] for v in res2["manifest"]["stages"].values())
-    assert [x["eval"] for x in res2["recipes"]] == [x["eval"] for x in res["recipes"]]
+    assert [x["runs"][0]["scores"] for x in res2["recipes"]] == [x["runs"][0]["scores"] for x in res["recipes"]]
     assert time.time() - t0 < first / 2
 
     moved = tmp_path / "moved"  # cache keys hold no run_dir paths: a copied run directory stays cached
@@ -94,7 +98,7 @@ def test_killed_training_resumes_from_checkpoint(tmp_path):
     step = int(ckpt[0].parent.name.split("-")[-1])
     assert f"resuming training from {ckpt[0].parent}" in r.stderr.replace("\n", "")
     res = json.loads((run_dir / "results.json").read_text())
-    logged = [h["step"] for h in res["recipes"][0]["train"]["log_history"] if "loss" in h]
+    logged = [h["step"] for h in res["recipes"][0]["runs"][0]["train"]["log_history"] if "loss" in h]
     assert logged == sorted(set(logged)) and logged[-1] == 600 and step < 600
     assert (run_dir / "results.json").is_file()
 

@@ -35,12 +35,15 @@ def test_simple_evaluate_all_tasks(micro_model, tmp_path):
     write_jsonl(tmp_path / "near.jsonl", test[:4])
     meta = task_metadata(cfg, str(tmp_path / "test.jsonl"), str(tmp_path / "near.jsonl"))
     tasks = ["hardneg_synth", "hardneg_near_miss", "hardneg_gsm8k_cot", "hardneg_math500"]
-    scores = run_lm_eval(str(micro_model), cfg, tasks, meta, tmp_path)
+    scores, throughput = run_lm_eval(str(micro_model), cfg, tasks, meta, tmp_path)
+    assert throughput["generated_tokens"] > 0 and throughput["tokens_per_s"] > 0
     for t in tasks:
         assert scores[t]["n"] == 3
         assert 0 <= scores[t]["equiv"] <= 1 and 0 <= scores[t]["wrongness"] <= 1
-        lines = (tmp_path / f"samples_{t}.jsonl").read_text().splitlines()
-        assert len(lines) == 3 and "response" in json.loads(lines[0])
+        rows = [json.loads(x) for x in (tmp_path / f"samples_{t}.jsonl").read_text().splitlines()]
+        assert len(rows) == 3 and all("response" in r and "verdict" in r for r in rows)
+        # per-problem rows are the source of every statistic: they must reproduce lm-eval's aggregate
+        assert abs(sum(r["equiv"] for r in rows) / 3 - scores[t]["equiv"]) < 1e-9
 
 
 def test_plain_lm_eval_cli(micro_model, tmp_path):
