@@ -76,7 +76,8 @@ def subset_task(out: Path, source: str, target: str, ids: list[str], scores: dic
         for r in rows:
             f.write(json.dumps(r) + "\n")
     n = len(rows)
-    scores[target] = {m: (mean(float(r[m]) for r in rows) if n else None) for m in METRICS}
+    vals = {m: [float(r[m]) for r in rows if r.get(m) is not None] for m in METRICS}
+    scores[target] = {m: (mean(v) if v else None) for m, v in vals.items()}
     for m in ("exact_match", "equiv"):
         p = scores[target][m]
         scores[target][f"{m}_stderr"] = (p * (1 - p) / (n - 1)) ** 0.5 if n > 1 else None

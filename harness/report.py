@@ -152,8 +152,9 @@ def _training_lines(results: dict) -> list[str]:
         c0, c1 = hist[0]["logps/chosen"], hist[-1]["logps/chosen"]
         r0, r1 = hist[0]["logps/rejected"], hist[-1]["logps/rejected"]
         flag = "chosen likelihood fell (displacement)" if c1 < c0 - 0.05 * abs(c0) else ""
+        margin = hist[-1].get("rewards/margins")
         lines.append(f"| {r['name']} | {c0:.2f} → {c1:.2f} | {r0:.2f} → {r1:.2f} | "
-                     f"{hist[-1].get('rewards/margins', float('nan')):.3f} | {flag} |")
+                     f"{'-' if margin is None else f'{margin:.3f}'} | {flag} |")
     return lines + [""] if any_row else []
 
 
