@@ -111,6 +111,10 @@ class Stage:
                 shutil.rmtree(self.partial)
             else:
                 os.replace(self.partial, self.dir)
+        except BaseException:
+            if not self.resumable:  # nothing to resume: leave no half-written artifact behind
+                shutil.rmtree(self.partial, ignore_errors=True)
+            raise
         finally:
             self.claim_path.unlink(missing_ok=True)
         meta["cached"] = False

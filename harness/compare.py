@@ -15,6 +15,7 @@ from pathlib import Path
 from .config import ExperimentConfig
 from .dist import is_main_process
 from .manifest import build_manifest
+from .pairs import NoPairs
 from .pipeline import Pipeline
 from .progress import console, stdout
 from .registry import resolve
@@ -58,11 +59,17 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
     shared: dict = {}
     run_dir = Path(cfg.run_dir)
     pairs_stats: dict = {}
+    skipped: list[dict] = []
     for seed in seeds:
         pipe = Pipeline(cfg, seed=seed, sft_seed=seed if sft_seeds else cfg.seed, shared=shared)
         for i, r in enumerate(chosen, 1):
             console.rule(f"[bold]seed {seed} · {i}/{len(chosen)} recipe {r.name}[/]: {r.description}")
-            ev_stage, ev_meta = pipe.evaluate(r)
+            try:
+                ev_stage, ev_meta = pipe.evaluate(r)
+            except NoPairs as e:  # one recipe without data must not sink the other recipes of a long run
+                console.log(f"[yellow]skipping recipe {r.name} (seed {seed}): {e}")
+                skipped.append({"recipe": r.name, "seed": seed, "reason": str(e)})
+                continue
             model_dir, meta, _ = pipe.train(r)
             extras = {}
             if r.trainer == "dpo":
@@ -77,6 +84,7 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
     manifest = build_manifest(cfg, primary.timings, argv)
     manifest.update(wall_seconds=round(time.time() - t0, 1), seeds=seeds, sft_seeds=sft_seeds)
     context = _context(primary)
+    context["skipped"] = skipped
     if pairs_stats:
         context["pairs"] = pairs_stats
     if not is_main_process():

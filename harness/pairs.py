@@ -49,6 +49,10 @@ def pair_builder(name: str, rows: bool = False):
     return deco
 
 
+class NoPairs(ConfigError):
+    """A builder found nothing to pair in this pool: `harness compare` skips that recipe and says why."""
+
+
 @dataclass
 class BuildContext:
     """What a row builder gets: the pool grouped by problem, the settings, and the SFT policy (for resampling)."""
@@ -133,10 +137,12 @@ def build_pairs(builder: str, scheme: str, problems: list[dict], samples: list[d
         rows, no_negative, no_sample = _whole_rows(fn, problems, by_problem, cfg, template, rng)
         extra = {}
     if not rows:
-        raise ConfigError(
+        hint = ("the policy is always right; raise sampling.temperature or sampling.n_problems, or train SFT less "
+                "(sft.max_steps)" if no_negative == len(problems) else
+                "no flawed sample found a usable chosen; raise sampling.n_problems or pairs.step_resample_k")
+        raise NoPairs(
             f"pair builder '{builder}' found no usable pairs in {len(problems)} problems "
-            f"({no_negative} had no incorrect sample, {no_sample} no sample): the policy is always right; "
-            "raise sampling.temperature or sampling.n_problems, or train SFT less (sft.max_steps)"
+            f"({no_negative} had no incorrect sample, {no_sample} no sample): {hint}"
             + (f"; builder statistics: {extra}" if extra else ""))
     weights = (normalize_weights([r["raw_weight"] for r in rows], cfg.clip_min, cfg.clip_max)
                if scheme == "verifier" else [1.0] * len(rows))

@@ -197,6 +197,8 @@ def markdown(results: dict, stats: dict, plots: list[str]) -> str:
         lines.append(f"| {r['name']} | {len(r['runs'])} | "
                      + " | ".join(_ci(acc[k][r['name']]["accuracy"]) if r["name"] in acc[k] else "-"
                                   for k in results["tasks"]) + " |")
+    for sk in results.get("skipped") or []:
+        lines.append(f"\n**Skipped:** `{sk['recipe']}` (seed {sk['seed']}): {sk['reason']}")
     lines += ["", "## Paired comparisons", "", READING, ""]
     for task in results["tasks"]:
         lines += _paired_lines(task, stats["tasks"][task], control)

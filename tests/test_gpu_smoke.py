@@ -46,9 +46,14 @@ def test_smoke_config_runs_every_recipe_end_to_end_on_cpu(tmp_path):
                        env={**os.environ, "COLUMNS": "200"})
     assert r.returncode == 0, r.stderr[-4000:]
     res = json.loads((run_dir / "results.json").read_text())
-    assert [x["name"] for x in res["recipes"]] == [x.name for x in all_recipes()]
+    # step recipes need resampled continuations the verifier rates correct: a 6-step micro model has none, so
+    # compare skips them with the reason and runs everything else (their training path: test_step_training.py)
+    skipped = {s["recipe"] for s in res["skipped"]}
+    assert all(r.pairs == "step" for r in all_recipes() if r.name in skipped)
+    assert all("no usable pairs" in s["reason"] for s in res["skipped"])
+    assert [x["name"] for x in res["recipes"]] == [x.name for x in all_recipes() if x.name not in skipped]
     assert res["manifest"]["config"]["model"]["kind"] == "random"
     evals = [json.loads(m.read_text()) for m in run_dir.glob("eval-*/meta.json")]
-    assert len(evals) == len(all_recipes()) and all(e["scores"]["hardneg_synth"]["n"] == 2 for e in evals)
+    assert len(evals) == len(res["recipes"]) >= 8 and all(e["scores"]["hardneg_synth"]["n"] == 2 for e in evals)
     assert not list(run_dir.glob("*.partial")) and not list(run_dir.glob("*.claim"))
     print(f"smoke variant on CPU: {time.time() - t0:.0f} s")
