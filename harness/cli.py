@@ -5,6 +5,7 @@
     harness compare --recipes sft,dpo sft.max_steps=200 seed=1   # key=value overrides
     harness compare --recipes all --seeds 0,1,2 [--sft-seeds]    # post-SFT stages (and SFT) per seed
     harness report runs/tiny --format md,tex,json         # rebuild the report of a saved run
+    harness report runs/tiny --archive reports/tiny       # commit-sized copy: results, rows (gzipped), report
     harness verify solutions.jsonl -o verdicts.jsonl      # MathVerifier over a JSONL file
 
 Bad input (missing file, unknown key, bad value) prints one line and exits with code 2.
@@ -95,10 +96,23 @@ def sweep(
 def report(
     run_dir: str = typer.Argument(..., metavar="RUN_DIR", help="a run directory written by `harness compare`"),
     fmt: str = typer.Option("md,tex,json", "--format", help="comma-separated subset of md,tex,json"),
+    archive_to: str = typer.Option(None, "--archive", metavar="DEST",
+                                   help="instead: copy the run's evidence (results, manifest, slice, gzipped "
+                                        "per-problem rows, sweep) into DEST and build its report there"),
 ) -> None:
     """Rebuild the tables, report.md, plots and LaTeX of a saved run (no training, no evaluation)."""
     from .report_cmd import report as run
     try:
+        if archive_to:
+            from pathlib import Path
+
+            from .archive import archive
+            from .progress import stdout
+            files = archive(Path(run_dir), Path(archive_to))
+            size = sum((Path(archive_to) / f).stat().st_size for f in files)
+            stdout.print(f"archived {len(files)} files ({size / 1e6:.1f} MB) to {archive_to}; "
+                         f"rebuild with: harness report {archive_to}")
+            return
         run(run_dir, fmt)
     except ConfigError as e:
         _fail(str(e))

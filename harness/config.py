@@ -160,6 +160,10 @@ class SamplingConfig:
     gpu_memory_utilization: float = 0.9
     """vllm backend: share of each GPU's memory the engine may take; it runs in a child process per sampling
     stage, so the memory returns to the training stage after it."""
+    seed: int | None = None
+    """Seed of the pool and of the pairs built from it; null = the run's seed, so `harness compare --seeds` draws a
+    new pool per seed. Set it (e.g. 0) to share one pool across seeds: the seeds then vary training only (data
+    order), which is cheaper but leaves the pool's own sampling variance out of the intervals."""
     include_greedy: bool = False
     """Add each pool problem's greedy completion to its samples (marked `greedy: true`): evaluation is greedy, so a
     wrong greedy completion is the error the policy actually makes; pair builders prefer it as the rejected."""

@@ -73,6 +73,11 @@ class Pipeline:
     def is_primary(self) -> bool:
         return self.seed == self.data_cfg.seed and self.sft_seed == self.data_cfg.seed
 
+    @property
+    def pool_seed(self) -> int:
+        """Seed of the pool and its pairs: `sampling.seed` when set (one pool shared by every seed), else the run's."""
+        return self.seed if self.cfg.sampling.seed is None else self.cfg.sampling.seed
+
     def primary(self) -> "Pipeline":
         return self if self.is_primary else Pipeline(self.data_cfg, shared=self._shared)
 
@@ -187,13 +192,13 @@ class Pipeline:
         def fn(out: Path) -> dict:
             from .pairs import pool_summary
             problems = self.split("train")[: self.cfg.sampling.n_problems]
-            recs, stats = self._sample_and_verify(out, problems, self.cfg.seed, self.cfg.sampling.include_greedy)
+            recs, stats = self._sample_and_verify(out, problems, self.pool_seed, self.cfg.sampling.include_greedy)
             summary = pool_summary(recs, len(problems))
             from .report import pool_table
             console.print(pool_table(summary, stats))
             return {"sampling": stats, "summary": summary}
         payload = {"sft": self.sft()[0].key, "sampling": _asdict(self.cfg.sampling),
-                   "verifier": _asdict(self.cfg.verifier), "verifier_code": verifier_fingerprint(), "seed": self.seed}
+                   "verifier": _asdict(self.cfg.verifier), "verifier_code": verifier_fingerprint(), "seed": self.pool_seed}
         return self._run(self.tag("pool"), "pool", payload, fn)
 
     def near_miss_slice(self) -> tuple[Stage, dict]:
@@ -227,12 +232,12 @@ class Pipeline:
             problems = self.split("train")[: self.cfg.sampling.n_problems]
             from .step_pairs import PolicyContext
             rows, stats = build_pairs(builder, scheme, problems, samples, self.cfg.pairs,
-                                      self.cfg.data.prompt_template, self.cfg.seed,
+                                      self.cfg.data.prompt_template, self.pool_seed,
                                       PolicyContext.of(self.cfg, str(self.sft()[0].dir / "model")))
             write_jsonl(out / "pairs.jsonl", rows)
             return {"stats": stats}
         payload = {"pool": self.pool()[0].key, "builder": builder, "scheme": scheme,
-                   "pairs": _asdict(self.cfg.pairs), "seed": self.seed}
+                   "pairs": _asdict(self.cfg.pairs), "seed": self.pool_seed}
         return self._run(self.tag(f"pairs:{builder}/{scheme}"), "pairs", payload, fn)
 
     # ---- recipes --------------------------------------------------------------------------------

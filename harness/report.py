@@ -138,24 +138,47 @@ def _profile_lines(results: dict, stats: dict) -> list[str]:
     return lines
 
 
+def _recipe_beta(results: dict, name: str) -> float:
+    from .registry import get_recipe
+    beta = (results.get("manifest", {}).get("config", {}).get("dpo") or {}).get("beta", 0.1)
+    try:
+        return get_recipe(name).overrides.get("beta", beta)
+    except KeyError:  # a recipe file no longer present: the run's config value
+        return beta
+
+
 def _training_lines(results: dict) -> list[str]:
-    """The displacement sign: a preference recipe whose chosen log-likelihood fell over training."""
-    lines = ["## Training signs (DPO recipes, primary seed)", "",
-             "| recipe | logps/chosen start → end | logps/rejected start → end | final margin | flag |", "|---|---:|---:|---:|---|"]
+    """The displacement sign (harness/train_signs.py): the chosen log-likelihood against the reference's on the same
+    pairs, at the end of training, per seed; the raw logps/chosen trend is batch-dependent and shown for reference."""
+    from .train_signs import chosen_trend
+    lines = ["## Training signs (DPO-trainer recipes)", "",
+             "log-ratio = log pi(y) - log pi_ref(y) in nats per pair, mean of the last quarter of the log, over seeds; "
+             "a chosen log-ratio below zero is the displacement sign (the policy rates its chosen completions less "
+             "likely than SFT did). logps/chosen start → end is TRL's raw per-batch value (primary seed): it compares "
+             "different batches.", "",
+             "| recipe | chosen log-ratio at end | rejected log-ratio at end | logps/chosen start → end | flag |",
+             "|---|---:|---:|---:|---|"]
     any_row = False
     for r in results["recipes"]:
-        run = next((x for x in r["runs"] if x["seed"] == results["primary_seed"]), r["runs"][0])
-        hist = [h for h in run["train"]["log_history"] if "logps/chosen" in h]
-        if not hist:
+        beta = _recipe_beta(results, r["name"])
+        trends = [(x["seed"], chosen_trend(x["train"].get("log_history"), beta)) for x in r["runs"]]
+        trends = [(s, t) for s, t in trends if t]
+        if not trends:
             continue
         any_row = True
-        c0, c1 = hist[0]["logps/chosen"], hist[-1]["logps/chosen"]
-        r0, r1 = hist[0]["logps/rejected"], hist[-1]["logps/rejected"]
-        flag = "chosen likelihood fell (displacement)" if c1 < c0 - 0.05 * abs(c0) else ""
-        margin = hist[-1].get("rewards/margins")
-        lines.append(f"| {r['name']} | {c0:.2f} → {c1:.2f} | {r0:.2f} → {r1:.2f} | "
-                     f"{'-' if margin is None else f'{margin:.3f}'} | {flag} |")
+        prim = next((t for s, t in trends if s == results["primary_seed"]), trends[0][1])
+        ch = [t["chosen_logratio_end"] for _, t in trends if t["chosen_logratio_end"] is not None]
+        rj = [t["rejected_logratio_end"] for _, t in trends if t["rejected_logratio_end"] is not None]
+        fell = [t["fell"] for _, t in trends if t["fell"] is not None]
+        flag = (f"chosen fell below the reference in {sum(fell)}/{len(fell)} seeds (displacement)" if any(fell)
+                else ("" if fell else "no preference term (NLL only)"))
+        lines.append(f"| {r['name']} | {_mean_fmt(ch)} | {_mean_fmt(rj)} | "
+                     f"{prim['logps_start']:.2f} → {prim['logps_end']:.2f} | {flag} |")
     return lines + [""] if any_row else []
+
+
+def _mean_fmt(xs: list[float]) -> str:
+    return "-" if not xs else f"{sum(xs) / len(xs):+.3f}"
 
 
 def _pool_lines(results: dict) -> list[str]:

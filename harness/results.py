@@ -95,11 +95,23 @@ def read_results(run_dir: Path) -> dict:
     return res
 
 
-def load_rows(run_dir: Path, run: dict, task: str) -> list[dict]:
-    """The per-problem rows of one run on one task (doc order)."""
-    from .data import read_jsonl
-    path = Path(run_dir) / run["samples"][task]
+def sample_path(run_dir: Path, rel: str) -> Path:
+    """Where a run's per-problem rows are: `<rel>` in a run directory, `<rel>.gz` in an archive (harness/archive.py)."""
+    path = Path(run_dir) / rel
+    if not path.is_file() and Path(str(path) + ".gz").is_file():
+        return Path(str(path) + ".gz")
     if not path.is_file():
         from .config import ConfigError
         raise ConfigError(f"{path} is missing: the run directory lost an evaluation stage; rerun `harness compare`")
+    return path
+
+
+def load_rows(run_dir: Path, run: dict, task: str) -> list[dict]:
+    """The per-problem rows of one run on one task (doc order)."""
+    path = sample_path(run_dir, run["samples"][task])
+    if path.suffix == ".gz":
+        import gzip
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+    from .data import read_jsonl
     return read_jsonl(path)

@@ -11,9 +11,11 @@ harness/synthetic.py assigns a problem to one split by its id). The validation e
 row is paired with SFT on the same problems and seed (paired bootstrap interval, exact McNemar p).
 
 Writes `<run_dir>/sweep/sweep.{md,json}`: every (recipe, setting) with validation accuracy, the paired difference
-to SFT, and the chosen log-likelihood at the first and last log (a fall is the displacement sign); then the best
-setting per recipe, and a plain sentence when no setting beats SFT on validation. Put the chosen settings into the
-study config (a recipe's `overrides`, or the config's dpo section) with a comment pointing at this table.
+to SFT, and the chosen log-ratio against the reference at the end of training (below zero is the displacement
+sign, harness/train_signs.py); then the best setting per recipe, the best setting shared by all swept recipes
+(highest mean validation accuracy: a config has one dpo section), and a plain sentence when no setting beats SFT on
+validation. Put the chosen settings into the study config (a recipe's `overrides`, or the config's dpo section) with
+a comment pointing at this table.
 """
 from __future__ import annotations
 
@@ -85,9 +87,11 @@ def _correct(eval_dir: str) -> dict[str, float]:
     return {str(r.get("id") or r["doc_id"]): float(r["equiv"] or 0) for r in read_jsonl(Path(eval_dir) / f"samples_{TASK}.jsonl")}
 
 
-def _logps_trend(log: list[dict]) -> list[float] | None:
-    xs = [e["logps/chosen"] for e in log or [] if "logps/chosen" in e]
-    return [round(xs[0], 3), round(xs[-1], 3)] if xs else None
+def _chosen_sign(log: list[dict] | None, beta: float) -> dict | None:
+    """The displacement sign of harness/train_signs.py, rounded for the table."""
+    from .train_signs import chosen_trend
+    t = chosen_trend(log, beta)
+    return None if t is None else {k: (round(v, 4) if isinstance(v, float) else v) for k, v in t.items()}
 
 
 def sweep(config: str, overrides: list[str], recipes: str, grid: list[str], seeds: list[int] | None = None) -> dict:
@@ -112,7 +116,8 @@ def sweep(config: str, overrides: list[str], recipes: str, grid: list[str], seed
             for r in chosen:
                 tmeta, emeta = val_eval(pipe, r)
                 runs.append({"recipe": r.name, "setting": setting, "seed": seed, "eval_dir": emeta["dir"],
-                             "eval_stage": Path(emeta["dir"]).name, "logps_chosen": _logps_trend(tmeta.get("log_history"))})
+                             "eval_stage": Path(emeta["dir"]).name, "chosen": _chosen_sign(tmeta.get("log_history"),
+                                                                (r.overrides or {}).get("beta", cfg.dpo.beta))})
     table = []
     for r in chosen:
         for setting in ([{}] if r.name == "sft" else settings):  # SFT does not depend on the grid's dpo keys
@@ -130,38 +135,56 @@ def sweep(config: str, overrides: list[str], recipes: str, grid: list[str], seed
             m = mcnemar_exact(a, b)
             table.append({"recipe": r.name, "setting": _label(setting), "grid": setting, "accuracy": round(float(np.mean(a)), 4),
                           "n": len(a), "vs_sft": {k: round(d[k], 4) for k in ("diff", "low", "high")}, "p": m["p"],
-                          "logps_chosen": [x["logps_chosen"] for x in by_seed.values()],
+                          "chosen": [x["chosen"] for x in by_seed.values()],
                           "eval_stages": sorted({x["eval_stage"] for x in mine})})
     best = {}
     for row in table:
         if row["recipe"] != "sft" and (row["recipe"] not in best or row["accuracy"] > best[row["recipe"]]["accuracy"]):
             best[row["recipe"]] = row
+    shared_best = _best_shared(table, settings)
     beats = [r for r in best.values() if r["vs_sft"]["diff"] > 0 and r["vs_sft"]["low"] > 0]
     verdict = ("settings whose validation accuracy beats SFT with a paired interval above 0: "
                + ", ".join(f"{r['recipe']} ({r['setting']})" for r in beats)) if beats else \
         "no recipe setting beats SFT on validation (no paired 95% interval lies above 0)."
     out = {"split": "validation", "n_val": base.data.n_val, "seeds": seeds, "grid": grid, "rows": table,
            "best": {k: {"setting": v["grid"], "accuracy": v["accuracy"], "vs_sft": v["vs_sft"], "p": v["p"]}
-                    for k, v in best.items()}, "verdict": verdict}
+                    for k, v in best.items()}, "best_shared": shared_best, "verdict": verdict}
     _write(Path(base.run_dir) / "sweep", out)
     out["table"] = str(Path(base.run_dir) / "sweep" / "sweep.md")
     return out
+
+
+def _best_shared(table: list[dict], settings: list[dict]) -> dict | None:
+    """The one grid setting for every swept recipe: highest validation accuracy averaged over the recipes (a config
+    has one `dpo` section; the controls must share the preference recipes' settings)."""
+    rows = [r for r in table if r["recipe"] != "sft"]
+    if not rows:
+        return None
+    means = [(float(np.mean([r["accuracy"] for r in rows if r["grid"] == s])), i) for i, s in enumerate(settings)]
+    acc, i = max(means)  # ties: the later setting in grid order
+    return {"setting": settings[i], "mean_accuracy": round(acc, 4)}
 
 
 def _write(folder: Path, out: dict) -> None:
     from .cache import write_json_atomic
     folder.mkdir(parents=True, exist_ok=True)
     lines = [f"# Sweep on the validation split ({out['n_val']} problems, seeds {', '.join(map(str, out['seeds']))})", "",
-             "| recipe | setting | val acc | vs SFT [95% paired CI] | McNemar p | logps/chosen first -> last |",
+             "| recipe | setting | val acc | vs SFT [95% paired CI] | McNemar p | chosen log-ratio at end (nats) |",
              "|---|---|---:|---:|---:|---|"]
     for r in out["rows"]:
         v = r["vs_sft"]
-        trend = "; ".join(f"{t[0]} -> {t[1]}{' (fell)' if t[1] < t[0] else ''}" for t in r["logps_chosen"] if t) or "-"
+        trend = "; ".join(f"{t['chosen_logratio_end']:+.3f}{' (fell)' if t['fell'] else ''}" for t in r["chosen"]
+                          if t and t["chosen_logratio_end"] is not None) or "-"
         lines.append(f"| {r['recipe']} | {r['setting']} | {100 * r['accuracy']:.1f}% | {100 * v['diff']:+.1f} "
                      f"[{100 * v['low']:+.1f}, {100 * v['high']:+.1f}] | {r['p']:.3g} | {trend} |")
     lines += ["", "Best setting per recipe (highest validation accuracy):", ""]
     lines += [f"- {k}: {_label(v['setting'])} -> {100 * v['accuracy']:.1f}%" for k, v in out["best"].items()]
-    lines += ["", out["verdict"], ""]
+    if out.get("best_shared"):
+        b = out["best_shared"]
+        lines += ["", f"Best shared setting (highest validation accuracy averaged over the swept recipes): "
+                      f"{_label(b['setting'])} -> {100 * b['mean_accuracy']:.1f}%"]
+    lines += ["", "chosen log-ratio: log pi(y_w) - log pi_ref(y_w) over the last quarter of the training log "
+                  "(harness/train_signs.py); below zero = the displacement sign.", "", out["verdict"], ""]
     tmp = folder / f"sweep.md.{os.getpid()}.tmp"
     tmp.write_text("\n".join(lines))
     os.replace(tmp, folder / "sweep.md")

@@ -66,3 +66,15 @@ def test_cli_list_shows_recipes_and_tasks():
     for name in ("sft", "dpo", "hn_dpo", "w_dpo", "hn_w_dpo", "rpo", "hardneg_synth", "hardneg_near_miss",
                  "hardneg_gsm8k_cot", "hardneg_math500"):
         assert name in r.stdout + r.stderr
+
+
+def test_sampling_seed_shares_one_pool_across_seeds(tmp_path):
+    """`sampling.seed` pins the pool (and its pairs) to one seed; unset, every run seed draws its own pool."""
+    from harness.pipeline import Pipeline
+    own = load_config(None, [f"run_dir={tmp_path}"])
+    assert [Pipeline(own, seed=s).pool_seed for s in (0, 1, 2)] == [0, 1, 2]
+    pinned = load_config(None, [f"run_dir={tmp_path}", "sampling.seed=0"])
+    assert [Pipeline(pinned, seed=s).pool_seed for s in (0, 1, 2)] == [0, 0, 0]
+    assert Pipeline(pinned, seed=2).cfg.seed == 2  # training still follows the run seed
+    study = load_config(ROOT / "configs" / "tiny-study.yaml")
+    assert study.sampling.seed == 0 and study.sampling.n_problems >= 2000 and study.sampling.k >= 8

@@ -12,7 +12,7 @@ from .conftest import ROOT
 def test_builtin_recipes_are_registered():
     names = [r.name for r in all_recipes()]
     assert names == ["sft", "sft_more", "rft", "dpo", "hn_dpo", "w_dpo", "hn_w_dpo", "rpo",
-                     "step_dpo", "step_w_dpo", "step_rpo", "step_w_rpo"]
+                     "step_dpo", "step_w_dpo", "step_fix_w_dpo", "step_rpo", "step_w_rpo"]
     assert get_recipe("hn_w_dpo").pairs == "hard" and get_recipe("hn_w_dpo").weights == "verifier"
     assert get_recipe("rpo").loss_type == ("sigmoid", "sft")
     assert [r.name for r in resolve("sft, dpo")] == ["sft", "dpo"]
@@ -44,10 +44,10 @@ def test_issue9_baselines_are_one_file_each_and_need_nothing_else():
     schemes they name already exist, so `harness list` shows them with no other edit."""
     from harness.pairs import PAIR_BUILDERS, WEIGHT_SCHEMES
     from harness.registry import TRAINERS
-    for name in ("rft", "step_dpo", "step_w_dpo", "step_rpo", "step_w_rpo"):
+    for name in ("rft", "step_dpo", "step_w_dpo", "step_fix_w_dpo", "step_rpo", "step_w_rpo"):
         assert (ROOT / "baselines" / f"{name}.py").is_file()
         r = get_recipe(name)
         assert r.trainer in TRAINERS and r.pairs in PAIR_BUILDERS and r.weights in WEIGHT_SCHEMES
     assert get_recipe("rft").loss_type == ("sft",) and get_recipe("rft").pairs == "hard"
     assert get_recipe("step_w_dpo").weights == "verifier" and get_recipe("step_w_rpo").loss_type == ("sigmoid", "sft")
-    assert get_recipe("sft_more").trainer == "sft_more"
+    assert get_recipe("sft_more").trainer == "sft_more" and get_recipe("step_fix_w_dpo").pairs == "step_corrected"

@@ -61,6 +61,22 @@ def test_seeds_cached_results_merged_report_reproducible(tmp_path):
     d = next(x for x in stats["tasks"]["hardneg_synth"] if x["recipe"] == "dpo")["vs_sft"]
     assert d["n_units"] == 3 * d["n_problems"] and d["low"] <= d["diff"] <= d["high"]
 
+    # the archive (results, slice, gzipped rows, no checkpoints) rebuilds the same report from its own files
+    dest = tmp_path / "archived"
+    r = subprocess.run([sys.executable, "-m", "harness.cli", "report", str(run_dir), "--archive", str(dest)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (dest / "report" / "report.md").read_bytes() == md
+    files = {p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()}
+    assert not any("model" in f or f.endswith((".safetensors", ".bin")) for f in files), files
+    rows = [f for f in files if f.startswith("eval-")]
+    assert rows and all(f.endswith(".jsonl.gz") for f in rows)
+    shutil.rmtree(dest / "report")
+    r = subprocess.run([sys.executable, "-m", "harness.cli", "report", str(dest)], cwd=ROOT, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (dest / "report" / "report.md").read_bytes() == md
+
     # a recomputed slice (same SFT, same settings) has the same ids and hash
     slice_dir = next(run_dir.glob("slice-*"))
     frozen = json.loads((slice_dir / "near_miss_ids.json").read_text())
