@@ -1,4 +1,4 @@
-"""Greedy evaluation throughput through lm-eval (`harness.evaluate.run_lm_eval`, the exact stage code).
+"""Greedy evaluation throughput through lm-eval (`harness.stages.evaluate.run_lm_eval`, the exact stage code).
 
     python benchmarks/eval_throughput.py --model runs/tiny/sft-<key>/model --n 1000 --batch-sizes 100,500
 
@@ -38,9 +38,9 @@ def main() -> None:
     from rich.table import Table
 
     from harness.config import load_config
-    from harness.data import build_splits, write_jsonl
-    from harness.evaluate import run_lm_eval, task_metadata
-    from harness.manifest import git_revision
+    from harness.data.loaders import build_splits, write_jsonl
+    from harness.stages.evaluate import run_lm_eval, task_metadata
+    from harness.runtime.manifest import git_revision
 
     cfg = load_config(args.config, [f"data.n_test={max(args.n, 1)}", "device=cpu", *args.overrides])
     tmp = Path(tempfile.mkdtemp(prefix="eval_tp_"))

@@ -4,12 +4,12 @@
     python benchmarks/gpu_throughput.py --cpu-smoke     # tiny shape, 2 steps: proves the script runs (not a result)
 
 Random weights, synthetic batches of prompt 128 + completion 256 tokens, batch 8 (DPO: 8 pairs = 16 sequences):
-  sft        our SFT step: harness.train.sft_trainer (TRL SFTTrainer, fp32 masters + bf16 autocast, TRL's fused
+  sft        our SFT step: harness.training.sft.sft_trainer (TRL SFTTrainer, fp32 masters + bf16 autocast, TRL's fused
              LM head, SDPA, no gradient checkpointing; Liger kernels with --liger when installed)
-  wdpo       our weighted DPO step: harness.dpo.dpo_trainer (WeightedDPOTrainer, precomputed reference log-probs)
+  wdpo       our weighted DPO step: harness.training.dpo.dpo_trainer (WeightedDPOTrainer, precomputed reference log-probs)
   stock_dpo  stock TRL DPOTrainer, its defaults (gradient checkpointing on, reference model kept and run every step,
              model loaded by TRL from a path as its docs show), on the identical rows
-  sample     harness.sampling.generate_samples, batch 256, 256 new tokens: dynamic KV cache, then static (compiled)
+  sample     harness.models.sampling.generate_samples, batch 256, 256 new tokens: dynamic KV cache, then static (compiled)
 MFU = model FLOPs / (time x bf16 matmul peak measured in this run). Model FLOPs per token: forward
 2*(matmul params) + 2*layers*context*hidden (causal attention); a train step is 3x forward; stock DPO also runs the
 reference forward (counted, as in the reference figures of /work/shared/notes/stack.md).
@@ -156,11 +156,11 @@ def main(argv=None) -> dict:
     from rich.table import Table
 
     from harness.config import SamplingConfig, load_config
-    from harness.dpo import dpo_trainer
-    from harness.sampling import generate_samples
-    from harness.synthetic import Difficulty, generate_splits
-    from harness.tiny import train_tokenizer
-    from harness.train import sft_trainer
+    from harness.training.dpo import dpo_trainer
+    from harness.models.sampling import generate_samples
+    from harness.data.synthetic import Difficulty, generate_splits
+    from harness.models.tiny import train_tokenizer
+    from harness.training.sft import sft_trainer
 
     smoke = args.cpu_smoke
     if not smoke and not torch.cuda.is_available():

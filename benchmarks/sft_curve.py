@@ -32,9 +32,9 @@ def main() -> None:
     from transformers import AutoTokenizer, TrainerCallback
 
     from harness.config import load_config
-    from harness.data import sft_rows
-    from harness.pipeline import Pipeline
-    from harness.train import train_sft
+    from harness.data.loaders import sft_rows
+    from harness.stages.pipeline import Pipeline
+    from harness.training.sft import train_sft
     from verifier import MathVerifier
 
     tmp = tempfile.mkdtemp(prefix="sft_curve_")

@@ -17,7 +17,7 @@ import sys
 
 import typer
 
-from .config import ConfigError
+from harness.config import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="hardneg: verifier-mined hard negatives + weighted DPO")
 
@@ -32,10 +32,10 @@ def list_cmd() -> None:
     """Print registered recipes, pair builders and lm-eval tasks."""
     from rich.table import Table
 
-    from .evaluate import TASKS_DIR
-    from .pairs import PAIR_BUILDERS
-    from .progress import stdout as console
-    from .registry import all_recipes
+    from harness.stages.evaluate import TASKS_DIR
+    from harness.pairs import PAIR_BUILDERS
+    from harness.runtime.progress import stdout as console
+    from harness.registry import all_recipes
     t = Table(title="recipes")
     for c in ("name", "trainer", "pairs", "weights", "loss", "description"):
         t.add_column(c)
@@ -61,14 +61,30 @@ def compare(
     overrides: list[str] = typer.Argument(None, help="key=value overrides, e.g. sft.max_steps=100"),
 ) -> None:
     """Train the recipes, evaluate each through lm-eval tasks, print a table and write a report."""
-    from .compare import compare as run
-    from .compare import parse_seeds
-    from .config import load_config
+    from harness.stages.compare import compare as run
+    from harness.stages.compare import parse_seeds
+    from harness.config import load_config
     try:
         cfg = load_config(config, overrides or [])
-        run(cfg, recipes, parse_seeds(seeds, cfg.seed), sft_seeds, argv=sys.argv)
+        results = run(cfg, recipes, parse_seeds(seeds, cfg.seed), sft_seeds, argv=sys.argv)
+        if results:  # rank 0 only
+            _report_run(cfg.run_dir, results)
     except (ConfigError, KeyError) as e:
         _fail(str(e).strip("'\""))
+
+
+def _report_run(run_dir: str, results: dict) -> None:
+    """The end of `harness compare`: report folder, terminal table, where things are."""
+    from pathlib import Path
+
+    from harness.reporting.build import build_report
+    from harness.reporting.markdown import rich_table
+    from harness.runtime.progress import stdout
+    run_dir = Path(run_dir)
+    stats = build_report(run_dir, results)
+    stdout.print(rich_table(results, stats))
+    stdout.print(f"results: {run_dir / 'results.json'} · report: {run_dir / 'report' / 'report.md'} · "
+                 f"{results['selection']} · wall {results['manifest']['wall_seconds']:.0f}s")
 
 
 @app.command()
@@ -80,13 +96,14 @@ def sweep(
     overrides: list[str] = typer.Argument(None, help="key=value overrides applied to every grid point"),
 ) -> None:
     """Evaluate recipe settings on the validation split (never test); writes <run_dir>/sweep/sweep.{md,json}."""
-    from .compare import parse_seeds
-    from .config import load_config
-    from .progress import stdout
-    from .sweep import sweep as run
+    from harness.stages.compare import parse_seeds
+    from harness.config import load_config
+    from harness.runtime.progress import stdout
+    from harness.reporting.sweep import summarize
+    from harness.stages.sweep import sweep as run
     try:
         seed_list = parse_seeds(seeds, load_config(config, overrides or []).seed)
-        out = run(config, overrides or [], recipes, grid or [], seed_list)
+        out = summarize(run(config, overrides or [], recipes, grid or [], seed_list))
     except (ConfigError, KeyError) as e:
         _fail(str(e).strip("'\""))
     stdout.print(f"{out['verdict']}\nsweep table: {out['table']}")
@@ -101,13 +118,13 @@ def report(
                                         "per-problem rows, sweep) into DEST and build its report there"),
 ) -> None:
     """Rebuild the tables, report.md, plots and LaTeX of a saved run (no training, no evaluation)."""
-    from .report_cmd import report as run
+    from harness.reporting.build import report as run
     try:
         if archive_to:
             from pathlib import Path
 
-            from .archive import archive
-            from .progress import stdout
+            from harness.reporting.archive import archive
+            from harness.runtime.progress import stdout
             files = archive(Path(run_dir), Path(archive_to))
             size = sum((Path(archive_to) / f).stat().st_size for f in files)
             stdout.print(f"archived {len(files)} files ({size / 1e6:.1f} MB) to {archive_to}; "
@@ -126,7 +143,7 @@ def verify(
     workers: int = typer.Option(0, help="processes (0: all cores)"),
 ) -> None:
     """Verify solutions with the MathVerifier and print a summary."""
-    from .verify_cmd import run_verify
+    from harness.verify_cmd import run_verify
     try:
         run_verify(inp, out, config, workers or None)
     except ConfigError as e:

@@ -182,7 +182,7 @@ class SamplingConfig:
 
 @dataclass
 class PairsConfig:
-    """Verifier weights for the `verifier` weight scheme (see harness/pairs.py for the formula)."""
+    """Verifier weights for the `verifier` weight scheme (see harness/pairs/ for the formula)."""
     alpha: float = 1.0
     """Emphasis on plausibility: weight grows with (1 - absurdity)**alpha."""
     gamma: float = 1.0
@@ -199,7 +199,7 @@ class PairsConfig:
     and derives every reference intermediate). 1 accepts any correct, clean sample."""
     continuation: str = "step"
     """`step` pairs: the completion after the shared prefix is the first flawed step ('step') or the rest of the
-    solution from it ('rest'); see harness/step_pairs.py."""
+    solution from it ('rest'); see harness/pairs/step.py."""
     step_chosen: str = "resample"
     """`step` pairs' chosen: 'resample' (a continuation sampled from the SFT policy that the verifier rates correct,
     clean and complete) or 'corrected' (the flawed step with its false computation's true value; continuation=step)."""
@@ -257,7 +257,7 @@ class EvalConfig:
 
 @dataclass
 class ReportConfig:
-    """How `harness compare` / `harness report` compare recipes (harness/analysis.py)."""
+    """How `harness compare` / `harness report` compare recipes (harness/reporting/analysis.py)."""
     control: str = "dpo"
     """Second baseline every recipe is paired against (besides `sft`); a recipe name, or '' for none."""
 

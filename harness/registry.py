@@ -22,10 +22,10 @@ class Recipe:
     description: str
     """One line for `harness list` and the report."""
     trainer: str
-    """'sft' (TRL SFTTrainer on reference solutions), 'sft_more' (SFT continued at the DPO budget, harness/sft_more.py)
+    """'sft' (TRL SFTTrainer on reference solutions), 'sft_more' (SFT continued at the DPO budget, harness/training/sft_more.py)
     or 'dpo' (our WeightedDPOTrainer from the SFT checkpoint)."""
     pairs: str | None = None
-    """Pair builder for DPO recipes (see harness/pairs.py: 'random', 'hard')."""
+    """Pair builder for DPO recipes (see harness/pairs/: 'random', 'hard')."""
     weights: str = "uniform"
     """Per-pair weight scheme for DPO recipes: 'uniform' or 'verifier'."""
     loss_type: tuple = ("sigmoid",)

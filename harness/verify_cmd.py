@@ -13,12 +13,12 @@ any row failed, 0 otherwise (2 for a missing input file or a bad config).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from statistics import mean
 
-from .config import ConfigError, load_config
+from harness.config import ConfigError, load_config
+from harness.runtime.io import atomic_path
 
 _TEXT = ("question", "solution", "reference_answer", "reference_solution")
 
@@ -103,7 +103,7 @@ def run_verify(inp: str, out: str, config: str | None, workers: int | None) -> N
 
     from verifier import DIMENSIONS, MathVerifier, VerifierConfig
 
-    from .progress import console, stdout
+    from harness.runtime.progress import console, stdout
     p = Path(inp)
     if not p.is_file():
         raise ConfigError(f"input file '{inp}' not found")
@@ -112,9 +112,8 @@ def run_verify(inp: str, out: str, config: str | None, workers: int | None) -> N
     good = [r for _, r, _ in rows if r is not None]
     with console.status(f"verifying {len(good)} solutions"):
         verdicts = iter(_verify_all(MathVerifier(cfg), good, workers, errors))
-    tmp = Path(out + ".tmp")
     done = []
-    try:
+    with atomic_path(out) as tmp:
         with open(tmp, "w", encoding="utf-8") as f:
             for n, r, raw in rows:
                 if r is None:
@@ -124,9 +123,6 @@ def run_verify(inp: str, out: str, config: str | None, workers: int | None) -> N
                 f.write(_line({**r, "verdict": v} if v is not None else {**r, "verdict": None, "error": "verifier error"}))
                 if v is not None:
                     done.append((r, v))
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
     _summary(done, Table, DIMENSIONS, stdout)
     stdout.print(f"wrote {out}: {len(done)} verdicts, {len(rows) - len(done)} failed rows")
     if len(done) < len(rows):

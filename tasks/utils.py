@@ -39,10 +39,10 @@ def _local_or_none(path: str) -> str | None:
 def load_synth(**meta):
     path = _opt(meta, "synth_path", "HARDNEG_SYNTH_PATH")
     if path:
-        from harness.data import read_jsonl
+        from harness.data.loaders import read_jsonl
         return _dataset(read_jsonl(path), meta)
     from harness.config import DataConfig
-    from harness.data import build_splits
+    from harness.data.loaders import build_splits
     return _dataset(build_splits(DataConfig(), seed=0)["test"], meta)
 
 
@@ -51,18 +51,18 @@ def load_near_miss(**meta):
     if not path or not Path(path).is_file():
         raise FileNotFoundError("hardneg_near_miss: no slice file; run `harness compare` (it writes "
                                 "runs/<exp>/slice-*/near_miss.jsonl) and pass --metadata '{\"near_miss_path\": ...}'")
-    from harness.data import read_jsonl
+    from harness.data.loaders import read_jsonl
     return _dataset(read_jsonl(path), meta)
 
 
 def load_gsm8k(**meta):
-    from harness.data import load_gsm8k as load
+    from harness.data.loaders import load_gsm8k as load
     path = _opt(meta, "gsm8k_path", "HARDNEG_GSM8K_PATH") or _local_or_none("../shared/data/gsm8k")
     return _dataset(load("test", path, "metadata gsm8k_path"), meta)
 
 
 def load_math500(**meta):
-    from harness.data import load_math500 as load
+    from harness.data.loaders import load_math500 as load
     path = _opt(meta, "math500_path", "HARDNEG_MATH500_PATH") or _local_or_none("../shared/data/math/math500_test.jsonl")
     return _dataset(load(path, "metadata math500_path"), meta)
 

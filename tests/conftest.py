@@ -27,8 +27,8 @@ def gsm8k_dir() -> Path:
 @pytest.fixture(scope="session")
 def micro_model(tmp_path_factory) -> Path:
     """A real, randomly initialized Qwen2 (2 layers, 64 wide) with a locally trained tokenizer."""
-    from harness.synthetic import Difficulty, generate_splits
-    from harness.tiny import build_model, train_tokenizer
+    from harness.data.synthetic import Difficulty, generate_splits
+    from harness.models.tiny import build_model, train_tokenizer
     out = tmp_path_factory.mktemp("micro_model")
     rows = generate_splits(300, 10, 10, 0, Difficulty())["train"]
     tok = train_tokenizer([f"Question: {r['question']}\nAnswer: {r['solution']}" for r in rows], 400, out)

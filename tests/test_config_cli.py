@@ -70,7 +70,7 @@ def test_cli_list_shows_recipes_and_tasks():
 
 def test_sampling_seed_shares_one_pool_across_seeds(tmp_path):
     """`sampling.seed` pins the pool (and its pairs) to one seed; unset, every run seed draws its own pool."""
-    from harness.pipeline import Pipeline
+    from harness.stages.pipeline import Pipeline
     own = load_config(None, [f"run_dir={tmp_path}"])
     assert [Pipeline(own, seed=s).pool_seed for s in (0, 1, 2)] == [0, 1, 2]
     pinned = load_config(None, [f"run_dir={tmp_path}", "sampling.seed=0"])

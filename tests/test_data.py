@@ -1,8 +1,8 @@
 import pytest
 
 from harness.config import DataConfig
-from harness.data import DataError, build_splits, load_gsm8k, load_math500, load_metamathqa, sft_rows
-from harness.synthetic import Difficulty, generate_splits
+from harness.data.loaders import DataError, build_splits, load_gsm8k, load_math500, load_metamathqa, sft_rows
+from harness.data.synthetic import Difficulty, generate_splits
 
 from .conftest import shared
 

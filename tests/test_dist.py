@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from harness import dist
+from harness.runtime import dist
 
 from .conftest import ROOT
 
@@ -53,7 +53,7 @@ def test_malformed_variable_falls_through(clean_env):
 RANK_WORKER = """
 import json, sys, time
 from pathlib import Path
-from harness import cache
+from harness.runtime import cache
 cache.POLL_SECONDS = 0.1
 run_dir, log = Path(sys.argv[1]), Path(sys.argv[2])
 def fn(label):

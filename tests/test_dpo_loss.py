@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from harness.dpo import WeightedDPOTrainer, weighted_dpo_loss
+from harness.training.dpo import WeightedDPOTrainer, weighted_dpo_loss
 
 
 def _batch(seed=0, b=6):

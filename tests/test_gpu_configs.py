@@ -55,7 +55,8 @@ def test_vllm_fields_default_and_validate():
 def _trainer(cfg, micro_model, tmp_path):
     from datasets import Dataset
 
-    from harness.train import load_policy, sft_trainer
+    from harness.training.common import load_policy
+    from harness.training.sft import sft_trainer
     model, tok = load_policy(str(micro_model), cfg)
     ds = Dataset.from_list([{"prompt": "Question: 1+1?\nAnswer:", "completion": " 2"}] * 8)
     return sft_trainer(cfg, cfg.sft, model, tok, ds, tmp_path / "work")
@@ -82,6 +83,6 @@ def test_report_to_reaches_the_trainer(micro_model, tmp_path):
 @pytest.mark.skipif(importlib.util.find_spec("wandb") is not None, reason="wandb installed")
 def test_report_to_wandb_without_wandb_is_a_config_error(micro_model, tmp_path):
     cfg = load_config(ROOT / "configs" / "tiny.yaml", [f"run_dir={tmp_path}", "device=cpu", "dpo.report_to=wandb"])
-    from harness.dpo import dpo_args
+    from harness.training.dpo import dpo_args
     with pytest.raises(ConfigError, match="dpo.report_to=wandb: the wandb package is not installed"):
         dpo_args(cfg, cfg.dpo, tmp_path / "w", ("sigmoid",), 1.0)

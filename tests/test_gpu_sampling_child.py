@@ -5,7 +5,7 @@ import importlib.util
 import pytest
 
 from harness.config import ConfigError, SamplingConfig
-from harness.sampling import run_in_child, sample, sample_in_process
+from harness.models.sampling import run_in_child, sample, sample_in_process
 
 PROBLEMS = [{"id": f"p{i}", "question": f"What is {i} + {i + 1}?"} for i in range(3)]
 TEMPLATE = "Question: {question}\nAnswer:"

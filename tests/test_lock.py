@@ -7,12 +7,12 @@ import time
 
 from .conftest import ROOT
 
-# A real Stage from harness.cache in a real second process; the stage function takes long enough that the
+# A real Stage from harness.runtime.cache in a real second process; the stage function takes long enough that the
 # two processes overlap, and appends to a file so we can count how often it really ran.
 WORKER = """
 import json, sys, time
 from pathlib import Path
-from harness.cache import Stage
+from harness.runtime.cache import Stage
 run_dir, log = Path(sys.argv[1]), Path(sys.argv[2])
 def fn(out):
     with open(log, "a") as f:

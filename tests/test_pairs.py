@@ -100,7 +100,7 @@ def test_vllm_backend_without_vllm_is_one_clear_line():
     import importlib.util
 
     from harness.config import SamplingConfig
-    from harness.sampling import sample
+    from harness.models.sampling import sample
     if importlib.util.find_spec("vllm") is not None:
         pytest.skip("vllm is installed here")
     with pytest.raises(ConfigError, match=r"pip install '\.\[vllm\]'.*sampling.backend=hf"):

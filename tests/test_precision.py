@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from harness.config import load_config
-from harness.device import param_dtype, use_bf16
+from harness.runtime.device import param_dtype, use_bf16
 
 
 def test_param_dtype_rule():
@@ -43,7 +43,7 @@ def bf16_cfg(tmp_path):
 
 
 def test_loader_gives_fp32_policy_and_bf16_frozen_copy_when_bf16_is_on(micro_model, bf16_cfg):
-    from harness.train import load_policy
+    from harness.training.common import load_policy
     policy, _ = load_policy(str(micro_model), bf16_cfg, device="cuda")   # what the GPU path decides; no CUDA needed
     assert {p.dtype for p in policy.parameters()} == {torch.float32}
     ref, _ = load_policy(str(micro_model), bf16_cfg, trainable=False, device="cuda")
@@ -52,7 +52,7 @@ def test_loader_gives_fp32_policy_and_bf16_frozen_copy_when_bf16_is_on(micro_mod
 
 
 def _rows(n=40):
-    from harness.synthetic import Difficulty, generate_splits
+    from harness.data.synthetic import Difficulty, generate_splits
     return [{"prompt": f"Question: {r['question']}\nAnswer:", "completion": " " + r["solution"]}
             for r in generate_splits(n, 0, 0, 1, Difficulty())["train"]]
 
@@ -68,7 +68,8 @@ def test_real_sft_trainer_with_bf16_autocast_trains_the_fp32_policy(micro_model,
     (the old bug) leaves nearly all of them where they were."""
     from datasets import Dataset
 
-    from harness.train import load_policy, sft_trainer
+    from harness.training.common import load_policy
+    from harness.training.sft import sft_trainer
     ds = Dataset.from_list(_rows())
     shares = {}
     for trainable in (True, False):
@@ -92,7 +93,8 @@ def test_final_model_is_written_in_bf16_and_no_last_step_checkpoint(micro_model,
     from datasets import Dataset
     from transformers import AutoModelForCausalLM
 
-    from harness.train import load_policy, save_final, sft_trainer
+    from harness.training.common import load_policy, save_final
+    from harness.training.sft import sft_trainer
     model, tok = load_policy(str(micro_model), bf16_cfg, device="cuda")
     work = tmp_path / "work"
     trainer = sft_trainer(bf16_cfg, bf16_cfg.sft, model, tok, Dataset.from_list(_rows(16)), work, device="cpu", bf16=True)

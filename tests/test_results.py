@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from harness.analysis import analyze
-from harness.evaluate import subset_task
-from harness.latex import latex
-from harness.report import markdown
+from harness.reporting.analysis import analyze
+from harness.stages.evaluate import subset_task
+from harness.reporting.latex import latex
+from harness.reporting.markdown import markdown
 
 N = 200
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from harness.near_slice import select_near_miss
+from harness.stages.near_slice import select_near_miss
 
 from .conftest import ROOT
 from .test_pipeline import _compare

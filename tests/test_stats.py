@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from harness.stats import accuracy_interval, holm, mcnemar_exact, mcnemar_mde, paired_difference
+from harness.reporting.stats import accuracy_interval, holm, mcnemar_exact, mcnemar_mde, paired_difference
 
 
 def _fixture(n=1000, acc=0.5, seed=0):

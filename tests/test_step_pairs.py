@@ -1,4 +1,4 @@
-"""Step pairs (harness/step_pairs.py), greedy on-policy negatives and complete chosens (harness/pairs.py).
+"""Step pairs (harness/pairs/step.py), greedy on-policy negatives and complete chosens (harness/pairs/).
 
 The pools are hand-written solutions rated by the real verifier. Where a test needs the SFT policy's
 continuations to be known exactly, `ScriptedPolicy` returns fixed texts in place of sampling (the verifier,
@@ -8,8 +8,8 @@ import pytest
 
 from harness.config import ConfigError, PairsConfig
 from harness.pairs import build_pairs
-from harness.sampling import merge_greedy
-from harness.step_pairs import corrected_step, step_spans
+from harness.models.sampling import merge_greedy
+from harness.pairs.step import corrected_step, step_spans
 from verifier import MathVerifier, VerifierConfig
 
 Q = "Tom has 25 marbles. He finds 18 more. Then he gives 7 to a friend. How many marbles does Tom have now?"

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from harness.config import DPOConfig, ExperimentConfig, SamplingConfig
-from harness.dpo import dpo_trainer
-from harness.train import load_policy
+from harness.training.dpo import dpo_trainer
+from harness.training.common import load_policy
 
 PROMPT = "Question: Tom has 25 marbles. He finds 18 more. How many now?\nAnswer: He has 25 marbles."
 ROWS = [
@@ -73,20 +73,20 @@ def test_rft_loss_is_the_chosen_nll_only(micro_model, tmp_path):
 def test_recipe_overrides_reach_the_dpo_section():
     from harness.config import ConfigError
     from harness.registry import Recipe
-    from harness.train import _with_overrides
+    from harness.training.common import with_overrides
     r = Recipe(name="x", description="y", trainer="dpo", pairs="step",
                overrides={"learning_rate": 1e-6, "beta": 1.0, "max_steps": 300})
-    s = _with_overrides(DPOConfig(), r.overrides)
+    s = with_overrides(DPOConfig(), r.overrides)
     assert (s.learning_rate, s.beta, s.max_steps) == (1e-6, 1.0, 300)
     with pytest.raises(ConfigError, match="not fields of DPOConfig"):
-        _with_overrides(DPOConfig(), {"betta": 1.0})
+        with_overrides(DPOConfig(), {"betta": 1.0})
 
 
 def test_pool_keeps_token_ids_and_greedy_and_policy_resamples(micro_model):
     from transformers import AutoTokenizer
 
-    from harness.sampling import sample
-    from harness.step_pairs import PolicyContext
+    from harness.models.sampling import sample
+    from harness.pairs.step import PolicyContext
     from verifier import VerifierConfig
     problems = [{"id": f"p{i}", "question": f"Tom has {i + 2} apples. He eats 1. How many are left?"} for i in range(3)]
     cfg = SamplingConfig(k=3, max_new_tokens=12, batch_size=8)

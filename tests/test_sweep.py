@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from harness.data import read_jsonl
+from harness.data.loaders import read_jsonl
 
 from .conftest import ROOT
 from .test_pipeline import micro_overrides

@@ -5,9 +5,9 @@ import subprocess
 import sys
 
 from harness.config import load_config
-from harness.data import write_jsonl
-from harness.evaluate import TASKS_DIR, run_lm_eval, task_metadata
-from harness.synthetic import Difficulty, generate_splits
+from harness.data.loaders import write_jsonl
+from harness.stages.evaluate import TASKS_DIR, run_lm_eval, task_metadata
+from harness.data.synthetic import Difficulty, generate_splits
 
 from .conftest import ROOT, shared
 

@@ -1,8 +1,8 @@
 """The displacement sign reads the chosen log-ratio against the reference, not TRL's per-batch raw log-probs."""
 import pytest
 
-from harness.sweep import _best_shared
-from harness.train_signs import chosen_trend
+from harness.reporting.sweep import best_shared
+from harness.reporting.signs import chosen_trend
 
 
 def _log(raw, rewards_chosen, rewards_rejected=None):
@@ -43,6 +43,6 @@ def test_best_shared_setting_maximizes_the_mean_over_recipes():
     table = [{"recipe": "sft", "grid": {}, "accuracy": 0.60},
              {"recipe": "x", "grid": a, "accuracy": 0.61}, {"recipe": "y", "grid": a, "accuracy": 0.63},
              {"recipe": "x", "grid": b, "accuracy": 0.64}, {"recipe": "y", "grid": b, "accuracy": 0.59}]
-    best = _best_shared(table, [a, b])  # a: 62.0 on average, b: 61.5 although b holds the single best row
+    best = best_shared(table, [a, b])  # a: 62.0 on average, b: 61.5 although b holds the single best row
     assert best == {"setting": a, "mean_accuracy": 0.62}
-    assert _best_shared([table[0]], [a, b]) is None
+    assert best_shared([table[0]], [a, b]) is None

@@ -1,5 +1,5 @@
 from verifier import MathVerifier, VerifierConfig
-from harness.synthetic import Difficulty, generate_splits
+from harness.data.synthetic import Difficulty, generate_splits
 
 Q = "Tom has 25 marbles. He finds 18 more. Then he gives 7 to a friend. How many marbles does Tom have now?"
 GOOD = "He finds 18 more, so he has 25 + 18 = 43 marbles.\nHe gives away 7, so he has 43 - 7 = 36 marbles.\nThe answer is: 36"

@@ -1,0 +1,184 @@
+"""Sample k solutions per problem from a policy: batched HF `generate` (left padding) or vLLM.
+
+Returns one record per unique (problem, solution): exact duplicates are removed, and each record says
+whether generation stopped at the token limit (`truncated`), which the verifier scores as form, and keeps the
+sampled token ids (`token_ids`, up to the stop token).
+
+vLLM runs in a child process per call (`python -m harness.models.sampling_child`): its engine takes
+`gpu_memory_utilization` of every GPU it spans and does not reliably hand the memory back when the `LLM`
+object is dropped, so the training stage after a sampling stage would start on a full GPU. A process exit
+always frees it.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from harness.config import ConfigError, SamplingConfig
+from harness.runtime.progress import make_progress
+
+
+def sample(model_dir: str, problems: list[dict], template: str, cfg: SamplingConfig, seed: int,
+           device: str, dtype_bf16: bool = False, greedy: bool = False,
+           include_greedy: bool = False) -> tuple[list[dict], dict]:
+    """-> (records, stats). `greedy` forces one deterministic sample per problem; `include_greedy` adds each
+    problem's greedy completion to its k samples (see `merge_greedy`)."""
+    if include_greedy and not greedy:
+        recs, stats = sample(model_dir, problems, template, cfg, seed, device, dtype_bf16)
+        g_recs, g_stats = sample(model_dir, problems, template, cfg, seed, device, dtype_bf16, greedy=True)
+        return merge_greedy(recs, g_recs), {**stats, "greedy": g_stats}
+    if cfg.backend == "vllm":
+        if importlib.util.find_spec("vllm") is None:
+            raise ConfigError("sampling.backend=vllm but vllm is not installed; pip install '.[vllm]' "
+                              "(GPU only) or set sampling.backend=hf")
+        return run_in_child(model_dir, problems, template, cfg, seed, device, dtype_bf16, greedy)
+    return sample_in_process(model_dir, problems, template, cfg, seed, device, dtype_bf16, greedy)
+
+
+def merge_greedy(sampled: list[dict], greedy: list[dict]) -> list[dict]:
+    """Every record gets `greedy`; a greedy completion that a temperature sample already produced marks that record
+    (no duplicate), any other is appended with sample_idx -1."""
+    out = [dict(r, greedy=False) for r in sampled]
+    index = {(r["problem_id"], r["solution"]): r for r in out}
+    for g in greedy:
+        twin = index.get((g["problem_id"], g["solution"]))
+        if twin is not None:
+            twin["greedy"] = True
+        else:
+            out.append(dict(g, sample_idx=-1, greedy=True))
+    return out
+
+
+def sample_in_process(model_dir, problems, template, cfg: SamplingConfig, seed, device, dtype_bf16, greedy):
+    if cfg.backend == "vllm":
+        return _sample_vllm(model_dir, problems, template, cfg, seed, dtype_bf16, greedy)
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from harness.runtime.device import release_accelerator_memory, set_threads
+    set_threads()
+    tok = AutoTokenizer.from_pretrained(model_dir, padding_side="left")
+    # sampling never trains: bf16 weights when bf16 is on (harness/runtime/device.py's precision rule)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16 if dtype_bf16 else torch.float32)
+    model.to(device).eval()
+    try:
+        return generate_samples(model, tok, problems, template, cfg, seed, device, greedy)
+    finally:
+        del model
+        release_accelerator_memory()
+
+
+# Launcher variables a child must not inherit: vLLM's tensor-parallel workers set up their own process group.
+_LAUNCH_ENV_PREFIXES = ("TORCHELASTIC_", "ACCELERATE_", "OMPI_COMM_WORLD_", "PMI_")
+_LAUNCH_ENV = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "GROUP_RANK", "ROLE_RANK", "ROLE_WORLD_SIZE",
+               "MASTER_ADDR", "MASTER_PORT", "GROUP_WORLD_SIZE", "SLURM_PROCID"}
+
+
+def run_in_child(model_dir, problems, template, cfg: SamplingConfig, seed, device, dtype_bf16, greedy):
+    """The same sampling in a fresh Python process; results come back through a JSON file."""
+    with tempfile.TemporaryDirectory(prefix="hardneg-sample-") as tmp:
+        job, result = Path(tmp) / "job.json", Path(tmp) / "result.json"
+        job.write_text(json.dumps({"model_dir": str(model_dir), "problems": problems, "template": template,
+                                   "cfg": asdict(cfg), "seed": seed, "device": device, "dtype_bf16": dtype_bf16,
+                                   "greedy": greedy}))
+        env = {k: v for k, v in os.environ.items() if k not in _LAUNCH_ENV and not k.startswith(_LAUNCH_ENV_PREFIXES)}
+        rc = subprocess.run([sys.executable, "-m", "harness.models.sampling_child", str(job), str(result)], env=env).returncode
+        if rc != 0 or not result.is_file():
+            raise RuntimeError(f"the {cfg.backend} sampling child process failed (exit code {rc}); its output is above")
+        out = json.loads(result.read_text())
+    out["stats"]["isolated"] = True
+    return out["records"], out["stats"]
+
+
+def _stop_ids(tok) -> list[int]:
+    return [tok.eos_token_id] + [t for t in tok.convert_tokens_to_ids(["<|im_end|>"]) if t is not None and t != tok.unk_token_id]
+
+
+def generate_samples(model, tok, problems: list[dict], template: str, cfg: SamplingConfig, seed: int, device: str,
+                     greedy: bool = False) -> tuple[list[dict], dict]:
+    """Sampling with an already loaded model (the stage above; benchmarks/gpu_throughput.py)."""
+    import torch
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    tok.padding_side = "left"
+    k = 1 if greedy else cfg.k
+    prompts = [template.format(question=p["question"]) for p in problems]
+    jobs = [(i, j) for i in range(len(problems)) for j in range(k)]
+    out: list[dict] = []
+    seen: set[tuple[int, str]] = set()
+    n_tokens, t0 = 0, time.time()
+    torch.manual_seed(seed)
+    stop_ids = _stop_ids(tok)
+    gen_kwargs = dict(max_new_tokens=cfg.max_new_tokens, pad_token_id=tok.pad_token_id, eos_token_id=stop_ids)
+    if cfg.cache == "static":  # preallocated KV cache; transformers compiles the decode step on CUDA
+        gen_kwargs["cache_implementation"] = "static"
+    if greedy or cfg.temperature == 0:
+        gen_kwargs.update(do_sample=False)
+    else:
+        gen_kwargs.update(do_sample=True, temperature=cfg.temperature, top_p=cfg.top_p)
+    with make_progress() as bar:
+        task = bar.add_task("sample", total=len(jobs), info="")
+        for s in range(0, len(jobs), cfg.batch_size):
+            batch = jobs[s:s + cfg.batch_size]
+            enc = tok([prompts[i] for i, _ in batch], return_tensors="pt", padding=True).to(device)
+            with torch.no_grad():
+                ids = model.generate(**enc, **gen_kwargs)
+            new = ids[:, enc["input_ids"].shape[1]:]
+            for (i, j), row in zip(batch, new):
+                ended = bool((row == tok.pad_token_id).any() or any((row == t).any() for t in stop_ids))
+                n = int((row != tok.pad_token_id).sum())
+                n_tokens += n
+                text = tok.decode(row, skip_special_tokens=True).split("\nQuestion:")[0].strip()
+                if (i, text) in seen:
+                    continue
+                seen.add((i, text))
+                out.append({"problem_id": problems[i]["id"], "sample_idx": j, "solution": text,
+                            "truncated": not ended and n >= cfg.max_new_tokens, "n_tokens": n,
+                            "token_ids": _kept_ids(row.tolist(), set(stop_ids) | {tok.pad_token_id})})
+            bar.update(task, advance=len(batch), info=f"{n_tokens / max(time.time() - t0, 1e-6):,.0f} tok/s")
+    dt = time.time() - t0
+    stats = {"generated": len(jobs), "unique": len(out), "duplicates_removed": len(jobs) - len(out),
+             "tokens": n_tokens, "seconds": round(dt, 2), "tokens_per_s": round(n_tokens / max(dt, 1e-6), 1)}
+    return out, stats
+
+
+def _kept_ids(ids: list[int], stops: set[int]) -> list[int]:
+    """The generated token ids up to the first stop or pad token: exactly what the policy sampled. (The text is
+    further cut at a hallucinated '\nQuestion:' and stripped; re-encoding it is not guaranteed to give these ids.)"""
+    for n, t in enumerate(ids):
+        if t in stops:
+            return ids[:n]
+    return ids
+
+
+def _sample_vllm(model_dir, problems, template, cfg: SamplingConfig, seed, dtype_bf16, greedy):
+    """In the child process only (see the module doc)."""
+    from vllm import LLM, SamplingParams
+    t0 = time.time()
+    llm = LLM(model=model_dir, seed=seed, tensor_parallel_size=cfg.tensor_parallel_size,
+              gpu_memory_utilization=cfg.gpu_memory_utilization, dtype="bfloat16" if dtype_bf16 else "auto")
+    k = 1 if greedy else cfg.k
+    params = SamplingParams(n=k, temperature=0.0 if greedy else cfg.temperature, top_p=cfg.top_p,
+                            max_tokens=cfg.max_new_tokens, seed=seed, stop=["\nQuestion:"])
+    res = llm.generate([template.format(question=p["question"]) for p in problems], params)
+    out, seen, n_tokens = [], set(), 0
+    for p, r in zip(problems, res):
+        for j, o in enumerate(r.outputs):
+            n_tokens += len(o.token_ids)
+            if (p["id"], o.text) in seen:
+                continue
+            seen.add((p["id"], o.text))
+            out.append({"problem_id": p["id"], "sample_idx": j, "solution": o.text.strip(),
+                        "truncated": o.finish_reason == "length", "n_tokens": len(o.token_ids),
+                        "token_ids": list(o.token_ids)})
+    dt = time.time() - t0
+    return out, {"generated": len(problems) * k, "unique": len(out), "tokens": n_tokens,
+                 "duplicates_removed": len(problems) * k - len(out), "seconds": round(dt, 2),
+                 "tokens_per_s": round(n_tokens / max(dt, 1e-6), 1)}

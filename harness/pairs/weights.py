@@ -1,0 +1,23 @@
+"""Per-pair weight schemes (formulas in harness/pairs/__init__.py): the raw verifier weight of a rejected verdict,
+and normalization to mean 1 over the dataset."""
+from __future__ import annotations
+
+from statistics import mean
+
+from harness.config import PairsConfig
+
+
+def verifier_weight(v: dict, cfg: PairsConfig) -> float:
+    """Unnormalized importance of a pair from its rejected sample's verdict (formula in the module doc)."""
+    broken = 1.0 if (v["arithmetic"] > 0 or v["consistency"] > 0) else 0.0
+    return (1 - v["absurdity"]) ** cfg.alpha * (1 - v["distance"]) ** cfg.gamma * (1 + cfg.structure_bonus * broken)
+
+
+def normalize_weights(raw: list[float], clip_min: float, clip_max: float) -> list[float]:
+    """Mean 1 over the dataset, clipped, mean 1 again. All-zero input gives all ones."""
+    m = mean(raw) if raw else 0.0
+    if m <= 0:
+        return [1.0] * len(raw)
+    w = [min(clip_max, max(clip_min, x / m)) for x in raw]
+    m2 = mean(w)
+    return [x / m2 for x in w]

@@ -1,0 +1,57 @@
+"""Build the report of a run directory from its saved results: no training, no evaluation.
+
+    harness report runs/tiny                       # report/report.md + plots + tables.tex + stats.json
+    harness report runs/tiny --format md,tex       # a subset
+
+`harness compare` ends by calling the same `build_report`, so `harness report` on a finished run
+reproduces report.md byte for byte (the bootstrap is seeded; nothing reads the clock).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness.config import ConfigError
+from harness.runtime.io import atomic_path
+
+FORMATS = ("md", "tex", "json")
+
+
+def parse_formats(spec: str) -> list[str]:
+    fmts = [f.strip() for f in spec.split(",") if f.strip()]
+    bad = [f for f in fmts if f not in FORMATS]
+    if bad or not fmts:
+        raise ConfigError(f"--format {spec!r}: choose a comma-separated subset of {', '.join(FORMATS)}")
+    return fmts
+
+
+def build_report(run_dir: Path, results: dict, formats=FORMATS) -> dict:
+    """Write <run_dir>/report/ atomically (a .partial folder renamed into place); returns the statistics."""
+    from harness.reporting.analysis import analyze
+    run_dir = Path(run_dir)
+    stats = analyze(results, run_dir)
+    with atomic_path(run_dir / "report") as tmp:
+        tmp.mkdir(parents=True)
+        if "md" in formats:
+            from harness.reporting.plots import all_plots
+            from harness.reporting.markdown import markdown
+            made = all_plots(results, stats, tmp)
+            (tmp / "report.md").write_text(markdown(results, stats, made))
+        if "tex" in formats:
+            from harness.reporting.latex import latex
+            (tmp / "tables.tex").write_text(latex(results, stats))
+        if "json" in formats:
+            (tmp / "stats.json").write_text(json.dumps(stats, indent=1, sort_keys=True))
+    return stats
+
+
+def report(run_dir: str, formats: str = "md,tex,json") -> dict:
+    from harness.runtime.progress import stdout
+    from harness.reporting.markdown import rich_table
+    from harness.reporting.results import read_results
+    fmts = parse_formats(formats)
+    results = read_results(Path(run_dir))
+    stats = build_report(Path(run_dir), results, fmts)
+    stdout.print(rich_table(results, stats))
+    stdout.print(f"report: {Path(run_dir) / 'report'} ({', '.join(fmts)}) · {results['selection']}")
+    return stats

@@ -1,0 +1,228 @@
+"""Rendering the report: a rich table on the terminal and report.md. Numbers come from harness/reporting/analysis.py."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+
+TASK_SHORT = {"hardneg_synth": "synth", "hardneg_near_miss": "near-miss", "hardneg_gsm8k_cot": "gsm8k",
+              "hardneg_math500": "math500"}
+ALPHA = 0.05
+
+
+def _pct(x) -> str:
+    return "-" if x is None else f"{100 * x:.1f}"
+
+
+def _ci(a: dict | None) -> str:
+    return "-" if not a else f"{_pct(a['mean'])} [{_pct(a['low'])}, {_pct(a['high'])}]"
+
+
+def _diff(c: dict | None) -> str:
+    return "-" if not c else f"{100 * c['diff']:+.1f} [{100 * c['low']:+.1f}, {100 * c['high']:+.1f}]"
+
+
+def _p(c: dict | None) -> str:
+    if not c:
+        return "-"
+    p = c.get("p_holm", c["p"])
+    return f"{p:.2g}{'*' if p < ALPHA else ''}"
+
+
+def primary_task(results: dict) -> str:
+    return "hardneg_synth" if "hardneg_synth" in results["tasks"] else results["tasks"][0]
+
+
+def rich_table(results: dict, stats: dict) -> Table:
+    task = primary_task(results)
+    control = stats["baselines"]["control"]
+    t = Table(title=f"hardneg compare: {results['experiment']} · seeds {results['seeds']} · accuracy % [95% CI]; "
+                    f"paired differences on {TASK_SHORT.get(task, task)} (Holm p, * < {ALPHA})")
+    t.add_column("recipe", style="bold")
+    for k in results["tasks"]:
+        t.add_column(TASK_SHORT.get(k, k), justify="right")
+    t.add_column("Δ sft", justify="right")
+    t.add_column("p", justify="right")
+    if control:
+        t.add_column(f"Δ {control}", justify="right")
+        t.add_column("p", justify="right")
+    t.add_column("MDE", justify="right")
+    acc = {k: {r["recipe"]: r["accuracy"] for r in stats["tasks"][k]} for k in results["tasks"]}
+    for row in stats["tasks"][task]:
+        name = row["recipe"]
+        cells = [_ci(acc[k].get(name)) for k in results["tasks"]] + [_diff(row.get("vs_sft")), _p(row.get("vs_sft"))]
+        if control:
+            cells += [_diff(row.get("vs_control")), _p(row.get("vs_control"))]
+        cells.append(_pct((row.get("vs_sft") or {}).get("mde")))
+        t.add_row(name, *cells)
+    return t
+
+
+READING = (
+    "How to read: every recipe is scored on the same problems, so each comparison is *paired*. "
+    "Δ is the accuracy difference in points with a 95% paired-bootstrap interval that resamples problems "
+    "(seeds pooled within a problem); b10/b01 count the problems only the recipe / only the baseline solves; "
+    "p is the exact McNemar test on those discordant problems, Holm-corrected across the recipes of the table "
+    f"(* marks p < {ALPHA}). MDE is the smallest difference this table could detect with 80% power at its "
+    "n and observed discordance: a \"no difference\" only rules out effects larger than the MDE.")
+
+
+def _paired_lines(task: str, rows: list[dict], control: str | None) -> list[str]:
+    head = "| recipe | accuracy [95% CI] | Δ sft [95% CI] | b10/b01 | p (Holm) | MDE |"
+    sep = "|---|---:|---:|---:|---:|---:|"
+    if control:
+        head += f" Δ {control} [95% CI] | b10/b01 | p (Holm) | MDE |"
+        sep += "---:|---:|---:|---:|"
+    lines = [f"### {TASK_SHORT.get(task, task)} (n = {rows[0]['accuracy']['n']} problems)", "", head, sep]
+    for r in rows:
+        cells = [_ci(r["accuracy"])]
+        for key in ("vs_sft", "vs_control") if control else ("vs_sft",):
+            c = r.get(key)
+            cells += [_diff(c), f"{c['b10']}/{c['b01']}" if c else "-", _p(c), _pct(c["mde"]) if c else "-"]
+        lines.append(f"| {r['recipe']} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def _slice_lines(results: dict, stats: dict) -> list[str]:
+    s, pl = results.get("slice"), stats.get("placebo")
+    if not s:
+        return []
+    lines = ["## Near-correct-error slice", "",
+             f"{s['n_problems']} of {s['of']} test problems on which most of the selecting SFT policy's samples are near "
+             f"misses. Frozen id list `near_miss_slice.json` v{s.get('version', 1)} · slice hash `{s.get('slice_hash')}` · "
+             f"SFT weights hash `{s.get('model_hash')}`.", "",
+             "The slice is chosen by SFT's own failures, so any model with independent noise scores higher on it "
+             "(regression to the mean). The placebo is an SFT-equivalent model whose noise is independent of the "
+             "selection; a recipe's gain on the slice means something only beyond the placebo's.", ""]
+    if pl:
+        c = pl["vs_selecting_sft"]
+        lines += ["| model on the slice | accuracy [95% CI] | Δ vs selecting SFT [95% CI] | p |", "|---|---:|---:|---:|",
+                  f"| selecting SFT | {_ci(pl['sft_accuracy'])} | - | - |",
+                  f"| placebo ({pl['kind']}) | {_ci(pl['placebo_accuracy'])} | {_diff(c)} | {_p(c)} |", ""]
+    else:
+        lines += ["No placebo in this run: add `sft_more` to --recipes or pass --sft-seeds.", ""]
+    return lines
+
+
+def _profile_lines(results: dict, stats: dict) -> list[str]:
+    from verifier import DIMENSIONS
+    lines = ["## Error profile of the greedy solutions (% of problems)", "",
+             "near-miss = wrong answer within `near_distance`; flawed-correct = right answer behind an arithmetic or "
+             "consistency flaw; the last columns give each verifier dimension's share above zero.", ""]
+    for task, prof in stats["profiles"].items():
+        lines += [f"### {TASK_SHORT.get(task, task)}", "",
+                  "| recipe | strict | equiv | near-miss | flawed-correct | wrongness | absurdity | "
+                  + " | ".join(DIMENSIONS) + " |", "|---|" + "---:|" * (6 + len(DIMENSIONS))]
+        for name, p in prof.items():
+            lines.append(f"| {name} | {_pct(p['exact_match'])} | {_pct(p['equiv'])} | {_pct(p['near_miss'])} | "
+                         f"{_pct(p['flawed_correct'])} | {p['wrongness']:.3f} | {p['absurdity']:.3f} | "
+                         + " | ".join(_pct(p["nonzero"][k]) for k in DIMENSIONS) + " |")
+        lines.append("")
+    return lines
+
+
+def _recipe_beta(results: dict, name: str) -> float:
+    from harness.registry import get_recipe
+    beta = (results.get("manifest", {}).get("config", {}).get("dpo") or {}).get("beta", 0.1)
+    try:
+        return get_recipe(name).overrides.get("beta", beta)
+    except KeyError:  # a recipe file no longer present: the run's config value
+        return beta
+
+
+def _training_lines(results: dict) -> list[str]:
+    """The displacement sign (harness/reporting/signs.py): the chosen log-likelihood against the reference's on the same
+    pairs, at the end of training, per seed; the raw logps/chosen trend is batch-dependent and shown for reference."""
+    from harness.reporting.signs import chosen_trend
+    lines = ["## Training signs (DPO-trainer recipes)", "",
+             "log-ratio = log pi(y) - log pi_ref(y) in nats per pair, mean of the last quarter of the log, over seeds; "
+             "a chosen log-ratio below zero is the displacement sign (the policy rates its chosen completions less "
+             "likely than SFT did). logps/chosen start → end is TRL's raw per-batch value (primary seed): it compares "
+             "different batches.", "",
+             "| recipe | chosen log-ratio at end | rejected log-ratio at end | logps/chosen start → end | flag |",
+             "|---|---:|---:|---:|---|"]
+    any_row = False
+    for r in results["recipes"]:
+        beta = _recipe_beta(results, r["name"])
+        trends = [(x["seed"], chosen_trend(x["train"].get("log_history"), beta)) for x in r["runs"]]
+        trends = [(s, t) for s, t in trends if t]
+        if not trends:
+            continue
+        any_row = True
+        prim = next((t for s, t in trends if s == results["primary_seed"]), trends[0][1])
+        ch = [t["chosen_logratio_end"] for _, t in trends if t["chosen_logratio_end"] is not None]
+        rj = [t["rejected_logratio_end"] for _, t in trends if t["rejected_logratio_end"] is not None]
+        fell = [t["fell"] for _, t in trends if t["fell"] is not None]
+        flag = (f"chosen fell below the reference in {sum(fell)}/{len(fell)} seeds (displacement)" if any(fell)
+                else ("" if fell else "no preference term (NLL only)"))
+        lines.append(f"| {r['name']} | {_mean_fmt(ch)} | {_mean_fmt(rj)} | "
+                     f"{prim['logps_start']:.2f} → {prim['logps_end']:.2f} | {flag} |")
+    return lines + [""] if any_row else []
+
+
+def _mean_fmt(xs: list[float]) -> str:
+    return "-" if not xs else f"{sum(xs) / len(xs):+.3f}"
+
+
+def _pool_lines(results: dict) -> list[str]:
+    lines = []
+    if results.get("pool"):
+        p = results["pool"]["summary"]
+        lines += ["## Sample pool (SFT policy, training problems, primary seed)", "",
+                  f"{p['samples']} unique samples over {p['problems']} problems · sample accuracy {_pct(p['accuracy'])}% · "
+                  f"hard negatives {_pct(p['hard_negative_share'])}% · truncated {_pct(p['truncated_share'])}% · "
+                  f"problems all-wrong / mixed / all-right: {p['pass_rate']['all_wrong']} / {p['pass_rate']['mixed']} / "
+                  f"{p['pass_rate']['all_right']} · sampling {results['pool']['sampling']['tokens_per_s']:.0f} tok/s", "",
+                  "| dimension | mean | share > 0 |", "|---|---:|---:|"]
+        lines += [f"| {k} | {d['mean']:.3f} | {_pct(d['nonzero'])} |" for k, d in p["dimensions"].items()] + [""]
+    if results.get("pairs"):
+        lines += ["## Preference pairs (primary seed)", "", "| builder/scheme | pairs | no pair | chosen=reference | "
+                  "rejected HN% | rej. distance | rej. absurdity | weight min/max |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for name, st in results["pairs"].items():
+            lines.append(f"| {name} | {st['pairs']} | {st['problems_without_pair']} | {st['chosen_from_reference']} | "
+                         f"{_pct(st['rejected_hard_negative_share'])} | {st['rejected_mean']['distance']:.3f} | "
+                         f"{st['rejected_mean']['absurdity']:.3f} | {st['weight']['min']:.2f}/{st['weight']['max']:.2f} |")
+        lines.append("")
+    return lines
+
+
+def markdown(results: dict, stats: dict, plots: list[str]) -> str:
+    m = results["manifest"]
+    control = stats["baselines"]["control"]
+    lines = [f"# hardneg report: `{results['experiment']}`", "",
+             f"git `{m['git_revision']}` · seeds {results['seeds']} · SFT seeds {results['sft_seeds']} · "
+             f"TRL {m['libraries'].get('trl')} · lm-eval {m['libraries'].get('lm_eval')} · created {m['created']}", "",
+             f"Selection: {results['selection']}. Control recipe: `{results.get('control')}`"
+             f"{'' if control else ' (not evaluated here)'}.", "",
+             "## Accuracy (% [95% CI]; math-verify equivalence)", "",
+             "Intervals: Student-t over seeds when a recipe has several distinct models, else Wilson over problems.", "",
+             "| recipe | runs | " + " | ".join(TASK_SHORT.get(k, k) for k in results["tasks"]) + " |",
+             "|---|---:|" + "---:|" * len(results["tasks"])]
+    acc = {k: {r["recipe"]: r for r in stats["tasks"][k]} for k in results["tasks"]}
+    for r in results["recipes"]:
+        lines.append(f"| {r['name']} | {len(r['runs'])} | "
+                     + " | ".join(_ci(acc[k][r['name']]["accuracy"]) if r["name"] in acc[k] else "-"
+                                  for k in results["tasks"]) + " |")
+    for sk in results.get("skipped") or []:
+        lines.append(f"\n**Skipped:** `{sk['recipe']}` (seed {sk['seed']}): {sk['reason']}")
+    lines += ["", "## Paired comparisons", "", READING, ""]
+    for task in results["tasks"]:
+        lines += _paired_lines(task, stats["tasks"][task], control)
+    lines += _slice_lines(results, stats) + _profile_lines(results, stats) + _training_lines(results)
+    lines += ["## Recipes", "", "| recipe | trainer | pairs | weights | loss | description |", "|---|---|---|---|---|---|"]
+    for r in results["recipes"]:
+        lines.append(f"| {r['name']} | {r['trainer']} | {r.get('pairs') or '-'} | {r.get('weights') or '-'} | "
+                     f"{'+'.join(r.get('loss_type') or []) or '-'} | {r['description']} |")
+    lines += [""] + _pool_lines(results)
+    if plots:
+        lines += ["## Plots", ""] + [f"![{Path(p).stem}]({Path(p).name})" for p in plots] + [""]
+    thr = [(r["name"], x["throughput"]) for r in results["recipes"] for x in r["runs"][:1] if x.get("throughput")]
+    if thr:
+        lines += ["## Evaluation throughput (generated tokens/s, greedy, all tasks of one model)", "",
+                  "| recipe | seconds | tokens | tokens/s |", "|---|---:|---:|---:|"]
+        lines += [f"| {n} | {t['seconds']:.1f} | {t['generated_tokens']} | {t['tokens_per_s']:.0f} |" for n, t in thr]
+        lines.append("")
+    lines += ["## Stage timings of the last `harness compare` (s)", "", "| stage | seconds | cached |", "|---|---:|---|"]
+    for k, v in m["stages"].items():
+        lines.append(f"| {k} | {v['seconds'] or 0:.1f} | {v['cached']} |")
+    return "\n".join(lines) + "\n"

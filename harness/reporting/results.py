@@ -1,0 +1,117 @@
+"""results.json (schema 2): every (recipe, seed) evaluated in a run directory, pointing at its per-problem rows.
+
+`harness compare` records each evaluated (recipe, seed, sft_seed) as one small file under
+`<run_dir>/index/`; `assemble` merges all of them, so a later `harness compare --recipes dpo` adds to or
+replaces the dpo rows and keeps every other recipe's. Aggregates are kept for reading convenience only:
+every statistic in the report is recomputed from the per-problem files (`samples_<task>.jsonl` inside the
+evaluation stage directory) that each run entry names, relative to the run directory.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness.runtime.cache import write_json_atomic
+
+RESULTS_SCHEMA_VERSION = 2
+INDEX = "index"
+
+
+def entry_name(recipe: str, seed: int, sft_seed: int) -> str:
+    return f"{recipe}@seed{seed}-sft{sft_seed}.json"
+
+
+def record_run(run_dir: Path, recipe, seed: int, sft_seed: int, train: dict, eval_stage, eval_meta: dict,
+               extras: dict) -> dict:
+    """Write one index entry for an evaluated (recipe, seed) and return it."""
+    run_dir = Path(run_dir)
+    entry = {
+        "recipe": recipe.name, "seed": seed, "sft_seed": sft_seed,
+        "model_dir": _relative(train["model_dir"], run_dir),
+        "train_stage": train["stage"], "train": {"seconds": train["seconds"], "log_history": train["log_history"]},
+        "eval_stage": eval_stage.dir.name, "scores": eval_meta["scores"], "throughput": eval_meta.get("throughput"),
+        "samples": {t: f"{eval_stage.dir.name}/samples_{t}.jsonl" for t in eval_meta["scores"]}, **extras,
+    }
+    (run_dir / INDEX).mkdir(exist_ok=True)
+    write_json_atomic(run_dir / INDEX / entry_name(recipe.name, seed, sft_seed), entry)
+    return entry
+
+
+def _relative(path: str, run_dir: Path) -> str:
+    """Paths under the run directory are stored relative to it, so a copied run directory still reports."""
+    try:
+        return str(Path(path).resolve().relative_to(run_dir.resolve()))
+    except ValueError:
+        return str(path)  # a hub id or an outside directory
+
+
+def load_entries(run_dir: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((Path(run_dir) / INDEX).glob("*.json"))]
+
+
+def assemble(run_dir: Path, cfg, manifest: dict, context: dict) -> dict:
+    """results.json from every index entry of the run directory (recipes in registry order)."""
+    from harness.registry import all_recipes
+    entries = load_entries(run_dir)
+    order = {r.name: (r.order, r.name) for r in all_recipes()}
+    known = {r.name: r for r in all_recipes()}
+    by_recipe: dict[str, list[dict]] = {}
+    for e in entries:
+        by_recipe.setdefault(e["recipe"], []).append(e)
+    recipes = []
+    for name in sorted(by_recipe, key=lambda n: order.get(n, (10_000, n))):
+        r = known.get(name)
+        runs = sorted(by_recipe[name], key=lambda e: (e["sft_seed"], e["seed"]))
+        recipes.append({
+            "name": name, "description": r.description if r else "(no longer registered)",
+            "trainer": r.trainer if r else None, "pairs": r.pairs if r else None,
+            "weights": r.weights if r and r.trainer == "dpo" else None,
+            "loss_type": list(r.loss_type) if r and r.trainer == "dpo" else None, "runs": runs})
+    all_tasks = list(cfg.eval.tasks)
+    tasks = sorted({t for e in entries for t in e["scores"]}, key=lambda t: all_tasks.index(t) if t in all_tasks else 99)
+    return {
+        "schema_version": RESULTS_SCHEMA_VERSION, "experiment": cfg.name, "tasks": tasks,
+        "primary_seed": cfg.seed, "seeds": sorted({e["seed"] for e in entries}),
+        "sft_seeds": sorted({e["sft_seed"] for e in entries}), "control": cfg.report.control,
+        "near_distance": cfg.verifier.near_distance,
+        "selection": f"all {len(recipes)} recipes evaluated in this run directory ({len(entries)} recipe-seed runs)",
+        "recipes": recipes, **context, "manifest": manifest,
+    }
+
+
+def write_results(run_dir: Path, results: dict) -> None:
+    write_json_atomic(Path(run_dir) / "results.json", results)
+
+
+def read_results(run_dir: Path) -> dict:
+    from harness.config import ConfigError
+    p = Path(run_dir) / "results.json"
+    if not p.is_file():
+        raise ConfigError(f"{p} not found: run `harness compare` with run_dir={run_dir} first")
+    res = json.loads(p.read_text())
+    if res.get("schema_version") != RESULTS_SCHEMA_VERSION:
+        raise ConfigError(f"{p} has schema version {res.get('schema_version')}, this harness reads "
+                          f"{RESULTS_SCHEMA_VERSION}: rerun `harness compare` (stages stay cached)")
+    return res
+
+
+def sample_path(run_dir: Path, rel: str) -> Path:
+    """Where a run's per-problem rows are: `<rel>` in a run directory, `<rel>.gz` in an archive (harness/reporting/archive.py)."""
+    path = Path(run_dir) / rel
+    if not path.is_file() and Path(str(path) + ".gz").is_file():
+        return Path(str(path) + ".gz")
+    if not path.is_file():
+        from harness.config import ConfigError
+        raise ConfigError(f"{path} is missing: the run directory lost an evaluation stage; rerun `harness compare`")
+    return path
+
+
+def load_rows(run_dir: Path, run: dict, task: str) -> list[dict]:
+    """The per-problem rows of one run on one task (doc order)."""
+    path = sample_path(run_dir, run["samples"][task])
+    if path.suffix == ".gz":
+        import gzip
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+    from harness.runtime.io import read_jsonl
+    return read_jsonl(path)

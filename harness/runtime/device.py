@@ -1,0 +1,55 @@
+"""Device and precision choices, made once so every stage agrees.
+
+The precision rule (issue 10): a model that is *trained* keeps fp32 parameters, and `bf16=True` in the
+trainer arguments turns on bf16 autocast (mixed precision) for its matmuls. A model that is only *run*
+(the frozen DPO reference, the sampling and evaluation copies) may be bf16. Why: AdamW on bf16
+parameters has no fp32 master copy, and an update smaller than half a bf16 ulp (2^-8 relative: ~4e-3 of
+a weight of size 1) rounds back to the old value. At the DPO learning rate 5e-7 every update is that small,
+so a bf16 policy does not train at all (tests/test_precision.py shows it).
+"""
+from __future__ import annotations
+
+
+def resolve_device(name: str) -> str:
+    import torch
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        from harness.config import ConfigError
+        raise ConfigError("device=cuda but no CUDA device is visible; set device=cpu or device=auto")
+    return name
+
+
+def use_bf16(device: str, dtype: str) -> bool:
+    """Whether bf16 compute is on: bf16 autocast in training, bf16 weights for frozen/inference copies."""
+    import torch
+    if dtype == "float32" or device != "cuda":
+        return False
+    return dtype == "bfloat16" or torch.cuda.is_bf16_supported()
+
+
+def param_dtype(device: str, dtype: str, trainable: bool):
+    """The dtype to load a model's parameters in: always fp32 when it will be trained (the optimizer's master
+    weights; bf16 enters through autocast), bf16 for a frozen or inference-only copy when bf16 is on."""
+    import torch
+    if trainable:
+        return torch.float32
+    return torch.bfloat16 if use_bf16(device, dtype) else torch.float32
+
+
+def release_accelerator_memory() -> None:
+    """Hand cached CUDA blocks back after a stage, so the next stage (or a vLLM child process) can use them."""
+    import gc
+
+    import torch
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def set_threads() -> None:
+    """CPU training: use every core (torch defaults can under-subscribe in containers)."""
+    import os
+
+    import torch
+    torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))

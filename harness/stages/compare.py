@@ -1,0 +1,95 @@
+"""`harness compare`: train every requested recipe for every seed, evaluate each through lm-eval, report.
+
+    harness compare --recipes all                       # one seed (cfg.seed)
+    harness compare --recipes all --seeds 0,1,2         # post-SFT stages per seed, one shared SFT
+    harness compare --recipes all --seeds 0,1,2 --sft-seeds   # SFT repeated per seed too
+
+Returns results.json's content (rank 0; {} elsewhere); `harness compare` (harness/cli.py) then builds the report
+(harness/reporting/). Stages are cached per seed, so adding a seed to a finished run trains only the new seed. results.json
+covers every (recipe, seed) evaluated in the run directory (harness/reporting/results.py).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from harness.config import ExperimentConfig
+from harness.runtime.dist import is_main_process
+from harness.runtime.manifest import build_manifest
+from harness.pairs import NoPairs
+from harness.stages.pipeline import Pipeline
+from harness.runtime.io import write_json_atomic
+from harness.runtime.progress import console
+from harness.registry import resolve
+
+
+def parse_seeds(spec: str | None, default: int) -> list[int]:
+    from harness.config import ConfigError
+    if not spec:
+        return [default]
+    try:
+        seeds = [int(s) for s in spec.split(",") if s.strip()]
+    except ValueError:
+        raise ConfigError(f"--seeds {spec!r}: expected comma-separated integers, e.g. --seeds 0,1,2") from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ConfigError(f"--seeds {spec!r}: expected distinct integers, e.g. --seeds 0,1,2")
+    return sorted(seeds, key=lambda s: (s != default, s))  # the primary seed first: it selects the slice
+
+
+def _context(pipe: Pipeline) -> dict:
+    """Pool, pair and slice summaries of the primary seed, for the report."""
+    out = {}
+    for st, meta in pipe.completed():
+        if st.name == "pool" and "pool" not in out and meta.get("summary"):
+            out["pool"] = {k: meta[k] for k in ("summary", "sampling")}
+        if st.name == "slice":
+            import json
+            frozen = json.loads((st.dir / "near_miss_ids.json").read_text())
+            out["slice"] = {"n_problems": meta["n_problems"], "of": meta["of"], "summary": meta["summary"],
+                            **{k: frozen[k] for k in ("version", "slice_hash", "model_hash", "settings_hash")}}
+    return out
+
+
+def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None, sft_seeds: bool = False,
+            argv: list[str] | None = None) -> dict:
+    from harness.reporting.results import assemble, record_run, write_results
+    t0 = time.time()
+    chosen = resolve(recipes)
+    seeds = seeds or [cfg.seed]
+    shared: dict = {}
+    run_dir = Path(cfg.run_dir)
+    pairs_stats: dict = {}
+    skipped: list[dict] = []
+    for seed in seeds:
+        pipe = Pipeline(cfg, seed=seed, sft_seed=seed if sft_seeds else cfg.seed, shared=shared)
+        for i, r in enumerate(chosen, 1):
+            console.rule(f"[bold]seed {seed} · {i}/{len(chosen)} recipe {r.name}[/]: {r.description}")
+            try:
+                ev_stage, ev_meta = pipe.evaluate(r)
+            except NoPairs as e:  # one recipe without data must not sink the other recipes of a long run
+                console.log(f"[yellow]skipping recipe {r.name} (seed {seed}): {e}")
+                skipped.append({"recipe": r.name, "seed": seed, "reason": str(e)})
+                continue
+            model_dir, meta, _ = pipe.train(r)
+            extras = {}
+            if r.trainer == "dpo":
+                extras["pairs"] = pipe.pairs(r.pairs, r.weights)[1]["stats"]
+                if pipe.seed == cfg.seed:
+                    pairs_stats[f"{r.pairs}/{r.weights}"] = extras["pairs"]
+            if is_main_process():
+                record_run(run_dir, r, pipe.seed, pipe.sft_seed,
+                           {"model_dir": model_dir, "stage": Path(model_dir).parent.name, "seconds": meta.get("seconds"),
+                            "log_history": meta.get("log_history", [])}, ev_stage, ev_meta, extras)
+    primary = Pipeline(cfg, shared=shared)
+    manifest = build_manifest(cfg, primary.timings, argv)
+    manifest.update(wall_seconds=round(time.time() - t0, 1), seeds=seeds, sft_seeds=sft_seeds)
+    context = _context(primary)
+    context["skipped"] = skipped
+    if pairs_stats:
+        context["pairs"] = pairs_stats
+    if not is_main_process():
+        return {}
+    write_json_atomic(run_dir / "manifest.json", manifest)
+    results = assemble(run_dir, cfg, manifest, context)
+    write_results(run_dir, results)
+    return results

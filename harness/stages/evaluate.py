@@ -1,0 +1,99 @@
+"""Evaluation through lm-evaluation-harness: our tasks in tasks/, the real `simple_evaluate`.
+
+The same tasks run from the plain CLI:
+    lm_eval --include_path tasks --tasks hardneg_synth --model hf --model_args pretrained=<dir>
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from harness.config import ExperimentConfig
+from harness.runtime.device import resolve_device, use_bf16
+
+TASKS_DIR = Path(__file__).resolve().parents[2] / "tasks"
+METRICS = ("exact_match", "equiv", "wrongness", "hard_negative", "arithmetic_error")
+
+
+def task_metadata(cfg: ExperimentConfig, synth_path: str | None, near_miss_path: str | None) -> dict:
+    meta = {"prompt_template": cfg.data.prompt_template, "gsm8k_path": cfg.eval.gsm8k_path,
+            "math500_path": cfg.eval.math500_path, "synth_path": synth_path, "near_miss_path": near_miss_path}
+    return {k: v for k, v in meta.items() if v}
+
+
+def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadata: dict, out: Path) -> tuple[dict, dict]:
+    """Evaluate one checkpoint; writes per-sample logs (samples_<task>.jsonl, the source of every statistic)
+    and returns ({task: {metric: aggregate}}, generation throughput)."""
+    import torch
+    from lm_eval import simple_evaluate
+    from lm_eval.models.huggingface import HFLM
+    from lm_eval.tasks import TaskManager
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    device = resolve_device(cfg.device)
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(
+        model_dir, dtype=torch.bfloat16 if use_bf16(device, cfg.model.dtype) else torch.float32).to(device)
+    lm = HFLM(pretrained=model, tokenizer=tok, batch_size=cfg.eval.batch_size, device=device)
+    tm = TaskManager(include_path=str(TASKS_DIR), include_defaults=False, metadata=metadata)
+    groups: dict = {}
+    for task in tasks:  # simple_evaluate takes one limit: one call per distinct limit
+        groups.setdefault(cfg.eval.task_limits.get(task, cfg.eval.limit), []).append(task)
+    results, samples = {}, {}
+    t0 = time.time()
+    for limit, group in groups.items():
+        gen = {"max_gen_toks": cfg.eval.max_gen_toks}
+        if cfg.eval.cache == "static":
+            gen["cache_implementation"] = "static"
+        res = simple_evaluate(model=lm, tasks=group, task_manager=tm, limit=limit, log_samples=True,
+                              gen_kwargs=gen, random_seed=cfg.seed,
+                              numpy_random_seed=cfg.seed, torch_random_seed=cfg.seed, fewshot_random_seed=cfg.seed)
+        results.update(res["results"])
+        samples.update(res["samples"])
+    seconds = time.time() - t0
+    n_tokens = sum(len(tok(s["resps"][0][0], add_special_tokens=False)["input_ids"]) for t in tasks for s in samples[t])
+    scores: dict[str, dict] = {}
+    for task in tasks:
+        r = results[task]
+        scores[task] = {m: r.get(f"{m},none") for m in METRICS}
+        scores[task].update({f"{m}_stderr": r.get(f"{m}_stderr,none") for m in ("exact_match", "equiv")})
+        scores[task]["n"] = len(samples[task])
+        write_samples(out / f"samples_{task}.jsonl", sorted(samples[task], key=lambda s: s["doc_id"]))
+    throughput = {"seconds": round(seconds, 2), "generated_tokens": n_tokens,
+                  "tokens_per_s": round(n_tokens / max(seconds, 1e-6), 1)}
+    return scores, throughput
+
+
+def subset_task(out: Path, source: str, target: str, ids: list[str], scores: dict) -> None:
+    """Score `target` (a frozen subset of `source`'s problems, e.g. the near-miss slice of the synthetic test
+    split) from `source`'s per-problem rows: same prompts, greedy decoding, so the same completions."""
+    from statistics import mean
+    keep = set(ids)
+    rows = [r for r in (json.loads(x) for x in (out / f"samples_{source}.jsonl").read_text().splitlines())
+            if r["id"] in keep]
+    with open(out / f"samples_{target}.jsonl", "w") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+    n = len(rows)
+    vals = {m: [float(r[m]) for r in rows if r.get(m) is not None] for m in METRICS}
+    scores[target] = {m: (mean(v) if v else None) for m, v in vals.items()}
+    for m in ("exact_match", "equiv"):
+        p = scores[target][m]
+        scores[target][f"{m}_stderr"] = (p * (1 - p) / (n - 1)) ** 0.5 if n > 1 else None
+    scores[target]["n"] = n
+    scores[target]["derived_from"] = source
+
+
+def write_samples(path: Path, logged: list[dict]) -> None:
+    """One row per problem: the response, lm-eval's per-sample metrics and the full MathVerifier verdict
+    (the same call as tasks/utils.py), so every statistic of the report comes from these rows."""
+    from verifier import MathVerifier
+    verdicts = MathVerifier().verify_batch(
+        [{"question": s["doc"]["question"], "solution": s["resps"][0][0], "reference_answer": s["doc"]["answer"]}
+         for s in logged], workers=1)
+    with open(path, "w") as f:
+        for s, v in zip(logged, verdicts):
+            f.write(json.dumps({"doc_id": s["doc_id"], "id": s["doc"].get("id"), "question": s["doc"]["question"],
+                                "answer": s["doc"]["answer"], "response": s["resps"][0][0],
+                                **{m: s.get(m) for m in METRICS}, "verdict": v.to_dict()}, default=str) + "\n")

@@ -1,0 +1,195 @@
+"""Verifier-weighted DPO: a per-pair weight column on top of TRL's DPOTrainer (pinned: trl==1.16.0).
+
+TRL has no external per-example weight (trl#5613); its `use_weighting` is WPO, weights from the
+policy's own probabilities, which is not this. We keep a `weight` column through the dataset and the
+collator and replace the loss with `weighted_dpo_loss`, a small pure function.
+
+Rows may carry `eos: False` (step pairs, harness/pairs/step.py): their completions keep no end-of-text token.
+loss_type ("sft",) alone is the `rft` control: the NLL of the chosen side only, at the DPO budget.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from trl import DPOTrainer
+from trl.trainer.dpo_trainer import DataCollatorForPreference
+
+SUPPORTED_LOSSES = {"sigmoid", "sft"}
+
+
+def weighted_dpo_loss(chosen_logps: torch.Tensor, rejected_logps: torch.Tensor, ref_chosen_logps: torch.Tensor,
+                      ref_rejected_logps: torch.Tensor, weights: torch.Tensor, beta: float
+                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Weighted sigmoid DPO loss.
+
+        L = (1/B) * sum_i w_i * -log sigmoid( beta * [ (log pi(y_w|x) - log ref(y_w|x))
+                                                      - (log pi(y_l|x) - log ref(y_l|x)) ] )
+
+    Args (all shape (B,), sequence log-probs summed over completion tokens):
+        chosen_logps, rejected_logps: policy log-probs of the chosen / rejected completion.
+        ref_chosen_logps, ref_rejected_logps: the same under the frozen reference.
+        weights: per-pair weights, normalized to mean 1 over the *dataset* (not re-normalized here,
+            so a batch of low-weight pairs really contributes less).
+        beta: DPO temperature.
+    Returns: (scalar loss, chosen rewards (B,), rejected rewards (B,)), rewards = beta * log-ratio.
+    With all weights 1 this is exactly DPO (Rafailov et al., 2023, eq. 7) as TRL computes it.
+    """
+    chosen_logratios = chosen_logps - ref_chosen_logps
+    rejected_logratios = rejected_logps - ref_rejected_logps
+    per_pair = -F.logsigmoid(beta * (chosen_logratios - rejected_logratios))
+    loss = (weights.to(per_pair.dtype) * per_pair).mean()
+    return loss, beta * chosen_logratios.detach(), beta * rejected_logratios.detach()
+
+
+class WeightedPreferenceCollator(DataCollatorForPreference):
+    """TRL's preference collator plus a float `weight` tensor (B,) when examples carry one."""
+
+    def torch_call(self, examples):
+        out = super().torch_call(examples)
+        if "weight" in examples[0]:
+            out["weight"] = torch.tensor([float(e["weight"]) for e in examples], dtype=torch.float32)
+        return out
+
+
+class WeightedDPOTrainer(DPOTrainer):
+    """DPOTrainer whose sigmoid loss is weighted per pair by the dataset's `weight` column.
+
+    Supports loss_type ["sigmoid"] (DPO) and ["sigmoid", "sft"] (RPO, the SFT term unweighted), with or
+    without precompute_ref_log_probs. Logs rewards/*, logps/* like TRL, plus weights/mean.
+    """
+
+    def __init__(self, *args, **kwargs):
+        targs = kwargs.get("args")
+        if targs is not None:
+            unsupported = set(targs.loss_type) - SUPPORTED_LOSSES
+            if unsupported or getattr(targs, "use_weighting", False) or getattr(targs, "ld_alpha", None) is not None:
+                raise ValueError(f"WeightedDPOTrainer supports loss_type within {sorted(SUPPORTED_LOSSES)} "
+                                 f"without use_weighting/ld_alpha; got {targs.loss_type}")
+        if "data_collator" not in kwargs and targs is not None:
+            tok = kwargs.get("processing_class")
+            kwargs["data_collator"] = WeightedPreferenceCollator(
+                pad_token_id=tok.pad_token_id, max_length=targs.max_length,
+                truncation_mode=targs.truncation_mode, pad_to_multiple_of=targs.pad_to_multiple_of)
+        super().__init__(*args, **kwargs)
+
+    def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
+        """TRL appends EOS to every chosen and rejected string; a row with `eos: False` (a step pair's completion,
+        which stops mid-solution) gets that last token removed again, so the model is not taught to stop there."""
+        ds = super()._prepare_dataset(dataset, processing_class, args, dataset_name)
+        if "eos" not in ds.column_names:
+            return ds
+        eos = getattr(processing_class, "tokenizer", processing_class).eos_token_id  # a processor wraps its tokenizer
+
+        def strip(ex):
+            if not ex["eos"]:
+                for k in ("chosen_ids", "rejected_ids"):
+                    if ex[k] and ex[k][-1] == eos:
+                        ex[k] = ex[k][:-1]
+            return ex
+        return ds.map(strip)
+
+    def _set_signature_columns_if_needed(self):
+        super()._set_signature_columns_if_needed()
+        if "weight" not in self._signature_columns:
+            self._signature_columns = [*self._signature_columns, "weight"]
+
+    def compute_ref_log_probs(self, model, inputs):
+        # the precompute pass collates with our collator, so the batch may carry `weight`; the model must not see it
+        return super().compute_ref_log_probs(model, {k: v for k, v in inputs.items() if k != "weight"})
+
+    def _compute_loss(self, model, inputs, return_outputs):
+        mode = "train" if self.model.training else "eval"
+        inputs = dict(inputs)
+        weights = inputs.pop("weight", None)
+        completion_mask = inputs["completion_mask"]
+        shift_mask = completion_mask[..., 1:]
+        model_kwargs = {k: v for k, v in inputs.items()
+                        if k not in {"completion_mask", "ref_chosen_logps", "ref_rejected_logps"}}
+        model_kwargs["use_cache"] = False
+        labels = inputs["input_ids"].masked_fill(completion_mask == 0, -100)
+        outputs = model(**model_kwargs, labels=labels, fused_lm_head=True)
+        per_token_logps = outputs.log_probs[:, -shift_mask.size(1):]
+        chosen_logps, rejected_logps = per_token_logps.sum(dim=1).chunk(2, dim=0)
+        if self.precompute_ref_logps:
+            ref_chosen, ref_rejected = inputs["ref_chosen_logps"], inputs["ref_rejected_logps"]
+        else:
+            ref_chosen, ref_rejected = self.compute_ref_log_probs(self.ref_model, inputs)
+        if weights is None:
+            weights = torch.ones_like(chosen_logps)
+        loss = torch.zeros((), device=chosen_logps.device, dtype=chosen_logps.dtype)
+        chosen_rewards = rejected_rewards = None
+        for loss_type, loss_weight in zip(self.loss_types, self.loss_weights, strict=True):
+            if loss_type == "sigmoid":
+                term, chosen_rewards, rejected_rewards = weighted_dpo_loss(
+                    chosen_logps, rejected_logps, ref_chosen, ref_rejected, weights, self.beta)
+            else:  # "sft": NLL of the chosen completion, as TRL's RPO term
+                chosen_mask, _ = shift_mask.chunk(2, dim=0)
+                chosen_tok, _ = per_token_logps.chunk(2, dim=0)
+                term = -chosen_tok[chosen_mask.bool()].mean()
+            loss = loss + term * loss_weight
+        m = self._metrics[mode]
+        if chosen_rewards is not None:
+            m["rewards/chosen"].append(self.accelerator.gather(chosen_rewards).mean().item())
+            m["rewards/rejected"].append(self.accelerator.gather(rejected_rewards).mean().item())
+            m["rewards/accuracies"].append(self.accelerator.gather((chosen_rewards > rejected_rewards).float()).mean().item())
+            m["rewards/margins"].append(self.accelerator.gather(chosen_rewards - rejected_rewards).mean().item())
+        m["logps/chosen"].append(self.accelerator.gather(chosen_logps.detach()).mean().item())
+        m["logps/rejected"].append(self.accelerator.gather(rejected_logps.detach()).mean().item())
+        m["weights/mean"].append(self.accelerator.gather(weights.float()).mean().item())
+        return (loss, outputs) if return_outputs else loss
+
+
+def dpo_args(cfg, section, work: Path, loss_type: tuple, rpo_alpha: float, device: str | None = None,
+             run_name: str | None = None, **arg_overrides):
+    from trl import DPOConfig as TRLDPOConfig
+
+    from harness.training.common import common_args
+    loss_weights = [1.0 if t != "sft" else rpo_alpha for t in loss_type]
+    common = common_args(section, cfg, work, save_steps=max(25, section.max_steps // 3), device=device, label="dpo")
+    if run_name:
+        common["run_name"] = run_name
+    return TRLDPOConfig(**{**common, **arg_overrides}, beta=section.beta, loss_type=list(loss_type),
+                        loss_weights=loss_weights, precompute_ref_log_probs=section.precompute_ref_log_probs,
+                        precompute_ref_batch_size=max(section.batch_size, 16))
+
+
+def dpo_trainer(cfg, section, model, ref_model, tok, dataset, work: Path, loss_type: tuple = ("sigmoid",),
+                callbacks: list | None = None, device: str | None = None, run_name: str | None = None,
+                **arg_overrides) -> WeightedDPOTrainer:
+    """The WeightedDPOTrainer every DPO run uses (the stage, the GPU benchmark)."""
+    from harness.training.common import quiet, skip_final_checkpoint, tracker_dir
+    args = dpo_args(cfg, section, work, loss_type, section.rpo_alpha, device, run_name, **arg_overrides)
+    with tracker_dir(work):
+        return quiet(WeightedDPOTrainer(model=model, ref_model=ref_model, args=args, train_dataset=dataset,
+                                        processing_class=tok, callbacks=[*(callbacks or []), skip_final_checkpoint()]))
+
+
+def train_dpo(cfg, rows: list[dict], sft_dir: str, out: Path, work: Path, recipe) -> list[dict]:
+    """Weighted DPO from the SFT checkpoint on `rows` (prompt/chosen/rejected/weight).
+
+    The policy loads in fp32 (trained); a reference copy, when one is kept instead of precomputed
+    log-probs, loads frozen and in bf16 when bf16 is on (it is only run forward)."""
+    from datasets import Dataset
+
+    from harness.runtime.device import release_accelerator_memory, set_threads
+    from harness.training.progress import TrainProgress
+    from harness.training.common import last_checkpoint, load_policy, save_final, with_overrides
+
+    set_threads()
+    section = with_overrides(cfg.dpo, recipe.overrides or None)
+    model, tok = load_policy(sft_dir, cfg)
+    ref_model = None if section.precompute_ref_log_probs else load_policy(sft_dir, cfg, trainable=False)[0]
+    ds = Dataset.from_list([{**{k: r[k] for k in ("prompt", "chosen", "rejected", "weight")}, "eos": r.get("eos", True)}
+                            for r in rows])
+    bar = TrainProgress(f"dpo:{recipe.name}", section.max_steps)
+    trainer = dpo_trainer(cfg, section, model, ref_model, tok, ds, work, recipe.loss_type, [bar],
+                          run_name=f"{cfg.name}/{recipe.name}")
+    with bar:
+        trainer.train(resume_from_checkpoint=last_checkpoint(work))
+    save_final(trainer, tok, out)
+    log = trainer.state.log_history
+    del trainer, model, ref_model
+    release_accelerator_memory()
+    return log
