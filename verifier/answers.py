@@ -26,7 +26,7 @@ _ANSWER_PATTERNS = [
 ]
 
 
-def _boxed(text: str) -> str | None:
+def boxed(text: str) -> str | None:
     """Content of the last \\boxed{...} (brace-matched, bounded)."""
     i = text.rfind("\\boxed")
     if i < 0:
@@ -43,6 +43,9 @@ def _boxed(text: str) -> str | None:
     return None
 
 
+_boxed = boxed  # the old private name, still imported by tasks/utils.py
+
+
 def extract_answer(text: str, question: str | None = None) -> str | None:
     """The final answer a solution states, or None.
 
@@ -55,7 +58,7 @@ def extract_answer(text: str, question: str | None = None) -> str | None:
         ms = pat.findall(text)
         if ms:
             return _strip(ms[-1])
-    b = _boxed(text)
+    b = boxed(text)
     if b is not None:
         return _strip(b)
     ms = _ANSWER_PATTERNS[2].findall(text)
@@ -85,7 +88,7 @@ def _last_number(text: str, question: str | None) -> str | None:
 
 def _strip(s: str) -> str:
     s = s.strip()[:MAX_ANSWER_CHARS]
-    b = _boxed(s)
+    b = boxed(s)
     if b is not None:
         s = b
     s = s.rstrip(".").strip().strip("$").strip()
@@ -112,10 +115,27 @@ def to_number(ans: str | None) -> Fraction | None:
 
 
 @lru_cache(maxsize=1024)
-def _mv_parse(s: str):
+def mv_parse(s: str):
     """math-verify's parse of one answer, memoized: a reference answer is compared with many samples."""
     from math_verify import parse
     return parse("$" + s + "$", parsing_timeout=None)
+
+
+_warm = False
+
+
+def warm_up() -> None:
+    """Pay math-verify's one-time cost (sympy and its LaTeX grammar load lazily, ~350 ms) once per process, at
+    start-up (MathVerifier() calls this), so no row pays it. The memo is emptied after, so cold timings stay cold."""
+    global _warm
+    if _warm:
+        return
+    _warm = True
+    try:
+        for gold, pred in (("\\frac{\\pi}{2}", "\\frac{\\pi}{2}"), ("x^2+1", "1+x^2"), ("\\sqrt{2}", "y")):
+            _math_verify(gold, pred)
+    finally:
+        mv_parse.cache_clear()
 
 
 def _math_verify(gold: str, pred: str) -> bool:
@@ -124,7 +144,7 @@ def _math_verify(gold: str, pred: str) -> bool:
         return False
     try:
         from math_verify import verify
-        g, p = _mv_parse(gold), _mv_parse(pred)
+        g, p = mv_parse(gold), mv_parse(pred)
         return bool(g and p and verify(g, p, timeout_seconds=None))
     except Exception:  # math-verify raises on exotic LaTeX; a failure to parse is a non-match
         return False

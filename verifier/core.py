@@ -6,33 +6,19 @@
 """
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
-from functools import lru_cache
 
-from .answers import compare_answers, extract_answer, to_number
+from .answers import compare_answers, extract_answer, to_number, warm_up
 from .config import VerifierConfig
-from .safe_eval import Num
+from .pool import map_verify
 from .flow import build_flow, first_off_path
+from .known import known_from_text, question_values
 from .form import EXPLICIT_ANSWER, form_score, question_numbers, states_final_answer
 from .unknown import asks_for_x, false_equations
 from .steps import Claim, line_numbers, numbers_in, parse_step, partial_values, split_steps
 
 DIMENSIONS = ("answer", "distance", "arithmetic", "consistency", "coverage", "form")
-_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
-_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_WORDS = {"half": [2, Fraction(1, 2)], "twice": [2], "double": [2], "doubled": [2], "triple": [3], "tripled": [3],
-          "thrice": [3], "quarter": [4, Fraction(1, 4)], "third": [3, Fraction(1, 3)], "dozen": [12], "dozens": [12],
-          "one": [1], "two": [2], "three": [3], "four": [4], "five": [5], "six": [6], "seven": [7], "eight": [8],
-          "nine": [9], "ten": [10], "eleven": [11], "twelve": [12], "fifteen": [15], "twenty": [20], "thirty": [30],
-          "forty": [40], "fifty": [50], "hundred": [100], "thousand": [1000], "week": [7], "hour": [60],
-          "minutes": [60], "year": [12, 52, 365], "percent": [100], "%": [100],
-          **{w: [i] for i, w in enumerate(_UNITS)}, **{w: [20 + 10 * i] for i, w in enumerate(_TENS)}}
-_WORD = re.compile(r"[a-z%]+")
-_WORD_VALUES = {w: tuple(Num(v) for v in vs) for w, vs in _WORDS.items()}
-_SCALES = {"million": 10 ** 6, "billion": 10 ** 9, "thousand": 1000}
 
 
 @dataclass
@@ -63,40 +49,13 @@ class Verdict:
         return asdict(self)
 
 
-@lru_cache(maxsize=4096)
-def _known_from_text(text: str) -> frozenset[Fraction]:
-    """Numbers a step may take from this text: literals, number words, 'N million', 100 +/- a percent."""
-    nums = line_numbers(text)
-    known = set(nums)
-    words = _WORD.findall(text.lower())
-    for w in words:
-        known.update(_WORD_VALUES.get(w, ()))
-    for w, scale in _SCALES.items():
-        if w in words:
-            known.update(n * scale for n in nums)
-    if "%" in text or "percent" in words:
-        known.update(100 + n for n in nums)
-        known.update(100 - n for n in nums)
-    return frozenset(known)
-
-
-@lru_cache(maxsize=1024)
-def _question_values(question: str) -> tuple[frozenset[Fraction], frozenset[Fraction]]:
-    """(the question's literal numbers, those plus what its words supply), each with its percent fractions.
-    Cached: a question is verified with many sampled solutions."""
-    literal = set(line_numbers(question))
-    literal |= {k / 100 for k in literal}
-    sourced = literal | _known_from_text(question)
-    sourced |= {k / 100 for k in sourced}
-    return frozenset(literal), frozenset(sourced)
-
-
 class MathVerifier:
     """Rule-based, symbolic verifier; stateless apart from its config, so safe to share across threads."""
 
     def __init__(self, config: VerifierConfig | None = None):
         self.config = config or VerifierConfig()
         self._constants = {Fraction(c).limit_denominator(1000) for c in self.config.constants}
+        warm_up()  # math-verify's first call costs ~350 ms: pay it here, once per process, not inside a row
 
     # ---- the public API -------------------------------------------------------------------------
     def verify(self, question: str, solution: str, reference_answer: str | None = None,
@@ -133,11 +92,11 @@ class MathVerifier:
             reasons.append(f"step {c.step}: {c.lhs} = {_fmt(c.stated)}, should be {_fmt(c.value)}")
 
         # 4. consistency: the value-flow graph's internal checks, and a final answer that is not the last derived value
-        literal, sourced = _question_values(question)
+        literal, sourced = question_values(question)
         ref_vals, ref_all = self._reference_values(reference_solution)
         # a value the reference derives must be derived here too before it is used, even if it is small
         flow = build_flow(parsed, literal, (self._constants, sourced), {v for v in ref_vals if v not in sourced},
-                          [_known_from_text(line) for line in steps])
+                          [known_from_text(line) for line in steps])
         for step, reason in flow.flaws:
             flawed_steps.append(step)
             reasons.append(reason)
@@ -208,8 +167,7 @@ class MathVerifier:
 
     def verify_batch(self, items: list[dict], workers: int | None = None) -> list[Verdict]:
         """Verify many records (keys as in `verify`) using all cores; order is preserved."""
-        from .batch import verify_many
-        return verify_many(self.config, items, workers)
+        return [Verdict(**d) for d in map_verify(MathVerifier, self.config, items, workers)]
 
     # ---- helpers --------------------------------------------------------------------------------
     @staticmethod
