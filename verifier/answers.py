@@ -86,8 +86,12 @@ def _last_number(text: str, question: str | None) -> str | None:
     return _strip((keep or last)[-1].group(0))
 
 
+_PHRASE = re.compile(r"^(?:\s*(?:The answer is:?|####))+\s*", re.I | re.ASCII)
+
+
 def _strip(s: str) -> str:
-    s = s.strip()[:MAX_ANSWER_CHARS]
+    # 'The answer is: \nThe answer is: 7' captures the second phrase: the answer is what follows the last one
+    s = _PHRASE.sub("", s.strip()[:MAX_ANSWER_CHARS])
     b = boxed(s)
     if b is not None:
         s = b

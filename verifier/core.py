@@ -13,10 +13,10 @@ from .answers import compare_answers, extract_answer, to_number, warm_up
 from .config import VerifierConfig
 from .pool import map_verify
 from .flow import build_flow, first_off_path
-from .known import known_from_text, question_values
+from .known import known_from_text, question_values, spelled_from_text
 from .form import EXPLICIT_ANSWER, form_score, question_numbers, states_final_answer
 from .unknown import asks_for_x, false_equations
-from .steps import Claim, line_numbers, numbers_in, parse_step, partial_values, split_steps
+from .steps import Claim, line_numbers, numbers_in, parse_step, keep_ends, partial_values, split_steps
 
 DIMENSIONS = ("answer", "distance", "arithmetic", "consistency", "coverage", "form")
 
@@ -63,11 +63,11 @@ class MathVerifier:
         cfg = self.config
         question = (question or "")[: cfg.max_solution_chars]
         oversize = len(solution or "") > cfg.max_solution_chars
-        solution = (solution or "")[: cfg.max_solution_chars]
+        pred = extract_answer((solution or "")[-cfg.max_solution_chars:], question)  # from the end, before any cut
+        solution = keep_ends(solution or "", cfg.max_solution_chars)
         steps = split_steps(solution)
         reasons: list[str] = []
         flawed_steps: list[int] = []
-        pred = extract_answer(solution, question)
         pred_num = to_number(pred)
         answer_step = self._answer_step(steps, pred)
         mode = "reference" if reference_solution and reference_answer is not None else (
@@ -89,14 +89,14 @@ class MathVerifier:
         arithmetic = len(bad) / len(claims) if claims else 0.0
         for c in bad:
             flawed_steps.append(c.step)
-            reasons.append(f"step {c.step}: {c.lhs} = {_fmt(c.stated)}, should be {_fmt(c.value)}")
+            reasons.append(f"step {c.step}: {c.lhs} = {_fmt(c.stated)}, should be {c.why or _fmt(c.value)}")
 
         # 4. consistency: the value-flow graph's internal checks, and a final answer that is not the last derived value
         literal, sourced = question_values(question)
         ref_vals, ref_all = self._reference_values(reference_solution)
         # a value the reference derives must be derived here too before it is used, even if it is small
         flow = build_flow(parsed, literal, (self._constants, sourced), {v for v in ref_vals if v not in sourced},
-                          [known_from_text(line) for line in steps])
+                          [(spelled_from_text(line), known_from_text(line)) for line in steps])
         for step, reason in flow.flaws:
             flawed_steps.append(step)
             reasons.append(reason)

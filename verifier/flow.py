@@ -39,10 +39,10 @@ class Flow:
 
 
 def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction], soft: tuple,
-               must_derive: set[Fraction], words: list[frozenset[Fraction]] | None = None) -> Flow:
+               must_derive: set[Fraction], words: list[tuple[frozenset, frozenset]] | None = None) -> Flow:
     """parsed: per step, its claims and normalized text (verifier.steps.parse_step); given: the question's literal
     numbers; soft: sets of further values any step may use (constants, the question's number words); words: per
-    step, values its wording supplies ('half', 'a dozen', a percent's complement), known from that step on."""
+    step, (values only its words spell, known within the step; everything it supplies, known after it)."""
     flow = Flow()
     nodes = flow.nodes
     seen: set[Fraction] = set()  # stated so far, by a claim, in prose or by a word (givens and soft sets not copied)
@@ -54,6 +54,8 @@ def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction]
     pending: list[tuple[int, Fraction, list[Fraction]]] = []  # unsourced operands: may be derived later
     for i, (claims, text) in enumerate(parsed):
         nums = numbers_at(text)
+        if words:  # 'two dozen eggs, so 24 * 2': a value the step's own words spell is sourced within the step
+            seen.update(words[i][0])
         line_derived = {v for _, v in nums if v in nodes}  # parents of prose-derived values
         for c in sorted(claims, key=lambda c: c.pos) if len(claims) > 1 else claims:
             before = {v for p, v in nums if p < c.pos}  # stated earlier in this step: 'he has 5 ..., so 5 + 7'
@@ -84,7 +86,7 @@ def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction]
             seen.add(v)
             derived.add(v)
         if words:
-            seen.update(words[i])
+            seen.update(words[i][1])
     for i, op, earlier in pending:
         later = flow.claimed.get(op, flow.claimed.get(-op))
         if later is not None and later > i:
