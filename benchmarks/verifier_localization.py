@@ -37,13 +37,17 @@ def _gold(answer: str) -> str:
 
 
 def mr_items() -> list[dict]:
+    from verifier.answers import resolve_reference
     items = []
     for r in _rows(DATA / "mr-gsm8k" / "labeled_errors.jsonl"):
         if r["question_type"] == "POT":
             continue
         steps = [re.sub(r"^\s*Step \d+:\s*", "", s).strip() for s in r["model_output_steps"]]
         items.append({"type": r["question_type"], "question": r["question"], "solution": "\n".join(steps),
-                      "reference_answer": str(r["ground_truth_answer"]),
+                      # 74 'reversed' rows carry "Let's think step by step." as their answer: the answer-only mode
+                      # gets the reference solution's stated answer instead (the verifier does the same by itself
+                      # when it has the solution: verifier.answers.resolve_reference)
+                      "reference_answer": str(resolve_reference(r["ground_truth_answer"], r["ground_truth_solution"])),
                       "reference_solution": r["ground_truth_solution"],
                       "label": int(r["model_output_solution_first_error_step"]) - 1})
     return items

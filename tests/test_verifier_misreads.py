@@ -110,3 +110,16 @@ def test_answer_extractor_never_returns_the_phrase():
     assert extract_answer("The answer is: \nThe answer is: 7") == "7"
     assert extract_answer("The answer is: The answer is: 7") == "7"
     assert extract_answer("#### The answer is: 7") == "7"
+
+
+def test_a_prose_reference_answer_falls_back_to_the_reference_solutions_answer():
+    q = "Ann has x apples and buys 3 more; now she has 8. What is the value of unknown variable x?"
+    ref = "x + 3 = 8\nx = 5\nThe value of x is 5."
+    v = MathVerifier().verify(q, "x + 3 = 8, so x = 5.\nThe answer is: 5", reference_answer="Let's think step by step.",
+                              reference_solution=ref)
+    assert v.correct and v.first_error_step is None, v.reasons
+    v = MathVerifier().verify(q, "x + 8 = 3... x = 6\nThe answer is: 6", reference_answer="Let's think step by step.",
+                              reference_solution=ref)
+    assert not v.correct
+    assert MathVerifier().verify("Name the color.", "It is red.\nThe answer is: red", reference_answer="red",
+                                 reference_solution="Red.").correct

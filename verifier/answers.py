@@ -99,6 +99,22 @@ def _strip(s: str) -> str:
     return re.sub(r"^\\(?=\d)", "", s)  # '\\boxed{\\15}': a '\\$' whose dollar sign was lost
 
 
+_PROSE = re.compile(r"[A-Za-z']+(?:\s+[A-Za-z',.]+){2,}\s*[.!?]?", re.ASCII)
+
+
+def resolve_reference(reference_answer, reference_solution: str | None):
+    """The reference answer to compare with. A 'reference answer' that is a sentence without any number or math
+    ("Let's think step by step." — a data-export slip seen in real benchmark files) is no answer: the reference
+    solution's own final answer is used instead, when it states one."""
+    if reference_answer is None or not reference_solution:
+        return reference_answer
+    ref = str(reference_answer).strip()
+    if ref and not _PROSE.fullmatch(ref):
+        return reference_answer
+    stated = extract_answer(reference_solution)
+    return stated if stated is not None else reference_answer
+
+
 def to_number(ans: str | None) -> Fraction | None:
     """'$1,200.50' -> Fraction; '50%' -> 50; '3/4' -> 3/4; '\\frac{3}{4}' -> 3/4; else None."""
     if ans is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
-from .answers import compare_answers, extract_answer, to_number, warm_up
+from .answers import compare_answers, extract_answer, resolve_reference, to_number, warm_up
 from .config import VerifierConfig
 from .pool import map_verify
 from .flow import build_flow, first_off_path
@@ -70,6 +70,7 @@ class MathVerifier:
         flawed_steps: list[int] = []
         pred_num = to_number(pred)
         answer_step = self._answer_step(steps, pred)
+        reference_answer = resolve_reference(reference_answer, reference_solution)
         mode = "reference" if reference_solution and reference_answer is not None else (
             "answer" if reference_answer is not None else "free")
 
