@@ -123,3 +123,14 @@ def test_a_prose_reference_answer_falls_back_to_the_reference_solutions_answer()
     assert not v.correct
     assert MathVerifier().verify("Name the color.", "It is red.\nThe answer is: red", reference_answer="red",
                                  reference_solution="Red.").correct
+
+
+def test_an_answer_with_a_unit_or_percent_keeps_its_number_and_the_walk_back():
+    from verifier.answers import to_number
+    assert to_number("5 hours") == 5 and to_number("18 km^2") == 18 and to_number("2 million") == 2_000_000
+    assert to_number("5 hours and 30 minutes") is None and to_number("x = 5") is None
+    q = "Ann walks 2 hours a day for 3 days and then 1 more hour. How many hours does she walk?"
+    ref = "2 * 3 = <<2*3=6>>6\n6 + 1 = <<6+1=7>>7\n#### 7"
+    v = MathVerifier().verify(q, "She walks 2 * 4 = 8 hours.\nThen 8 + 1 = 9 hours.\nThe answer is: 9 hours",
+                              reference_answer="7", reference_solution=ref)
+    assert not v.correct and v.first_error_step == 0, v.reasons

@@ -130,8 +130,24 @@ def to_number(ans: str | None) -> Fraction | None:
     try:
         v = parse_number(s[1:] if neg else s)
     except EvalError:
-        return None
+        return _with_unit(s)
     return -v if neg else v
+
+
+_UNIT_TAIL = re.compile(r"(-?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:/\d+)?)((?:\\text\{)?[A-Za-z][A-Za-z.'/]{0,30}\}?"
+                        r"(?:\^\{?[23]\}?)?)", re.ASCII)
+_SCALE = {"million": 10 ** 6, "millions": 10 ** 6, "billion": 10 ** 9, "thousand": 1000, "hundred": 100, "dozen": 12}
+
+
+def _with_unit(s: str) -> Fraction | None:
+    """'5hours', '18km^2', '3/4cup', '8th', '2million' (spaces already removed): the number before a unit word,
+    scaled by a scale word. A tail with digits or operators ('5hours30minutes', 'x=5') is no unit."""
+    m = _UNIT_TAIL.fullmatch(s)
+    if not m:
+        return None
+    v = to_number(m.group(1))
+    unit = m.group(2).replace("\\text{", "").rstrip("}").lower()
+    return None if v is None else v * _SCALE.get(unit, 1)
 
 
 @lru_cache(maxsize=1024)
