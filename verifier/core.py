@@ -15,7 +15,7 @@ from .pool import map_verify
 from .flow import build_flow, first_off_path
 from .known import known_from_text, question_values, spelled_from_text
 from .form import EXPLICIT_ANSWER, form_score, question_numbers, states_final_answer
-from .unknown import asks_for_x, false_equations
+from .unknown import answer_unknown, false_equations
 from .steps import Claim, line_numbers, numbers_in, parse_step, keep_ends, partial_values, split_steps
 
 DIMENSIONS = ("answer", "distance", "arithmetic", "consistency", "coverage", "form")
@@ -106,9 +106,9 @@ class MathVerifier:
             flawed_steps.append(answer_step)
             reasons.append(final_mismatch)
         false_eq = 0.0
-        x_true = to_number(str(reference_answer)) if reference_answer is not None and asks_for_x(question) else None
-        if x_true is not None:  # the reference answer is the unknown's value: every equation in x must hold at it
-            n_eq, eq_flaws = false_equations([t for _, t in parsed], x_true)
+        unknown = answer_unknown(question, [t for _, t in parsed], reference_answer, pred_num)
+        if unknown is not None:  # the reference answer is the unknown's value: every equation in it must hold at it
+            n_eq, eq_flaws = false_equations([t for _, t in parsed], unknown[1], unknown[0])
             for step, reason in eq_flaws:
                 flawed_steps.append(step)
                 reasons.append(reason)

@@ -43,7 +43,7 @@ _UNIT = r"(?:\s+(?!x\s)[A-Za-z][A-Za-z']+(?:/[A-Za-z]+)?){1,3}"
 _UNITS = [(re.compile(p, re.ASCII), r) for p, r in [
     (r"(?<=\d)\s+([A-Za-z]{2,}?)s?(\s*[-+]\s*\d[\d,.]*)\s+\1s?\b", r"\2 \1"),
     (r"(?<=\d)" + _UNIT + r"(?=\s*(?:[*/=]|[xX]\s))", ""),
-    (r"(?<=[\d)])\s*[xX]\s*(?=[\d(.])", " * "),  # '3 x 4', '30 x .25'; after the unit words are gone
+    (r"(?<=[\d)])\s*[xX]\s*(?=[\d(]|\.\d)", " * "),  # '3 x 4', '30 x .25'; after the unit words are gone
 ]]
 _NUMERIC = [(re.compile(p, re.ASCII), r) for p, r in [
     (r"(?<![\d.,])(\d{1,3}) (\d{3})(?![\d/])", r"\1\2"),  # '350 000' thousands
