@@ -12,7 +12,8 @@ from fractions import Fraction
 from .answers import compare_answers, extract_answer, resolve_reference, to_number, warm_up
 from .config import VerifierConfig
 from .pool import map_verify
-from .flow import build_flow, first_off_path
+from .flow import build_flow
+from .localize import localize
 from .known import known_from_text, question_values, spelled_from_text
 from .form import EXPLICIT_ANSWER, form_score, question_numbers, states_final_answer
 from .unknown import answer_unknown, false_equations
@@ -134,8 +135,8 @@ class MathVerifier:
         # answer (its flaw is the missing answer, a form error), and a mismatched answer line is itself the flaw
         if not correct and pred_num is not None and not final_mismatch and not truncated and not oversize \
                 and states_final_answer(question, steps, pred):
-            step, share = self._localize(flow, claims, pred_num, answer_step, sourced | ref_all if mode == "reference" else None,
-                                         reasons)
+            step, share = localize(flow, parsed, pred_num, answer_step, sourced | ref_all if mode == "reference" else None,
+                                   reasons, reference_solution if mode == "reference" else None)
             if step is not None:
                 flawed_steps.append(step)
                 if share:
@@ -183,27 +184,6 @@ class MathVerifier:
             written.update(numbers_in(text))
             written.update(v for c in cs for v in (c.stated, c.value, *c.inner, *c.operands, *partial_values(c.lhs)))
         return claimed, written | claimed
-
-    def _localize(self, flow, claims, pred_num, answer_step, on_path, reasons) -> tuple[int | None, float]:
-        """The first flawed step of a wrong answer: with a reference solution, the earliest step off the reference's
-        path that the answer depends on; else (or when every ancestor is on the path) the step that first states
-        the answer. Returns (step, share of the answer's derived ancestry that is off the path)."""
-        if on_path is not None:
-            def on(v: Fraction) -> bool:
-                return any(x in on_path for x in (v, -v, v * 100, v / 100)) or (
-                    v.denominator != 1 and any(abs(v - r) <= abs(r) / 100 for r in on_path if r.denominator != 1))
-            node, share = first_off_path(flow, pred_num, on)
-            if node is not None:
-                reasons.append(f"step {node.step}: derives {_fmt(node.value)}, off the reference's path, and the "
-                               f"wrong answer depends on it")
-                return node.step, share
-        # the computation that produced the answer: its last claim, else where the graph first derives it
-        made = [c.step for c in claims if abs(c.stated) == abs(pred_num) and (answer_step is None or c.step <= answer_step)]
-        node = flow.nodes.get(pred_num)
-        step = made[-1] if made else node.step if node is not None else answer_step
-        if step is not None:
-            reasons.append(f"step {step}: computes the wrong answer {_fmt(pred_num)}")
-        return step, 0.0
 
     @staticmethod
     def _final_mismatch(steps, claims, pred_num, answer_step) -> str:
