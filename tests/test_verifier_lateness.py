@@ -21,3 +21,11 @@ def test_systems_of_letters_are_not_misread_as_one_unknown():
     q2 = "Agnes is 25 and Jane is 6. In how many years will Agnes be twice as old as Jane?"
     sol2 = "25 + x = 2(6 + x)\nx - 2x = 12 - 25\n-x = -13\nx = 13\n#### 13"
     assert V.verify(q2, sol2, reference_answer="13").first_error_step is None
+
+
+def test_a_wrong_answer_equal_to_a_correct_intermediate_blames_the_step_stating_it():
+    q = "Ann needs 65 roses a week. A month has 4 weeks and she is short 100 roses a month. How many does she grow a week?"
+    ref = "65*4 = <<65*4=260>>260\n260-100 = <<260-100=160>>160\n160/4 = <<160/4=40>>40\n#### 40"
+    sol = "65 * 4 = 260 roses a month.\n260 - 100 = 160 roses a month.\nSo she grows 160 roses every week.\nThe answer is: 160"
+    v = V.verify(q, sol, reference_answer="40", reference_solution=ref)
+    assert v.first_error_step == 2, v.reasons

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .flow import Flow, Node, first_off_path
-from .steps import Claim
+from .flow import Flow, first_off_path
+from .form import EXPLICIT_ANSWER
+from .steps import Claim, numbers_at
 
 
 def _fmt(x: Fraction) -> str:
@@ -33,12 +34,31 @@ def on_path_test(on_path: set):
     return on
 
 
+def _last_statement(parsed, pred_num: Fraction, answer_step: int | None) -> int | None:
+    """The last step before the answer line that states the answer's value (a claim's result or a number)."""
+    end = answer_step if answer_step is not None else len(parsed)
+    for i in range(min(end, len(parsed)) - 1, -1, -1):
+        claims, text = parsed[i]
+        if EXPLICIT_ANSWER.search(text):
+            continue  # '#### 36' above 'The answer is: 36': an answer line, not a derivation
+        if any(c.stated == pred_num for c in claims) or any(v == pred_num for _, v in numbers_at(text)):
+            return i
+    return None
+
+
 def localize(flow: Flow, parsed: list[tuple[list[Claim], str]], pred_num: Fraction, answer_step: int | None,
              on_path: set | None, reasons: list[str], reference_solution: str | None = None) -> tuple[int | None, float]:
     """(first flawed step of a wrong answer, share of the answer's derived ancestry that is off the path)."""
     claims = [c for cs, _ in parsed for c in cs]
+    last = _last_statement(parsed, pred_num, answer_step)
     if on_path is not None:
-        node, share = first_off_path(flow, pred_num, on_path_test(on_path))
+        on = on_path_test(on_path)
+        node, share = first_off_path(flow, pred_num, on)
+        if node is not None and node.value == pred_num and on(pred_num) and last is not None:
+            # every ancestor is on the path and so is the answer's own value: the solution derived a correct
+            # intermediate and then stated it as the answer (a misread question) -- the stating step is the flaw
+            reasons.append(f"step {last}: states {_fmt(pred_num)}, a correct intermediate value, as the answer")
+            return last, share
         if node is not None:
             reasons.append(f"step {node.step}: derives {_fmt(node.value)}, off the reference's path, and the "
                            f"wrong answer depends on it")
