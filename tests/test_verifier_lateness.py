@@ -29,3 +29,32 @@ def test_a_wrong_answer_equal_to_a_correct_intermediate_blames_the_step_stating_
     sol = "65 * 4 = 260 roses a month.\n260 - 100 = 160 roses a month.\nSo she grows 160 roses every week.\nThe answer is: 160"
     v = V.verify(q, sol, reference_answer="40", reference_solution=ref)
     assert v.first_error_step == 2, v.reasons
+
+
+def test_a_value_on_the_path_only_by_coincidence_is_off_the_path():
+    q = "Finley starts a race in 1st place, falls back 5 spots, moves ahead 2, falls back 3 and moves ahead 1. What place?"
+    ref = "1+5 = <<1+5=6>>6\n6-2 = <<6-2=4>>4\n4+3 = <<4+3=7>>7\n7-1 = <<7-1=6>>6\n#### 6"
+    sol = ("She started 1st.\nShe fell back 5 spots, so she was in 1 - 5 = -4th place.\nShe moved ahead 2, so she was "
+           "in -4 + 2 = -2nd place.\nShe fell back 3, so she was in -2 + 3 = 1st place.\nShe moved ahead 1, so she "
+           "was in 1 + 1 = 2nd place.\nThe answer is: 2")
+    v = V.verify(q, sol, reference_answer="6", reference_solution=ref)
+    assert v.first_error_step == 1, v.reasons
+    # a product the reference writes, reached from an off-path value by another operation, is a coincidence
+    q2 = "Ann buys 3 boxes of 4 pens and 2 more pens. How many pens?"
+    ref2 = "3*4 = <<3*4=12>>12\n12+2 = <<12+2=14>>14\n#### 14"
+    sol2 = "She has 3 + 3 = 6 boxes.\nThat is 6 + 6 = 12 pens.\nWith the rest, 12 + 4 = 16.\nThe answer is: 16"
+    v = V.verify(q2, sol2, reference_answer="14", reference_solution=ref2)
+    assert v.first_error_step == 0, v.reasons
+
+
+def test_an_alternative_route_that_recombines_into_reference_values_stays_clean():
+    q = "Ann has 5 red, 7 blue and 3 green pens. She gives away 4. How many pens are left?"
+    ref = "5+7 = <<5+7=12>>12\n12+3 = <<12+3=15>>15\n15-4 = <<15-4=11>>11\n#### 11"
+    sol = "5 + 3 = 8 red and green.\n8 + 7 = 15 pens.\n15 - 4 = 12 left.\nThe answer is: 12"
+    v = V.verify(q, sol, reference_answer="11", reference_solution=ref)
+    assert v.first_error_step == 2, v.reasons
+    q2 = "An hour of video uses 20 kb per second. How many kb per hour?"
+    sol2 = "60 * 60 = 3600 seconds in an hour.\n20 * 3600 = 72000 kb... so 7200 kb.\nThe answer is: 7200"
+    ref2 = "20*60 = <<20*60=1200>>1200 per minute\n1200*60 = <<1200*60=72000>>72000\n#### 72000"
+    v = V.verify(q2, sol2, reference_answer="72000", reference_solution=ref2)
+    assert v.first_error_step == 1, v.reasons

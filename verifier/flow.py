@@ -12,6 +12,7 @@ The graph serves two purposes (verifier/README.md has a worked example):
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -25,6 +26,8 @@ class Node:
     parents: frozenset[Fraction]
     exact: bool
     """True when a claim derived it (its parents are the claim's operands), False when prose did."""
+    op: str = ""
+    """the claim's outermost operation ('+' for + and -, '*' for * and /, '^'), '' for prose."""
 
 
 @dataclass
@@ -67,16 +70,21 @@ def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction]
                     broken = True
                     pending.append((i, op, list(results)))
             flow.broken_claims += broken
-            parents = frozenset(c.operands)
+            # a written fraction is one value too: '4/3 * 12 = 16' uses the 4/3 derived before, not only 4 and 3
+            parents = frozenset(c.operands) | _fractions(c.lhs)
+            op = outer_op(c.lhs)
             for v in (*c.inner, c.value, c.stated):
                 if v not in nodes:  # even a given or a constant: this claim is where the solution derives it
-                    nodes[v] = Node(v, i, parents, True)
+                    nodes[v] = Node(v, i, parents, True, op if v in (c.value, c.stated) else "")
                 flow.claimed.setdefault(v, i)
                 seen.add(v)
                 derived.add(v)
             line_derived.add(c.stated)
             results.append(c.stated)
+        spans = [(c.pos, c.pos + len(c.lhs)) for c in claims if c.pos]
         for p, v in nums:
+            if spans and any(a <= p < b for a, b in spans):
+                continue  # an operand inside a claim's left side: used there, not derived ('(1/2)*90 = 45')
             # a number new to the solution is derived here; a constant or a value a word supplies ('a week': 7)
             # is derived only when the step states it as a result ('... = 12 inches') or also mentions derived
             # values ('so 4 + 3 is 7 days'): else it is a unit or a restated fact
@@ -100,6 +108,13 @@ def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction]
     return flow
 
 
+_FRACTION = re.compile(r"(?<![\d.])(\d{1,6})\s*/\s*(\d{1,6})(?![\d.])", re.ASCII)
+
+
+def _fractions(lhs: str) -> frozenset[Fraction]:
+    return frozenset(Fraction(int(a), int(b)) for a, b in _FRACTION.findall(lhs) if int(b)) if "/" in lhs else frozenset()
+
+
 def ancestry(flow: Flow, value: Fraction) -> dict[Fraction, Node]:
     """Every derived value `value` depends on, itself included."""
     out: dict[Fraction, Node] = {}
@@ -114,7 +129,17 @@ def ancestry(flow: Flow, value: Fraction) -> dict[Fraction, Node]:
     return out
 
 
-def first_off_path(flow: Flow, answer: Fraction, on_path) -> tuple[Node | None, float]:
+def outer_op(expr: str) -> str:
+    """The family of the operation evaluated last: '+' (sums, differences), '*' (products, quotients), '^'."""
+    depth, seen = 0, set()
+    for k, ch in enumerate(expr):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and ch in "+-*/^" and k and expr[:k].rstrip()[-1:] not in "+-*/^(":
+            seen.add(ch)
+    return "+" if seen & {"+", "-"} else "*" if seen & {"*", "/"} else "^" if seen else ""
+
+
+def first_off_path(flow: Flow, answer: Fraction, on_path, coincidence=None) -> tuple[Node | None, float]:
     """(the earliest node the answer depends on whose value is off the reference's path, or None; the share of
     the answer's derived ancestry that is off the path).
 
@@ -131,8 +156,9 @@ def first_off_path(flow: Flow, answer: Fraction, on_path) -> tuple[Node | None, 
         if n.exact:
             for p in n.parents:
                 children.setdefault(p, []).append(n)
+    odd = {n.value for n in flow.nodes.values() if coincidence and coincidence(n)}
     for n in reversed(list(flow.nodes.values())):  # insertion order: a child is created after its parents
-        if n.value == answer:
+        if n.value == answer or n.value in odd:
             continue  # the answer is wrong: it is never on the path, and never vouches for what it is made of
         if on_path(n.value) or any(ch.value in good for ch in children.get(n.value, ()) if ch is not n):
             good.add(n.value)

@@ -14,10 +14,11 @@ decide "on the path" (verifier/README.md explains each with an example):
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 
-from .flow import Flow, first_off_path
+from .flow import Flow, Node, first_off_path, outer_op
 from .form import EXPLICIT_ANSWER
-from .steps import Claim, numbers_at
+from .steps import Claim, numbers_at, parse_step, split_steps
 
 
 def _fmt(x: Fraction) -> str:
@@ -28,10 +29,36 @@ def _fmt(x: Fraction) -> str:
 
 
 def on_path_test(on_path: set):
+    """A value is on the path when the reference (or the question) states it, as a percent or a fraction of it, or
+    within 1% for a non-integer; a positive value also when its negative is stated ('20 - 25 = -5' for a loss of 5),
+    but a negative one never by its absolute value ('1 - 5 = -4' is not the reference's 4th place)."""
     def on(v: Fraction) -> bool:
-        return any(x in on_path for x in (v, -v, v * 100, v / 100)) or (
+        return any(x in on_path for x in ((v, v * 100, v / 100) if v < 0 else (v, -v, v * 100, v / 100))) or (
             v.denominator != 1 and any(abs(v - r) <= abs(r) / 100 for r in on_path if r.denominator != 1))
     return on
+
+
+UNIT_CONSTANTS = frozenset({7, 12, 24, 30, 52, 60, 100, 365, 1000})
+
+
+def _with_unit_facts(on, flow: Flow):
+    """A claim whose every operand is a unit constant ('60 * 60 = 3600' seconds in an hour) states a fact, not a
+    deviation: it is on any path."""
+    def on_or_fact(v: Fraction) -> bool:
+        n = flow.nodes.get(v)
+        return on(v) or (n is not None and n.exact and bool(n.parents) and n.parents <= UNIT_CONSTANTS)
+    return on_or_fact
+
+
+@lru_cache(maxsize=1024)
+def reference_operations(reference_solution: str) -> dict[Fraction, frozenset[str]]:
+    """value -> the operation families the reference's claims derive it with (sign ignored)."""
+    out: dict[Fraction, set[str]] = {}
+    for i, line in enumerate(split_steps(reference_solution)):
+        for c in parse_step(i, line)[0]:
+            for v in (c.value, c.stated, -c.value):
+                out.setdefault(v, set()).add(outer_op(c.lhs))
+    return {v: frozenset(ops) for v, ops in out.items()}
 
 
 def _last_statement(parsed, pred_num: Fraction, answer_step: int | None) -> int | None:
@@ -52,8 +79,18 @@ def localize(flow: Flow, parsed: list[tuple[list[Claim], str]], pred_num: Fracti
     claims = [c for cs, _ in parsed for c in cs]
     last = _last_statement(parsed, pred_num, answer_step)
     if on_path is not None:
-        on = on_path_test(on_path)
-        node, share = first_off_path(flow, pred_num, on)
+        on = _with_unit_facts(on_path_test(on_path), flow)
+        ref_ops = reference_operations(reference_solution) if reference_solution else {}
+
+        def coincidence(n: Node) -> bool:
+            """On the path by value only: the reference derives this value with another operation, and/or this
+            claim derives it from a value off the path."""
+            if not (n.exact and n.op and on(n.value)):
+                return False
+            other_op = n.value in ref_ops and n.op not in ref_ops[n.value]
+            off_parent = any(p in flow.nodes and not on(p) for p in n.parents)
+            return other_op and off_parent
+        node, share = first_off_path(flow, pred_num, on, coincidence)
         if node is not None and node.value == pred_num and on(pred_num) and last is not None:
             # every ancestor is on the path and so is the answer's own value: the solution derived a correct
             # intermediate and then stated it as the answer (a misread question) -- the stating step is the flaw
