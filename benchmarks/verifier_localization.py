@@ -120,8 +120,10 @@ def references(verifier) -> dict:
         c["no_arith"] += v.arithmetic == 0
         c["no_step"] += v.first_error_step is None
         c["zero"] += v.wrongness == 0 and v.absurdity == 0
+        c["free_no_step"] += verifier.verify(r["question"], r["answer"]).first_error_step is None  # no reference
     n = c["n"]
     return {"n": n, "clean": c["clean"] / n, "no_arithmetic_flag": c["no_arith"] / n, "no_flagged_step": c["no_step"] / n, "all_zero": c["zero"] / n,
+            "free_mode_no_flagged_step": c["free_no_step"] / n,
             "false_flag_rate": 1 - c["no_step"] / n}
 
 
@@ -169,6 +171,7 @@ def main() -> None:
     t.add_row("no flagged step", f"{100 * r['no_flagged_step']:.2f}%")
     t.add_row("all scores zero", f"{100 * r['all_zero']:.2f}%")
     t.add_row("false-flag rate (a flagged step)", f"{100 * r['false_flag_rate']:.2f}%")
+    t.add_row("no flagged step, reference-free mode", f"{100 * r['free_mode_no_flagged_step']:.2f}%")
     con.print(t)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

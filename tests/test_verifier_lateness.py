@@ -58,3 +58,12 @@ def test_an_alternative_route_that_recombines_into_reference_values_stays_clean(
     ref2 = "20*60 = <<20*60=1200>>1200 per minute\n1200*60 = <<1200*60=72000>>72000\n#### 72000"
     v = V.verify(q2, sol2, reference_answer="72000", reference_solution=ref2)
     assert v.first_error_step == 1, v.reasons
+
+
+def test_reference_free_mode_checks_equations_at_the_solutions_own_answer():
+    q = "Sally has 15 red, x green and 6 yellow balloons, 32 + x in all. She carries 34. What is the value of unknown variable x?"
+    sol = "15 + 6 + 6 + 5 = 32 balloons.\nSo 32 + 2x = 34.\nSolving, x = 2.\nThe answer is: 2"
+    v = V.verify(q, sol)
+    assert v.mode == "free" and v.first_error_step == 1, v.reasons
+    ok = "15 + 6 + 6 + 5 = 32 balloons.\nSo 32 + x = 34.\nSolving, x = 2.\nThe answer is: 2"
+    assert V.verify(q, ok).first_error_step is None

@@ -7,7 +7,7 @@ right. x is substituted as text into a bounded expression and evaluated by safe_
 
 The same holds for any question when the solution names its own unknown for the asked quantity: a solution that
 ends 'x = 6 ... The answer is: 6' treats x as the answer, so its equations in x must hold at the reference answer
-('2x = 12' is false at the true 12). A letter the question itself uses, or 'a'/'i', is never taken as such.
+('2x = 12' is false at the true 12); with no reference at all, at the solution's own answer. A letter the question itself uses, or 'a'/'i', is never taken as such.
 """
 from __future__ import annotations
 
@@ -32,11 +32,11 @@ def asks_for_x(question: str) -> bool:
 
 
 def answer_unknown(question: str, texts: list[str], reference_answer, pred: Fraction | None):
-    """(letter, true value) when the solution's equations in that letter must hold at the reference answer: the
-    question asks for x, or the solution solves for a letter ('x = 6') and gives that value as its answer."""
-    if reference_answer is None:
-        return None
-    truth = to_number(str(reference_answer))
+    """(letter, true value) when the solution's equations in that letter must hold at the reference answer (or,
+    with no reference, at the solution's own answer): the question asks for x, or the solution solves for a letter
+    ('x = 6') and gives that value as its answer."""
+    # without a reference, the solution's own answer: equations that do not hold at it are slips in its algebra
+    truth = to_number(str(reference_answer)) if reference_answer is not None else pred
     if truth is None:
         return None
     if asks_for_x(question):
@@ -115,7 +115,7 @@ def false_equations(texts: list[str], x: Fraction, letter: str = "x") -> tuple[i
                 continue
             n += 1
             if abs(a - b) > max(abs(a), abs(b), 1) / 100:  # 1%: a rounded decimal is not a wrong equation
-                out.append((i, f"step {i}: {lhs} = {rhs} is false at the true {letter} = {_fmt(x)}"))
+                out.append((i, f"step {i}: {lhs} = {rhs} is false at {letter} = {_fmt(x)}"))
                 break
     return n, out
 
