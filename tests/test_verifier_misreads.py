@@ -134,3 +134,9 @@ def test_an_answer_with_a_unit_or_percent_keeps_its_number_and_the_walk_back():
     v = MathVerifier().verify(q, "She walks 2 * 4 = 8 hours.\nThen 8 + 1 = 9 hours.\nThe answer is: 9 hours",
                               reference_answer="7", reference_solution=ref)
     assert not v.correct and v.first_error_step == 0, v.reasons
+
+
+def test_operators_in_words_between_numbers_are_read():
+    assert _claims("5 times 3 equals 15") == [("5*3", 15, True)]
+    assert _claims("So 12 plus 8 equals 21.")[0][2] is False
+    assert _claims("The $15 is 1 - 1/4 = 3/4 of the money.") == [("1-1/4", Fraction(3, 4), True)]

@@ -5,7 +5,9 @@
   * full-width forms '３ + ４ = ７' -> '3 + 4 = 7' (only the ASCII block U+FF01..FF5E and the ideographic space);
   * scientific notation '1.5e3' -> '1500' (exactly, via Decimal; |exponent| <= 30, else the literal is dropped);
   * hex-looking literals '0x1F' -> dropped: they are codes, not '0 x 1F' (a product);
-  * '\\boxed{...}' -> its content, so '12 \\times 3 = \\boxed{\\$36}' is a computation.
+  * '\\boxed{...}' -> its content, so '12 \\times 3 = \\boxed{\\$36}' is a computation;
+  * operators and equality in words between numbers: '5 times 3 is 15' -> '5 * 3 = 15' ('plus', 'minus',
+    'divided by', 'multiplied by'; 'equals' only after a sum, difference or product: '$15 is 1 - 1/4' stays prose).
 """
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ _SCI = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([-+]?\d{1,3})(?![\w.])", re.AS
 _HEX = re.compile(r"(?<![\w.])0[xX][0-9A-Fa-f]+(?![\w.])", re.ASCII)
 _BOXED = re.compile(r"\\boxed\s?\{([^{}]{0,120})\}", re.ASCII)
 MAX_SCI_EXPONENT = 30
+_WORD_OPS = [(re.compile(r"(?<=\d)(\s+[A-Za-z]+)?\s+" + w + r"\s+(?=\$?\d)", re.ASCII), rf"\1 {op} ") for w, op in [
+    ("times", "*"), ("multiplied by", "*"), ("divided by", "/"), ("plus", "+"), ("minus", "-")]]
+_WORD_EQ = re.compile(r"(\d[\d.,]*\s*[-+*]\s*\$?\d[\d.,]*)\s+(?:equals|is equal to)\s+(?=\$?\d)", re.ASCII)
 
 
 def _vulgar(m: re.Match) -> str:
@@ -46,6 +51,10 @@ def prepare(line: str) -> str:
         line = _SCI.sub(_sci, line)
     if "0x" in line or "0X" in line:
         line = _HEX.sub(" ", line)
+    if " " in line:
+        for pat, rep in _WORD_OPS:
+            line = pat.sub(rep, line)
+        line = _WORD_EQ.sub(r"\1 = ", line)
     if "\\boxed" in line:
         for _ in range(2):
             line = _BOXED.sub(r" \1 ", line)
