@@ -25,7 +25,7 @@ _BOXED = re.compile(r"\\boxed\s?\{([^{}]{0,120})\}", re.ASCII)
 MAX_SCI_EXPONENT = 30
 _WORD_OPS = [(re.compile(r"(?<=\d)(\s+[A-Za-z]+)?\s+" + w + r"\s+(?=\$?\d)", re.ASCII), rf"\1 {op} ") for w, op in [
     ("times", "*"), ("multiplied by", "*"), ("divided by", "/"), ("plus", "+"), ("minus", "-")]]
-_WORD_EQ = re.compile(r"(\d[\d.,]*\s*[-+*]\s*\$?\d[\d.,]*)\s+(?:equals|is equal to)\s+(?=\$?\d)", re.ASCII)
+_WORD_EQ = re.compile(r"(?<![\d.,])(\d[\d.,]*\s*[-+*]\s*\$?\d[\d.,]*)\s+(?:equals|is equal to)\s+(?=\$?\d)", re.ASCII)
 
 
 def _vulgar(m: re.Match) -> str:
