@@ -32,6 +32,9 @@ _COMPOUND = re.compile(r"\b(half an? |" + _NUM_WORD + r" )?(?:(hundred|dozen|tho
                        + r"))?|(" + "|".join(_ORDINAL) + r")s?)\b|\b(" + _NUM_WORD + r")\b")
 
 
+_SPELLS = frozenset(_SMALL) | frozenset(_ORDINAL) | {w + "s" for w in _ORDINAL} | {"hundred", "dozen", "thousand"}
+
+
 def _word_value(w: str | None) -> int:
     if not w:
         return 1
@@ -70,7 +73,8 @@ def known_from_text(text: str) -> frozenset[Fraction]:
     known = set(nums)
     lower = text.lower()
     words = _WORD.findall(lower)
-    known.update(word_numbers(lower))
+    if _SPELLS.intersection(words):  # the compound-word scan only where a number word occurs
+        known.update(word_numbers(lower))
     for w in words:
         known.update(_WORD_VALUES.get(w, ()))
     for w, scale in _SCALES.items():

@@ -23,8 +23,10 @@ _SCI = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([-+]?\d{1,3})(?![\w.])", re.AS
 _HEX = re.compile(r"(?<![\w.])0[xX][0-9A-Fa-f]+(?![\w.])", re.ASCII)
 _BOXED = re.compile(r"\\boxed\s?\{([^{}]{0,120})\}", re.ASCII)
 MAX_SCI_EXPONENT = 30
-_WORD_OPS = [(re.compile(r"(?<=\d)(\s+[A-Za-z]+)?\s+" + w + r"\s+(?=\$?\d)", re.ASCII), rf"\1 {op} ") for w, op in [
-    ("times", "*"), ("multiplied by", "*"), ("divided by", "/"), ("plus", "+"), ("minus", "-")]]
+_OPS_IN_WORDS = {"times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-"}
+_WORD_OPS = re.compile(r"(?<=\d)(\s+[A-Za-z]+)?\s+(times|multiplied by|divided by|plus|minus)\s+(?=\$?\d)", re.ASCII)
+_HAS_WORD_OP = re.compile(r"times|multiplied|divided|plus|minus|equal", re.ASCII)
+_HAS_SCI = re.compile(r"\d[eE][-+]?\d", re.ASCII)
 _WORD_EQ = re.compile(r"(?<![\d.,])(\d[\d.,]*\s*[-+*]\s*\$?\d[\d.,]*)\s+(?:equals|is equal to)\s+(?=\$?\d)", re.ASCII)
 
 
@@ -47,13 +49,12 @@ def prepare(line: str) -> str:
         line = line.translate(_FULL_WIDTH)
         if not line.isascii():
             line = _VULGAR_RE.sub(_vulgar, line)
-    if "e" in line or "E" in line:
+    if _HAS_SCI.search(line):
         line = _SCI.sub(_sci, line)
     if "0x" in line or "0X" in line:
         line = _HEX.sub(" ", line)
-    if " " in line:
-        for pat, rep in _WORD_OPS:
-            line = pat.sub(rep, line)
+    if _HAS_WORD_OP.search(line):
+        line = _WORD_OPS.sub(lambda m: f"{m.group(1) or ''} {_OPS_IN_WORDS[m.group(2)]} ", line)
         line = _WORD_EQ.sub(r"\1 = ", line)
     if "\\boxed" in line:
         for _ in range(2):

@@ -231,7 +231,7 @@ def _stated(m: re.Match) -> Fraction | None:
     if m.group(2):
         den = int(m.group(2).replace("/", "").strip())
         stated = stated / den if den else stated
-    return Num(stated)
+    return stated if isinstance(stated, Num) else Num(stated)
 
 
 def _no_value(cand: str, err: EvalError, m: re.Match) -> str:
