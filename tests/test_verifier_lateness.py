@@ -67,3 +67,11 @@ def test_reference_free_mode_checks_equations_at_the_solutions_own_answer():
     assert v.mode == "free" and v.first_error_step == 1, v.reasons
     ok = "15 + 6 + 6 + 5 = 32 balloons.\nSo 32 + x = 34.\nSolving, x = 2.\nThe answer is: 2"
     assert V.verify(q, ok).first_error_step is None
+
+
+def test_an_off_path_value_that_is_dropped_still_counts_when_it_comes_first():
+    q = "Ann has 3 bags of 4 apples and eats 2. How many apples are left?"
+    ref = "3*4 = <<3*4=12>>12\n12-2 = <<12-2=10>>10\n#### 10"
+    sol = "She has 3 + 4 = 7 apples.\nShe has 12 apples in all.\n12 - 3 = 9 are left.\nThe answer is: 9"
+    v = V.verify(q, sol, reference_answer="10", reference_solution=ref)
+    assert v.first_error_step == 0, v.reasons

@@ -145,7 +145,9 @@ def first_off_path(flow: Flow, answer: Fraction, on_path, coincidence=None) -> t
 
     A value is on the path when `on_path(value)` (the reference states it) or when a claim uses it to derive an
     on-path value: a partial sum taken in another order ('(a + c) + b' where the reference writes 'a + b') led
-    back to the reference, so it is an alternative route, not an error.
+    back to the reference, so it is an alternative route, not an error. A value a claim computes off the path and
+    then drops (no later claim uses it) is the first deviation when it comes before the one the answer depends on:
+    the graph's coarse prose edges often miss how such a value fed the reasoning.
     """
     anc = ancestry(flow, answer)
     if not anc:
@@ -163,7 +165,14 @@ def first_off_path(flow: Flow, answer: Fraction, on_path, coincidence=None) -> t
         if on_path(n.value) or any(ch.value in good for ch in children.get(n.value, ()) if ch is not n):
             good.add(n.value)
     bad = [n for v, n in anc.items() if v not in good]
-    return (min(bad, key=lambda n: n.step) if bad else None), len(bad) / len(anc)
+    first = min(bad, key=lambda n: n.step) if bad else None
+    if first is not None:
+        # a value computed off the path and then dropped (no later claim uses it) still counts when it comes first
+        dropped = [n for n in flow.nodes.values() if n.exact and n.value not in good and n.value != answer
+                   and n.step < first.step and not children.get(n.value)]
+        if dropped:
+            first = min(dropped, key=lambda n: n.step)
+    return first, len(bad) / len(anc)
 
 
 def _looks_like(r: Fraction, op: Fraction) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from fractions import Fraction
 from functools import lru_cache
 
-from .flow import Flow, Node, first_off_path, outer_op
+from .flow import Flow, Node, ancestry, first_off_path, outer_op
 from .form import EXPLICIT_ANSWER
 from .steps import Claim, numbers_at, parse_step, split_steps
 
@@ -97,8 +97,9 @@ def localize(flow: Flow, parsed: list[tuple[list[Claim], str]], pred_num: Fracti
             reasons.append(f"step {last}: states {_fmt(pred_num)}, a correct intermediate value, as the answer")
             return last, share
         if node is not None:
-            reasons.append(f"step {node.step}: derives {_fmt(node.value)}, off the reference's path, and the "
-                           f"wrong answer depends on it")
+            uses = "the wrong answer depends on it" if node.value in ancestry(flow, pred_num) else \
+                "it comes before the deviation the wrong answer depends on"
+            reasons.append(f"step {node.step}: derives {_fmt(node.value)}, off the reference's path, and {uses}")
             return node.step, share
     # the computation that produced the answer: its last claim, else where the graph first derives it
     made = [c.step for c in claims if abs(c.stated) == abs(pred_num) and (answer_step is None or c.step <= answer_step)]
