@@ -91,7 +91,9 @@ def localize(flow: Flow, parsed: list[tuple[list[Claim], str]], pred_num: Fracti
             off_parent = any(p in flow.nodes and not on(p) for p in n.parents)
             return other_op and off_parent
         node, share = first_off_path(flow, pred_num, on, coincidence)
-        if node is not None and node.value == pred_num and on(pred_num) and last is not None:
+        first = flow.nodes.get(pred_num)
+        if node is not None and node.value == pred_num and on(pred_num) and last is not None and first is not None \
+                and first.step < last:
             # every ancestor is on the path and so is the answer's own value: the solution derived a correct
             # intermediate and then stated it as the answer (a misread question) -- the stating step is the flaw
             reasons.append(f"step {last}: states {_fmt(pred_num)}, a correct intermediate value, as the answer")
