@@ -119,9 +119,8 @@ class MathVerifier:
 
         # 5. coverage, and where a wrong answer left the reference's path
         q_nums = {abs(n) for n in line_numbers(question)} - {0, 1}  # 'one hour', 'the 1st': not quantities to use
-        sol_nums = {abs(n) for _, t in parsed for n in numbers_in(t)} | {abs(c.value) for c in claims}
-        sol_nums |= {n * 100 for n in sol_nums} | {n / 100 for n in sol_nums}
-        unused = sorted(q_nums - sol_nums)
+        sol_nums = {n for _, t in parsed for n in numbers_in(t)} | {c.value for c in claims}  # used as is, or as %:
+        unused = sorted(q for q in q_nums if not any(x in sol_nums for x in (q, -q, q / 100, -q / 100, q * 100, -q * 100)))
         # coverage = mean of the question-side, reference-side and off-path shares that are available
         cov_parts = [len(unused) / len(q_nums)] if q_nums else []
         if unused:
