@@ -24,7 +24,7 @@ MAX_EQUATIONS = 50
 _OPS = set("+-*/^")
 
 
-_SOLVED = re.compile(r"(?<![A-Za-z])([b-hj-z])\s*=\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?)(?![\d.]*\s*[-+*/^(A-Za-z\d])")
+_SOLVED = re.compile(r"(?<![A-Za-z])([b-hj-z])\s*=\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?)(?![\d.]*[ \t]*[-+*/^(A-Za-z\d])")
 
 
 def asks_for_x(question: str) -> bool:
@@ -43,19 +43,21 @@ def answer_unknown(question: str, texts: list[str], reference_answer, pred: Frac
         return "x", truth
     if pred is None:
         return None
-    for text in reversed(texts):
-        for m in _SOLVED.finditer(text):
-            var = m.group(1)
-            before = text[:m.start()]
-            if before[-1:].isalnum() or before.rstrip()[-1:] in "+-*/^=(":
-                continue  # '2d = 40', 'c + d = 60': not the letter solved for
-            if re.search(rf"(?<![A-Za-z']){var}(?![A-Za-z'])", question):
-                continue
-            try:
-                if to_number(m.group(2)) == pred:
-                    return var, truth
-            except (ValueError, ZeroDivisionError):
-                continue
+    text = "\n".join(texts)
+    if "=" not in text:
+        return None
+    for m in reversed(list(_SOLVED.finditer(text))):  # the last solved letter first
+        var = m.group(1)
+        before = text[max(0, m.start() - 8):m.start()]
+        if before[-1:].isalnum() or before.rstrip()[-1:] in "+-*/^=(":
+            continue  # '2d = 40', 'c + d = 60': not the letter solved for
+        if re.search(rf"(?<![A-Za-z']){var}(?![A-Za-z'])", question):
+            continue
+        try:
+            if to_number(m.group(2)) == pred:
+                return var, truth
+        except (ValueError, ZeroDivisionError):
+            continue
     return None
 
 
