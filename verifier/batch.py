@@ -8,7 +8,7 @@ from .answers import mv_parse
 from .config import VerifierConfig
 from .core import MathVerifier, Verdict
 from .guard import exact_value
-from .known import known_from_text, question_values, spelled_from_text
+from .known import known_from_text, question_quantities, question_values, spelled_from_text
 from .safe_eval import parse_number
 from .steps import normalize, numbers_at
 
@@ -19,5 +19,5 @@ def verify_many(cfg: VerifierConfig, items: list[dict], workers: int | None = No
 
 def clear_caches() -> None:
     """Empty every memo the verifier keeps (parsed numbers, normalized text, answers), for cold-cache timings."""
-    for f in (known_from_text, spelled_from_text, question_values, parse_number, numbers_at, normalize, exact_value, mv_parse):
+    for f in (known_from_text, spelled_from_text, question_values, question_quantities, parse_number, numbers_at, normalize, exact_value, mv_parse):
         f.cache_clear()

@@ -14,7 +14,7 @@ from .config import VerifierConfig
 from .pool import map_verify
 from .flow import build_flow
 from .localize import localize
-from .known import known_from_text, question_values, spelled_from_text
+from .known import known_from_text, question_quantities, question_values, spelled_from_text
 from .form import EXPLICIT_ANSWER, form_score, question_numbers, states_final_answer
 from .unknown import answer_unknown, false_equations
 from .steps import Claim, line_numbers, numbers_in, parse_step, keep_ends, partial_values, split_steps
@@ -118,9 +118,10 @@ class MathVerifier:
                           + (flow.broken_claims / len(claims) if claims else 0.0))
 
         # 5. coverage, and where a wrong answer left the reference's path
-        q_nums = {abs(n) for n in line_numbers(question)} - {0, 1}  # 'one hour', 'the 1st': not quantities to use
-        sol_nums = {n for _, t in parsed for n in numbers_in(t)} | {c.value for c in claims}  # used as is, or as %:
-        unused = sorted(q for q in q_nums if not any(x in sol_nums for x in (q, -q, q / 100, -q / 100, q * 100, -q * 100)))
+        quantities = question_quantities(question)  # {quantity: the values that count as using it}
+        q_nums = set(quantities)
+        sol_nums = {n for _, t in parsed for n in numbers_in(t)} | {c.value for c in claims}
+        unused = sorted(q for q, forms in quantities.items() if forms.isdisjoint(sol_nums))
         # coverage = mean of the question-side, reference-side and off-path shares that are available
         cov_parts = [len(unused) / len(q_nums)] if q_nums else []
         if unused:

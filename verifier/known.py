@@ -102,3 +102,15 @@ def question_values(question: str) -> tuple[frozenset[Fraction], frozenset[Fract
     sourced = literal | known_from_text(question)
     sourced |= {k / 100 for k in sourced}
     return frozenset(literal), frozenset(sourced)
+
+
+@lru_cache(maxsize=1024)
+def question_quantities(question: str) -> dict[Fraction, frozenset[Fraction]]:
+    """The question's quantities (other than 0 and 1: 'one hour', 'the 1st') -> the values whose presence in a
+    solution counts as using it: itself, its negative, and it as a percent or a fraction of 100. Cached per question."""
+    out = {}
+    for n in line_numbers(question):
+        q = abs(n)
+        if q not in (0, 1) and q not in out:
+            out[q] = frozenset(Num(v) for x in (q, q / 100, q * 100) for v in (x, -x))
+    return out
