@@ -35,10 +35,10 @@ def test_distance_scale():
 
 def test_math_verify_is_called_once_per_answer():
     from verifier import MathVerifier
-    from verifier.answers import _mv_parse
-    _mv_parse.cache_clear()
+    from verifier.answers import mv_parse
+    mv_parse.cache_clear()
     v = MathVerifier().verify("q", r"so \boxed{\frac{\pi}{3}}", reference_answer=r"\frac{\pi}{2}")
-    info = _mv_parse.cache_info()
+    info = mv_parse.cache_info()
     assert not v.correct and v.distance == 1.0
     assert info.misses == 2 and info.hits == 0  # gold and prediction parsed once each, compared once
 

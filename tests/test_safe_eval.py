@@ -80,7 +80,9 @@ def warm_verifier():
 def test_verifier_survives_hostile_input_fast(text, tmp_path, warm_verifier):
     v = warm_verifier
     verdict = v.verify("Tom has 12 apples and gets 5 more. How many?", text, reference_answer="17")
-    for ref in ("17", r"\\frac{\\pi}{2}", "x^2+1"):  # numeric and symbolic references: math-verify is reachable
+    # numeric, symbolic and LaTeX-looking references (sets, tuples, fractions of powers): math-verify is reachable
+    for ref in ("17", r"\\frac{\\pi}{2}", "x^2+1", r"\{1,2,3\}\cup\{4\}", r"\frac{(x+1)^{4}}{y}",
+                r"\left( 3, \frac{\pi}{2} \right)"):
         assert _steady_cpu_seconds(lambda: v.verify("Tom has 12 apples and gets 5 more. What is the value of "
                                                     "unknown variable x?", text, reference_answer=ref)) < 0.05
     assert 0 <= verdict.wrongness <= 1 and 0 <= verdict.absurdity <= 1

@@ -26,7 +26,7 @@ _ANSWER_PATTERNS = [
 ]
 
 
-def _boxed(text: str) -> str | None:
+def boxed(text: str) -> str | None:
     """Content of the last \\boxed{...} (brace-matched, bounded)."""
     i = text.rfind("\\boxed")
     if i < 0:
@@ -43,6 +43,9 @@ def _boxed(text: str) -> str | None:
     return None
 
 
+_boxed = boxed  # the old private name, still imported by tasks/utils.py
+
+
 def extract_answer(text: str, question: str | None = None) -> str | None:
     """The final answer a solution states, or None.
 
@@ -55,7 +58,7 @@ def extract_answer(text: str, question: str | None = None) -> str | None:
         ms = pat.findall(text)
         if ms:
             return _strip(ms[-1])
-    b = _boxed(text)
+    b = boxed(text)
     if b is not None:
         return _strip(b)
     ms = _ANSWER_PATTERNS[2].findall(text)
@@ -83,13 +86,33 @@ def _last_number(text: str, question: str | None) -> str | None:
     return _strip((keep or last)[-1].group(0))
 
 
+_PHRASE = re.compile(r"^(?:\s*(?:The answer is:?|####))+\s*", re.I | re.ASCII)
+
+
 def _strip(s: str) -> str:
-    s = s.strip()[:MAX_ANSWER_CHARS]
-    b = _boxed(s)
+    # 'The answer is: \nThe answer is: 7' captures the second phrase: the answer is what follows the last one
+    s = _PHRASE.sub("", s.strip()[:MAX_ANSWER_CHARS])
+    b = boxed(s)
     if b is not None:
         s = b
     s = s.rstrip(".").strip().strip("$").strip()
     return re.sub(r"^\\(?=\d)", "", s)  # '\\boxed{\\15}': a '\\$' whose dollar sign was lost
+
+
+_PROSE = re.compile(r"[A-Za-z']+(?:\s+[A-Za-z',.]+){2,}\s*[.!?]?", re.ASCII)
+
+
+def resolve_reference(reference_answer, reference_solution: str | None):
+    """The reference answer to compare with. A 'reference answer' that is a sentence without any number or math
+    ("Let's think step by step." — a data-export slip seen in real benchmark files) is no answer: the reference
+    solution's own final answer is used instead, when it states one."""
+    if reference_answer is None or not reference_solution:
+        return reference_answer
+    ref = str(reference_answer).strip()
+    if ref and not _PROSE.fullmatch(ref):
+        return reference_answer
+    stated = extract_answer(reference_solution)
+    return stated if stated is not None else reference_answer
 
 
 def to_number(ans: str | None) -> Fraction | None:
@@ -107,15 +130,48 @@ def to_number(ans: str | None) -> Fraction | None:
     try:
         v = parse_number(s[1:] if neg else s)
     except EvalError:
-        return None
+        return _with_unit(s)
     return -v if neg else v
 
 
+_UNIT_TAIL = re.compile(r"(-?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:/\d+)?)((?:\\text\{)?[A-Za-z][A-Za-z.'/]{0,30}\}?"
+                        r"(?:\^\{?[23]\}?)?)", re.ASCII)
+_SCALE = {"million": 10 ** 6, "millions": 10 ** 6, "billion": 10 ** 9, "thousand": 1000, "hundred": 100, "dozen": 12}
+
+
+def _with_unit(s: str) -> Fraction | None:
+    """'5hours', '18km^2', '3/4cup', '8th', '2million' (spaces already removed): the number before a unit word,
+    scaled by a scale word. A tail with digits or operators ('5hours30minutes', 'x=5') is no unit."""
+    m = _UNIT_TAIL.fullmatch(s)
+    if not m:
+        return None
+    v = to_number(m.group(1))
+    unit = m.group(2).replace("\\text{", "").rstrip("}").lower()
+    return None if v is None else v * _SCALE.get(unit, 1)
+
+
 @lru_cache(maxsize=1024)
-def _mv_parse(s: str):
+def mv_parse(s: str):
     """math-verify's parse of one answer, memoized: a reference answer is compared with many samples."""
     from math_verify import parse
     return parse("$" + s + "$", parsing_timeout=None)
+
+
+_warm = False
+
+
+def warm_up() -> None:
+    """Pay math-verify's one-time cost (sympy and its LaTeX grammar load lazily, ~350 ms) once per process, at
+    start-up (MathVerifier() calls this), so no row pays it. The memo is emptied after, so cold timings stay cold."""
+    global _warm
+    if _warm:
+        return
+    _warm = True
+    try:
+        for gold, pred in (("\\frac{\\pi}{2}", "\\frac{\\pi}{2}"), ("x^2+1", "1+x^2"), ("\\sqrt{2}", "y")):
+            _math_verify(gold, pred)
+    finally:
+        mv_parse.cache_clear()
 
 
 def _math_verify(gold: str, pred: str) -> bool:
@@ -124,7 +180,7 @@ def _math_verify(gold: str, pred: str) -> bool:
         return False
     try:
         from math_verify import verify
-        g, p = _mv_parse(gold), _mv_parse(pred)
+        g, p = mv_parse(gold), mv_parse(pred)
         return bool(g and p and verify(g, p, timeout_seconds=None))
     except Exception:  # math-verify raises on exotic LaTeX; a failure to parse is a non-match
         return False

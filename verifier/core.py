@@ -6,33 +6,20 @@
 """
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
-from functools import lru_cache
 
-from .answers import compare_answers, extract_answer, to_number
+from .answers import compare_answers, extract_answer, resolve_reference, to_number, warm_up
 from .config import VerifierConfig
-from .safe_eval import Num
-from .flow import build_flow, first_off_path
+from .pool import map_verify
+from .flow import build_flow
+from .localize import localize
+from .known import known_from_text, question_quantities, question_values, spelled_from_text
 from .form import EXPLICIT_ANSWER, form_score, question_numbers, states_final_answer
-from .unknown import asks_for_x, false_equations
-from .steps import Claim, line_numbers, numbers_in, parse_step, partial_values, split_steps
+from .unknown import answer_unknown, false_equations
+from .steps import Claim, line_numbers, numbers_in, parse_step, keep_ends, partial_values, split_steps
 
 DIMENSIONS = ("answer", "distance", "arithmetic", "consistency", "coverage", "form")
-_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
-_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_WORDS = {"half": [2, Fraction(1, 2)], "twice": [2], "double": [2], "doubled": [2], "triple": [3], "tripled": [3],
-          "thrice": [3], "quarter": [4, Fraction(1, 4)], "third": [3, Fraction(1, 3)], "dozen": [12], "dozens": [12],
-          "one": [1], "two": [2], "three": [3], "four": [4], "five": [5], "six": [6], "seven": [7], "eight": [8],
-          "nine": [9], "ten": [10], "eleven": [11], "twelve": [12], "fifteen": [15], "twenty": [20], "thirty": [30],
-          "forty": [40], "fifty": [50], "hundred": [100], "thousand": [1000], "week": [7], "hour": [60],
-          "minutes": [60], "year": [12, 52, 365], "percent": [100], "%": [100],
-          **{w: [i] for i, w in enumerate(_UNITS)}, **{w: [20 + 10 * i] for i, w in enumerate(_TENS)}}
-_WORD = re.compile(r"[a-z%]+")
-_WORD_VALUES = {w: tuple(Num(v) for v in vs) for w, vs in _WORDS.items()}
-_SCALES = {"million": 10 ** 6, "billion": 10 ** 9, "thousand": 1000}
 
 
 @dataclass
@@ -63,40 +50,13 @@ class Verdict:
         return asdict(self)
 
 
-@lru_cache(maxsize=4096)
-def _known_from_text(text: str) -> frozenset[Fraction]:
-    """Numbers a step may take from this text: literals, number words, 'N million', 100 +/- a percent."""
-    nums = line_numbers(text)
-    known = set(nums)
-    words = _WORD.findall(text.lower())
-    for w in words:
-        known.update(_WORD_VALUES.get(w, ()))
-    for w, scale in _SCALES.items():
-        if w in words:
-            known.update(n * scale for n in nums)
-    if "%" in text or "percent" in words:
-        known.update(100 + n for n in nums)
-        known.update(100 - n for n in nums)
-    return frozenset(known)
-
-
-@lru_cache(maxsize=1024)
-def _question_values(question: str) -> tuple[frozenset[Fraction], frozenset[Fraction]]:
-    """(the question's literal numbers, those plus what its words supply), each with its percent fractions.
-    Cached: a question is verified with many sampled solutions."""
-    literal = set(line_numbers(question))
-    literal |= {k / 100 for k in literal}
-    sourced = literal | _known_from_text(question)
-    sourced |= {k / 100 for k in sourced}
-    return frozenset(literal), frozenset(sourced)
-
-
 class MathVerifier:
     """Rule-based, symbolic verifier; stateless apart from its config, so safe to share across threads."""
 
     def __init__(self, config: VerifierConfig | None = None):
         self.config = config or VerifierConfig()
         self._constants = {Fraction(c).limit_denominator(1000) for c in self.config.constants}
+        warm_up()  # math-verify's first call costs ~350 ms: pay it here, once per process, not inside a row
 
     # ---- the public API -------------------------------------------------------------------------
     def verify(self, question: str, solution: str, reference_answer: str | None = None,
@@ -104,13 +64,14 @@ class MathVerifier:
         cfg = self.config
         question = (question or "")[: cfg.max_solution_chars]
         oversize = len(solution or "") > cfg.max_solution_chars
-        solution = (solution or "")[: cfg.max_solution_chars]
+        pred = extract_answer((solution or "")[-cfg.max_solution_chars:], question)  # from the end, before any cut
+        solution = keep_ends(solution or "", cfg.max_solution_chars)
         steps = split_steps(solution)
         reasons: list[str] = []
         flawed_steps: list[int] = []
-        pred = extract_answer(solution, question)
         pred_num = to_number(pred)
         answer_step = self._answer_step(steps, pred)
+        reference_answer = resolve_reference(reference_answer, reference_solution)
         mode = "reference" if reference_solution and reference_answer is not None else (
             "answer" if reference_answer is not None else "free")
 
@@ -130,14 +91,14 @@ class MathVerifier:
         arithmetic = len(bad) / len(claims) if claims else 0.0
         for c in bad:
             flawed_steps.append(c.step)
-            reasons.append(f"step {c.step}: {c.lhs} = {_fmt(c.stated)}, should be {_fmt(c.value)}")
+            reasons.append(f"step {c.step}: {c.lhs} = {_fmt(c.stated)}, should be {c.why or _fmt(c.value)}")
 
         # 4. consistency: the value-flow graph's internal checks, and a final answer that is not the last derived value
-        literal, sourced = _question_values(question)
+        literal, sourced = question_values(question)
         ref_vals, ref_all = self._reference_values(reference_solution)
         # a value the reference derives must be derived here too before it is used, even if it is small
         flow = build_flow(parsed, literal, (self._constants, sourced), {v for v in ref_vals if v not in sourced},
-                          [_known_from_text(line) for line in steps])
+                          [(spelled_from_text(line), known_from_text(line)) for line in steps])
         for step, reason in flow.flaws:
             flawed_steps.append(step)
             reasons.append(reason)
@@ -146,9 +107,9 @@ class MathVerifier:
             flawed_steps.append(answer_step)
             reasons.append(final_mismatch)
         false_eq = 0.0
-        x_true = to_number(str(reference_answer)) if reference_answer is not None and asks_for_x(question) else None
-        if x_true is not None:  # the reference answer is the unknown's value: every equation in x must hold at it
-            n_eq, eq_flaws = false_equations([t for _, t in parsed], x_true)
+        unknown = answer_unknown(question, [t for _, t in parsed], reference_answer, pred_num)
+        if unknown is not None:  # the reference answer is the unknown's value: every equation in it must hold at it
+            n_eq, eq_flaws = false_equations([t for _, t in parsed], unknown[1], unknown[0])
             for step, reason in eq_flaws:
                 flawed_steps.append(step)
                 reasons.append(reason)
@@ -157,10 +118,10 @@ class MathVerifier:
                           + (flow.broken_claims / len(claims) if claims else 0.0))
 
         # 5. coverage, and where a wrong answer left the reference's path
-        q_nums = {abs(n) for n in line_numbers(question)} - {0, 1}  # 'one hour', 'the 1st': not quantities to use
-        sol_nums = {abs(n) for _, t in parsed for n in numbers_in(t)} | {abs(c.value) for c in claims}
-        sol_nums |= {n * 100 for n in sol_nums} | {n / 100 for n in sol_nums}
-        unused = sorted(q_nums - sol_nums)
+        quantities = question_quantities(question)  # {quantity: the values that count as using it}
+        q_nums = set(quantities)
+        sol_nums = {n for _, t in parsed for n in numbers_in(t)} | {c.value for c in claims}
+        unused = sorted(q for q, forms in quantities.items() if forms.isdisjoint(sol_nums))
         # coverage = mean of the question-side, reference-side and off-path shares that are available
         cov_parts = [len(unused) / len(q_nums)] if q_nums else []
         if unused:
@@ -174,8 +135,8 @@ class MathVerifier:
         # answer (its flaw is the missing answer, a form error), and a mismatched answer line is itself the flaw
         if not correct and pred_num is not None and not final_mismatch and not truncated and not oversize \
                 and states_final_answer(question, steps, pred):
-            step, share = self._localize(flow, claims, pred_num, answer_step, sourced | ref_all if mode == "reference" else None,
-                                         reasons)
+            step, share = localize(flow, parsed, pred_num, answer_step, sourced | ref_all if mode == "reference" else None,
+                                   reasons, reference_solution if mode == "reference" else None)
             if step is not None:
                 flawed_steps.append(step)
                 if share:
@@ -208,8 +169,7 @@ class MathVerifier:
 
     def verify_batch(self, items: list[dict], workers: int | None = None) -> list[Verdict]:
         """Verify many records (keys as in `verify`) using all cores; order is preserved."""
-        from .batch import verify_many
-        return verify_many(self.config, items, workers)
+        return [Verdict(**d) for d in map_verify(MathVerifier, self.config, items, workers)]
 
     # ---- helpers --------------------------------------------------------------------------------
     @staticmethod
@@ -224,27 +184,6 @@ class MathVerifier:
             written.update(numbers_in(text))
             written.update(v for c in cs for v in (c.stated, c.value, *c.inner, *c.operands, *partial_values(c.lhs)))
         return claimed, written | claimed
-
-    def _localize(self, flow, claims, pred_num, answer_step, on_path, reasons) -> tuple[int | None, float]:
-        """The first flawed step of a wrong answer: with a reference solution, the earliest step off the reference's
-        path that the answer depends on; else (or when every ancestor is on the path) the step that first states
-        the answer. Returns (step, share of the answer's derived ancestry that is off the path)."""
-        if on_path is not None:
-            def on(v: Fraction) -> bool:
-                return any(x in on_path for x in (v, -v, v * 100, v / 100)) or (
-                    v.denominator != 1 and any(abs(v - r) <= abs(r) / 100 for r in on_path if r.denominator != 1))
-            node, share = first_off_path(flow, pred_num, on)
-            if node is not None:
-                reasons.append(f"step {node.step}: derives {_fmt(node.value)}, off the reference's path, and the "
-                               f"wrong answer depends on it")
-                return node.step, share
-        # the computation that produced the answer: its last claim, else where the graph first derives it
-        made = [c.step for c in claims if abs(c.stated) == abs(pred_num) and (answer_step is None or c.step <= answer_step)]
-        node = flow.nodes.get(pred_num)
-        step = made[-1] if made else node.step if node is not None else answer_step
-        if step is not None:
-            reasons.append(f"step {step}: computes the wrong answer {_fmt(pred_num)}")
-        return step, 0.0
 
     @staticmethod
     def _final_mismatch(steps, claims, pred_num, answer_step) -> str:

@@ -12,6 +12,7 @@ The graph serves two purposes (verifier/README.md has a worked example):
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -25,6 +26,8 @@ class Node:
     parents: frozenset[Fraction]
     exact: bool
     """True when a claim derived it (its parents are the claim's operands), False when prose did."""
+    op: str = ""
+    """the claim's outermost operation ('+' for + and -, '*' for * and /, '^'), '' for prose."""
 
 
 @dataclass
@@ -39,10 +42,10 @@ class Flow:
 
 
 def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction], soft: tuple,
-               must_derive: set[Fraction], words: list[frozenset[Fraction]] | None = None) -> Flow:
+               must_derive: set[Fraction], words: list[tuple[frozenset, frozenset]] | None = None) -> Flow:
     """parsed: per step, its claims and normalized text (verifier.steps.parse_step); given: the question's literal
     numbers; soft: sets of further values any step may use (constants, the question's number words); words: per
-    step, values its wording supplies ('half', 'a dozen', a percent's complement), known from that step on."""
+    step, (values only its words spell, known within the step; everything it supplies, known after it)."""
     flow = Flow()
     nodes = flow.nodes
     seen: set[Fraction] = set()  # stated so far, by a claim, in prose or by a word (givens and soft sets not copied)
@@ -54,6 +57,8 @@ def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction]
     pending: list[tuple[int, Fraction, list[Fraction]]] = []  # unsourced operands: may be derived later
     for i, (claims, text) in enumerate(parsed):
         nums = numbers_at(text)
+        if words:  # 'two dozen eggs, so 24 * 2': a value the step's own words spell is sourced within the step
+            seen.update(words[i][0])
         line_derived = {v for _, v in nums if v in nodes}  # parents of prose-derived values
         for c in sorted(claims, key=lambda c: c.pos) if len(claims) > 1 else claims:
             before = {v for p, v in nums if p < c.pos}  # stated earlier in this step: 'he has 5 ..., so 5 + 7'
@@ -65,16 +70,21 @@ def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction]
                     broken = True
                     pending.append((i, op, list(results)))
             flow.broken_claims += broken
-            parents = frozenset(c.operands)
+            # a written fraction is one value too: '4/3 * 12 = 16' uses the 4/3 derived before, not only 4 and 3
+            parents = frozenset(c.operands) | _fractions(c.lhs)
+            op = outer_op(c.lhs)
             for v in (*c.inner, c.value, c.stated):
                 if v not in nodes:  # even a given or a constant: this claim is where the solution derives it
-                    nodes[v] = Node(v, i, parents, True)
+                    nodes[v] = Node(v, i, parents, True, op if v in (c.value, c.stated) else "")
                 flow.claimed.setdefault(v, i)
                 seen.add(v)
                 derived.add(v)
             line_derived.add(c.stated)
             results.append(c.stated)
+        spans = [(c.pos, c.pos + len(c.lhs)) for c in claims if c.pos]
         for p, v in nums:
+            if spans and any(a <= p < b for a, b in spans):
+                continue  # an operand inside a claim's left side: used there, not derived ('(1/2)*90 = 45')
             # a number new to the solution is derived here; a constant or a value a word supplies ('a week': 7)
             # is derived only when the step states it as a result ('... = 12 inches') or also mentions derived
             # values ('so 4 + 3 is 7 days'): else it is a unit or a restated fact
@@ -84,7 +94,7 @@ def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction]
             seen.add(v)
             derived.add(v)
         if words:
-            seen.update(words[i])
+            seen.update(words[i][1])
     for i, op, earlier in pending:
         later = flow.claimed.get(op, flow.claimed.get(-op))
         if later is not None and later > i:
@@ -96,6 +106,13 @@ def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction]
         flow.flaws.append((i, reason))
     flow.flaws.sort(key=lambda f: f[0])
     return flow
+
+
+_FRACTION = re.compile(r"(?<![\d.])(\d{1,6})\s*/\s*(\d{1,6})(?![\d.])", re.ASCII)
+
+
+def _fractions(lhs: str) -> frozenset[Fraction]:
+    return frozenset(Fraction(int(a), int(b)) for a, b in _FRACTION.findall(lhs) if int(b)) if "/" in lhs else frozenset()
 
 
 def ancestry(flow: Flow, value: Fraction) -> dict[Fraction, Node]:
@@ -112,13 +129,25 @@ def ancestry(flow: Flow, value: Fraction) -> dict[Fraction, Node]:
     return out
 
 
-def first_off_path(flow: Flow, answer: Fraction, on_path) -> tuple[Node | None, float]:
+def outer_op(expr: str) -> str:
+    """The family of the operation evaluated last: '+' (sums, differences), '*' (products, quotients), '^'."""
+    depth, seen = 0, set()
+    for k, ch in enumerate(expr):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and ch in "+-*/^" and k and expr[:k].rstrip()[-1:] not in "+-*/^(":
+            seen.add(ch)
+    return "+" if seen & {"+", "-"} else "*" if seen & {"*", "/"} else "^" if seen else ""
+
+
+def first_off_path(flow: Flow, answer: Fraction, on_path, coincidence=None) -> tuple[Node | None, float]:
     """(the earliest node the answer depends on whose value is off the reference's path, or None; the share of
     the answer's derived ancestry that is off the path).
 
     A value is on the path when `on_path(value)` (the reference states it) or when a claim uses it to derive an
     on-path value: a partial sum taken in another order ('(a + c) + b' where the reference writes 'a + b') led
-    back to the reference, so it is an alternative route, not an error.
+    back to the reference, so it is an alternative route, not an error. A value a claim computes off the path and
+    then drops (no later claim uses it) is the first deviation when it comes before the one the answer depends on:
+    the graph's coarse prose edges often miss how such a value fed the reasoning.
     """
     anc = ancestry(flow, answer)
     if not anc:
@@ -129,13 +158,21 @@ def first_off_path(flow: Flow, answer: Fraction, on_path) -> tuple[Node | None, 
         if n.exact:
             for p in n.parents:
                 children.setdefault(p, []).append(n)
+    odd = {n.value for n in flow.nodes.values() if coincidence and coincidence(n)}
     for n in reversed(list(flow.nodes.values())):  # insertion order: a child is created after its parents
-        if n.value == answer:
+        if n.value == answer or n.value in odd:
             continue  # the answer is wrong: it is never on the path, and never vouches for what it is made of
         if on_path(n.value) or any(ch.value in good for ch in children.get(n.value, ()) if ch is not n):
             good.add(n.value)
     bad = [n for v, n in anc.items() if v not in good]
-    return (min(bad, key=lambda n: n.step) if bad else None), len(bad) / len(anc)
+    first = min(bad, key=lambda n: n.step) if bad else None
+    if first is not None:
+        # a value computed off the path and then dropped (no later claim uses it) still counts when it comes first
+        dropped = [n for n in flow.nodes.values() if n.exact and n.value not in good and n.value != answer
+                   and n.step < first.step and not children.get(n.value)]
+        if dropped:
+            first = min(dropped, key=lambda n: n.step)
+    return first, len(bad) / len(anc)
 
 
 def _looks_like(r: Fraction, op: Fraction) -> bool:

@@ -13,8 +13,13 @@ it we you your our if then than as by with from into after before each per every
 more less times""".split())
 
 
+_CONCLUDES = re.compile(r"\b(?:in total|total(?:s|ling|ing)? (?:is|are|was|of|comes? to)|altogether|in all|overall)\b",
+                        re.I | re.ASCII)
+
+
 def _words(text: str) -> set[str]:
-    return {w.rstrip("s") for w in re.findall(r"[a-z]{3,}", text.lower())} - _STOP
+    """Content words cut to four letters: 'spent' answers 'spend', 'earns' answers 'earned'."""
+    return {w[:4] for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in _STOP and w.rstrip("s") not in _STOP}
 
 
 def states_asked_quantity(question: str, last_step: str) -> bool:
@@ -22,6 +27,8 @@ def states_asked_quantity(question: str, last_step: str) -> bool:
     does Raymond have left?'): a finished sentence with a number and a content word of the question's ask clause."""
     if not re.search(r"\d", last_step) or not re.search(r"[.!]['\")\s]*$", last_step):
         return False  # a sentence cut off mid-way (a truncated generation) states nothing
+    if _CONCLUDES.search(last_step):  # 'In total, she spent $45.': a stated total is a final answer
+        return True
     asks = _ASK.findall(question[-600:])
     return bool(asks and _words(asks[-1]) & _words(last_step))
 

@@ -7,6 +7,7 @@ size of intermediate results), so the worst case is a few microseconds per chara
 """
 from __future__ import annotations
 
+import math
 import re
 from fractions import Fraction
 from functools import lru_cache
@@ -36,6 +37,10 @@ class Num(Fraction):
 
 class EvalError(ValueError):
     """The text is not a bounded arithmetic expression."""
+
+
+class Undefined(EvalError):
+    """The expression divides by zero: it has no value at all (so any claim about its value is false)."""
 
 
 @lru_cache(maxsize=8192)
@@ -94,7 +99,7 @@ class _Parser:
             self.i += 1
             w = self.unary()
             if op == "/" and w == 0:
-                raise EvalError("division by zero")
+                raise Undefined("division by zero")
             v = _check(v * w if op == "*" else v / w)
         return v
 
@@ -121,7 +126,7 @@ class _Parser:
             if e.denominator != 1 or abs(e.numerator) > MAX_EXPONENT:
                 raise EvalError("exponent too large or not an integer")
             if v == 0 and e < 0:
-                raise EvalError("division by zero")
+                raise Undefined("division by zero")
             if v != 0 and abs(e.numerator) * max(v.numerator.bit_length(), v.denominator.bit_length()) > MAX_BITS:
                 raise EvalError("power too large")
             v = _check(v ** int(e))
@@ -168,3 +173,20 @@ def safe_eval(text: str) -> Fraction:
 def count_operators(text: str) -> int:
     """Number of binary arithmetic operators (a claim needs at least one to be a computation)."""
     return len(re.findall(r"(?<=[\d)%])\s*(?:\*\*|[-+*/^])", text))
+
+
+_TOWER = re.compile(r"\s*\d{1,30}(?:\s*(?:\^|\*\*)\s*\d{1,30}){1,12}\s*", re.ASCII)
+
+
+def tower_log2(text: str) -> float | None:
+    """log2 of a power tower of integers >= 2 ('2^2^2^2^2^2', right-associative), for towers safe_eval refuses as too
+    large; capped at 1e18 (then 'larger than any written number'). None for anything that is not such a tower."""
+    if not _TOWER.fullmatch(text):
+        return None
+    nums = [int(t) for t in re.findall(r"\d+", text)]
+    if min(nums) < 2:
+        return None
+    log = math.log2(nums[-1])  # log2 of the running exponent
+    for b in reversed(nums[:-1]):
+        log = 2 ** log * math.log2(b) if log < 60 else 1e18  # log2(b^e) = e * log2(b), with e = 2^log
+    return min(log, 1e18)

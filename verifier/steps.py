@@ -7,12 +7,14 @@ expressions with unknowns (``x * 6 - 5 = 31``) cannot be evaluated and are skipp
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 
-from .safe_eval import EvalError, Num, count_operators, parse_number, safe_eval
+from .literals import prepare
+from .safe_eval import MAX_CHARS, EvalError, Num, Undefined, count_operators, parse_number, safe_eval, tower_log2
 
 MAX_STEPS = 200
 MAX_LINE_CHARS = 2000
@@ -41,7 +43,7 @@ _UNIT = r"(?:\s+(?!x\s)[A-Za-z][A-Za-z']+(?:/[A-Za-z]+)?){1,3}"
 _UNITS = [(re.compile(p, re.ASCII), r) for p, r in [
     (r"(?<=\d)\s+([A-Za-z]{2,}?)s?(\s*[-+]\s*\d[\d,.]*)\s+\1s?\b", r"\2 \1"),
     (r"(?<=\d)" + _UNIT + r"(?=\s*(?:[*/=]|[xX]\s))", ""),
-    (r"(?<=[\d)])\s*[xX]\s*(?=[\d(.])", " * "),  # '3 x 4', '30 x .25'; after the unit words are gone
+    (r"(?<=[\d)])\s*[xX]\s*(?=[\d(]|\.\d)", " * "),  # '3 x 4', '30 x .25'; after the unit words are gone
 ]]
 _NUMERIC = [(re.compile(p, re.ASCII), r) for p, r in [
     (r"(?<![\d.,])(\d{1,3}) (\d{3})(?![\d/])", r"\1\2"),  # '350 000' thousands
@@ -64,6 +66,8 @@ class Claim:
     it in the same step are already stated when the claim uses them."""
     inner: tuple[Fraction, ...] = ()
     """values of the LHS's parenthesized groups: '2*(9+40)' derives 49 on the way to 98."""
+    why: str = ""
+    """for a false claim whose LHS has no finite value: 'undefined (division by zero)', 'about 2^65536'."""
 
 
 def split_steps(solution: str) -> list[str]:
@@ -71,15 +75,26 @@ def split_steps(solution: str) -> list[str]:
     lines = [ln.strip() for ln in solution.split("\n") if ln.strip()]
     if len(lines) == 1:
         lines = [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", lines[0]) if s.strip()]
-    return [ln[:MAX_LINE_CHARS] for ln in lines[:MAX_STEPS]]
+    if len(lines) > MAX_STEPS:  # a runaway generation keeps its last line: that is where the answer is stated
+        lines = lines[:MAX_STEPS - 1] + lines[-1:]
+    return [ln[:MAX_LINE_CHARS] for ln in lines]
+
+
+def keep_ends(text: str, max_chars: int) -> str:
+    """text cut to max_chars, but keeping its last line (the final answer) after the cut."""
+    if len(text) <= max_chars:
+        return text
+    last = text.rstrip().rsplit("\n", 1)[-1][-MAX_LINE_CHARS:]
+    return text[:max(0, max_chars - len(last) - 1)] + "\n" + last
 
 
 @lru_cache(maxsize=4096)
 def normalize(line: str) -> str:
     """LaTeX, Unicode operators, money signs, unit words and thousands written '350 000' -> plain arithmetic."""
+    line = prepare(line)
     if not line.isascii() or any(c in line for c in "\\$"):
-        for _ in range(3):
-            line = _FRAC.sub(r"(\1)/(\2)", line)
+        for _ in range(3):  # the whole fraction in parentheses: '= \frac{3}{4}' states 3/4, not 3
+            line = _FRAC.sub(r"((\1)/(\2))", line)
         for pat, rep in _LATEX:
             line = pat.sub(rep, line)
     if _MAY_HAVE_UNITS.search(line):
@@ -173,18 +188,18 @@ def _claim(step: int, lhs: str, rhs_text: str) -> Claim | None:
             return None  # '1 and 1/4 cup = 1.5 cups': a mixed number, not a division
         try:
             value = safe_eval(cand)
-        except EvalError:
+        except EvalError as e:
+            why = _no_value(cand, e, m)
+            if why:  # '5 / 0 = 0', '2^2^2^2^2^2 = 4': false, though the LHS has no (bounded) value to compare
+                stated = _stated(m)
+                return Claim(step, cand, stated, stated, False, list(numbers_in(cand)), why=why)
             continue
-        try:
-            stated = parse_number(m.group(1).lstrip("-"))
-        except EvalError:
+        stated = _stated(m)
+        if stated is None:
             return None
-        if m.group(1).startswith("-"):
-            stated = -stated
         stated_text = m.group(1)
-        if m.group(2):
-            stated = stated / int(m.group(2).replace("/", "").strip())
-        ok = _within_rounding(value, stated, stated_text)
+        # a stated fraction ('= 3/4') is exact: the floor/ceil leeway of a stated integer does not apply to it
+        ok = value == stated if m.group(2) else _within_rounding(value, stated, stated_text)
         if not ok and m.group(3):
             ok = _within_rounding(value, stated / 100, stated_text)
         if not ok and _TIMES_100.search(cand):
@@ -204,6 +219,33 @@ def _claim(step: int, lhs: str, rhs_text: str) -> Claim | None:
         # as Num: the value is looked up in sets many times, and a plain Fraction rehashes on every lookup
         return Claim(step, cand, stated, Num(value), ok, list(numbers_in(cand)), inner=_inner_values(cand))
     return None
+
+
+def _stated(m: re.Match) -> Fraction | None:
+    try:
+        stated = parse_number(m.group(1).lstrip("-"))
+    except EvalError:
+        return None
+    if m.group(1).startswith("-"):
+        stated = -stated
+    if m.group(2):
+        den = int(m.group(2).replace("/", "").strip())
+        stated = stated / den if den else stated
+    return stated if isinstance(stated, Num) else Num(stated)
+
+
+def _no_value(cand: str, err: EvalError, m: re.Match) -> str:
+    """Why a claim whose LHS cannot be evaluated is still false: division by zero anywhere makes it undefined; a
+    tower of integers too large to evaluate is false unless the stated number is as large (log2 within 1)."""
+    if _stated(m) is None:
+        return ""
+    if isinstance(err, Undefined):
+        return "undefined (division by zero)"
+    bits = tower_log2(cand)
+    stated = abs(_stated(m))
+    if bits is not None and (stated < 2 or abs(math.log2(stated) - bits) > 1):
+        return f"about 2^{bits:.0f}" if bits < 1e15 else "an integer too large to write"
+    return ""
 
 
 def _inner_values(expr: str) -> tuple[Fraction, ...]:
@@ -247,10 +289,18 @@ def _pure_expression(part: str) -> Fraction | None:
 
 
 def _paren_value(rhs_text: str) -> str:
-    """'(3+1/2) feet' -> '7/2' so the RHS pattern sees a plain number (mixed numbers are normalized so)."""
+    """'(3+1/2) feet' -> '7/2', '((3)/(4))' -> '3/4': the balanced group's value, so the RHS pattern sees a plain
+    number (mixed numbers and LaTeX fractions are normalized to parenthesized groups)."""
     t = rhs_text.lstrip()
+    depth = 0
+    for k, ch in enumerate(t[:MAX_CHARS]):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0:
+            break
+    else:
+        return ""
     try:
-        v = safe_eval(t[: t.find(")") + 1])
+        v = safe_eval(t[: k + 1])
     except EvalError:
         return ""
     return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
@@ -280,12 +330,13 @@ def parse_step(step: int, line: str) -> tuple[list[Claim], str]:
     parts = text.split("=")
     offset = 0
     for k in range(len(parts) - 1):
-        right = parts[k + 1]
-        if k + 2 < len(parts):
-            mid = _pure_expression(right)
-            if mid is not None:
-                right = str(mid.numerator) if mid.denominator == 1 else f"{mid.numerator}/{mid.denominator}"
-        c = _claim(step, parts[k], right)
+        c = _claim(step, parts[k], parts[k + 1])
+        mid = _pure_expression(parts[k + 1]) if k + 2 < len(parts) else None
+        if mid is not None and (c is None or not c.ok or mid == c.value):
+            # 'a = b op c = d' is read two ways: a running chain ('3/2 = 1.50+3.00 = 4.50': a = b, then b op c = d)
+            # or a rewrite ('2*(9+40) = 2*49 = 98': a = the middle's value); a true reading wins, else the rewrite
+            c2 = _claim(step, parts[k], str(mid.numerator) if mid.denominator == 1 else f"{mid.numerator}/{mid.denominator}")
+            c = c2 if c2 is not None else c
         end = offset + len(parts[k])
         offset = end + 1
         if c and (c.value, c.stated) not in seen:

@@ -1,0 +1,77 @@
+"""Issue 16: the 'too late' and 'too early' rules of the value-flow walk and of equations in unknowns."""
+from verifier import MathVerifier
+
+V = MathVerifier()
+
+
+def test_an_equation_in_the_solutions_own_unknown_is_checked_at_the_reference_answer():
+    q = ("A store sells 2 sandwiches for $3 and 4 for $6; prices are proportional. How much do 8 sandwiches cost?")
+    sol = "The price is proportional.\n(3/2) = (x/8)\nCross multiplying, 2x = 12\nSo x = 6\nThe answer is: 6"
+    v = V.verify(q, sol, reference_answer="12", reference_solution="3/2 = <<3/2=1.5>>1.5\n1.5*8 = <<1.5*8=12>>12\n#### 12")
+    assert v.first_error_step == 2, v.reasons
+    ok = "The price is proportional.\n(3/2) = (x/8)\nCross multiplying, 2x = 24\nSo x = 12\nThe answer is: 12"
+    assert V.verify(q, ok, reference_answer="12").first_error_step is None
+
+
+def test_systems_of_letters_are_not_misread_as_one_unknown():
+    q = "Cats and dogs total 60 and there are 20 more cats than dogs. How many cats are there?"
+    sol = ("Let c be cats and d be dogs. We know that c = 20 + d and c + d = 60\n20 + d + d = 60\n2d = 40\n"
+           "d = 20, so c = 40\n#### 40")
+    assert V.verify(q, sol, reference_answer="40").first_error_step is None
+    q2 = "Agnes is 25 and Jane is 6. In how many years will Agnes be twice as old as Jane?"
+    sol2 = "25 + x = 2(6 + x)\nx - 2x = 12 - 25\n-x = -13\nx = 13\n#### 13"
+    assert V.verify(q2, sol2, reference_answer="13").first_error_step is None
+
+
+def test_a_wrong_answer_equal_to_a_correct_intermediate_blames_the_step_stating_it():
+    q = "Ann needs 65 roses a week. A month has 4 weeks and she is short 100 roses a month. How many does she grow a week?"
+    ref = "65*4 = <<65*4=260>>260\n260-100 = <<260-100=160>>160\n160/4 = <<160/4=40>>40\n#### 40"
+    sol = "65 * 4 = 260 roses a month.\n260 - 100 = 160 roses a month.\nSo she grows 160 roses every week.\nThe answer is: 160"
+    v = V.verify(q, sol, reference_answer="40", reference_solution=ref)
+    assert v.first_error_step == 2, v.reasons
+
+
+def test_a_value_on_the_path_only_by_coincidence_is_off_the_path():
+    q = "Finley starts a race in 1st place, falls back 5 spots, moves ahead 2, falls back 3 and moves ahead 1. What place?"
+    ref = "1+5 = <<1+5=6>>6\n6-2 = <<6-2=4>>4\n4+3 = <<4+3=7>>7\n7-1 = <<7-1=6>>6\n#### 6"
+    sol = ("She started 1st.\nShe fell back 5 spots, so she was in 1 - 5 = -4th place.\nShe moved ahead 2, so she was "
+           "in -4 + 2 = -2nd place.\nShe fell back 3, so she was in -2 + 3 = 1st place.\nShe moved ahead 1, so she "
+           "was in 1 + 1 = 2nd place.\nThe answer is: 2")
+    v = V.verify(q, sol, reference_answer="6", reference_solution=ref)
+    assert v.first_error_step == 1, v.reasons
+    # a product the reference writes, reached from an off-path value by another operation, is a coincidence
+    q2 = "Ann buys 3 boxes of 4 pens and 2 more pens. How many pens?"
+    ref2 = "3*4 = <<3*4=12>>12\n12+2 = <<12+2=14>>14\n#### 14"
+    sol2 = "She has 3 + 3 = 6 boxes.\nThat is 6 + 6 = 12 pens.\nWith the rest, 12 + 4 = 16.\nThe answer is: 16"
+    v = V.verify(q2, sol2, reference_answer="14", reference_solution=ref2)
+    assert v.first_error_step == 0, v.reasons
+
+
+def test_an_alternative_route_that_recombines_into_reference_values_stays_clean():
+    q = "Ann has 5 red, 7 blue and 3 green pens. She gives away 4. How many pens are left?"
+    ref = "5+7 = <<5+7=12>>12\n12+3 = <<12+3=15>>15\n15-4 = <<15-4=11>>11\n#### 11"
+    sol = "5 + 3 = 8 red and green.\n8 + 7 = 15 pens.\n15 - 4 = 12 left.\nThe answer is: 12"
+    v = V.verify(q, sol, reference_answer="11", reference_solution=ref)
+    assert v.first_error_step == 2, v.reasons
+    q2 = "An hour of video uses 20 kb per second. How many kb per hour?"
+    sol2 = "60 * 60 = 3600 seconds in an hour.\n20 * 3600 = 72000 kb... so 7200 kb.\nThe answer is: 7200"
+    ref2 = "20*60 = <<20*60=1200>>1200 per minute\n1200*60 = <<1200*60=72000>>72000\n#### 72000"
+    v = V.verify(q2, sol2, reference_answer="72000", reference_solution=ref2)
+    assert v.first_error_step == 1, v.reasons
+
+
+def test_reference_free_mode_checks_equations_at_the_solutions_own_answer():
+    q = "Sally has 15 red, x green and 6 yellow balloons, 32 + x in all. She carries 34. What is the value of unknown variable x?"
+    sol = "15 + 6 + 6 + 5 = 32 balloons.\nSo 32 + 2x = 34.\nSolving, x = 2.\nThe answer is: 2"
+    v = V.verify(q, sol)
+    assert v.mode == "free" and v.first_error_step == 1, v.reasons
+    ok = "15 + 6 + 6 + 5 = 32 balloons.\nSo 32 + x = 34.\nSolving, x = 2.\nThe answer is: 2"
+    assert V.verify(q, ok).first_error_step is None
+
+
+def test_an_off_path_value_that_is_dropped_still_counts_when_it_comes_first():
+    q = "Ann has 3 bags of 4 apples and eats 2. How many apples are left?"
+    ref = "3*4 = <<3*4=12>>12\n12-2 = <<12-2=10>>10\n#### 10"
+    sol = "She has 3 + 4 = 7 apples.\nShe has 12 apples in all.\n12 - 3 = 9 are left.\nThe answer is: 9"
+    v = V.verify(q, sol, reference_answer="10", reference_solution=ref)
+    assert v.first_error_step == 0, v.reasons
