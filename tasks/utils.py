@@ -73,11 +73,11 @@ def _norm(s: str) -> str:
 
 def strict_answer(text: str) -> str | None:
     """Only the trained format counts: 'The answer is: X', '#### X' or \\boxed{X}."""
-    from verifier.answers import _boxed
+    from verifier.answers import boxed
     ms = _STRICT.findall(text)
     if ms:
         return next(g for g in ms[-1] if g)
-    return _boxed(text)
+    return boxed(text)
 
 
 def process_results(doc: dict, results: list[str]) -> dict:

@@ -43,7 +43,6 @@ def boxed(text: str) -> str | None:
     return None
 
 
-_boxed = boxed  # the old private name, still imported by tasks/utils.py
 
 
 def extract_answer(text: str, question: str | None = None) -> str | None:
