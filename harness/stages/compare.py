@@ -76,6 +76,8 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
                 extras["pairs"] = pipe.pairs(r.pairs, r.weights)[1]["stats"]
                 if pipe.seed == cfg.seed:
                     pairs_stats[f"{r.pairs}/{r.weights}"] = extras["pairs"]
+            extras["upstream"] = _upstream(pipe, r, ev_stage)
+            extras["settings"] = cfg.to_dict()
             if is_main_process():
                 record_run(run_dir, r, pipe.seed, pipe.sft_seed,
                            {"model_dir": model_dir, "stage": Path(model_dir).parent.name, "seconds": meta.get("seconds"),
@@ -93,3 +95,15 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
     results = assemble(run_dir, cfg, manifest, context)
     write_results(run_dir, results)
     return results
+
+
+def _upstream(pipe: Pipeline, recipe, ev_stage) -> dict:
+    """{stage: key} of every cached stage this evaluated model depends on (all memoized: no work is redone), so the
+    index can refuse to pair models built on different data, base, SFT or slice (reporting/results.py)."""
+    up = {"data": pipe.data().key, "base": pipe.base_key(), "sft": pipe.sft()[0].key,
+          "train": pipe.train(recipe)[2], "eval": ev_stage.key}
+    if recipe.trainer == "dpo":
+        up["pool"], up["pairs"] = pipe.pool()[0].key, pipe.pairs(recipe.pairs, recipe.weights)[0].key
+    if "hardneg_near_miss" in pipe.cfg.eval.tasks:
+        up["slice"] = pipe.near_miss_slice()[0].key
+    return up
