@@ -82,7 +82,7 @@ def _mde(c: dict | None) -> str:
 def _moved(m: dict | None) -> str:
     if not m:
         return "-"
-    floor = "-" if m["floor"] is None else _pct(m["floor"])
+    floor = "one seed: no floor" if m["floor"] is None else _pct(m["floor"])
     return f"{_pct(m['vs_sft'])} ({floor})" + (" **at noise floor**" if m["at_floor"] else "")
 
 
@@ -115,6 +115,10 @@ def _paired_lines(task: str, rows: list[dict], control: str | None) -> list[str]
             if key == "vs_sft":
                 cells.append(_moved(r.get("movement")))
         lines.append(f"| {r['recipe']} | " + " | ".join(cells) + " |")
+    if task == "hardneg_near_miss":
+        lines += ["", "SFT scores 0% here by construction (the slice is its greedy failures), so Δ sft on this table is "
+                      "inflated by regression to the mean; read it against the placebo (next section) and Δ "
+                      f"{control or 'control'}, never alone."]
     if notes:
         lines += ["", "MDE `–`: no discordant problem, so the design's sensitivity cannot be estimated (an MDE of 0 "
                       "would read as \"could detect anything\" and means the opposite)."]

@@ -154,9 +154,9 @@ class Pipeline:
         return self.run_stage(self.tag("train:sft", sft_only=True), "sft", payload, fn, resumable=True)
 
     def sft_more(self, recipe: Recipe) -> tuple[Stage, dict]:
-        """SFT continued from the SFT checkpoint on reference solutions SFT has not seen yet (the control
-        `sft_more`, and the near-miss slice's placebo): the DPO recipes' steps and batch size, so it costs
-        what they cost; the recipe's overrides set its learning rate."""
+        """SFT continued from the SFT checkpoint on the training split's reference solutions, reshuffled (the ones
+        SFT has seen: harness/training/sft_more.py), as the equal-compute control `sft_more`: the DPO recipes'
+        steps and batch size, so it costs what they cost; the recipe's overrides set its learning rate."""
         from harness.training.sft_more import continuation_section, train_sft_more
         section = continuation_section(self.cfg, recipe.overrides)
         sft_stage, _ = self.sft()
