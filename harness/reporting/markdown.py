@@ -136,7 +136,9 @@ def _slice_lines(results: dict, stats: dict) -> list[str]:
              f"weights hash `{sl.get('model_hash')}` · {sl['status']}"
              + ("" if sl.get("matches_rows") in (None, True) else " · **the frozen ids differ from those the SFT's "
                                                                     "evaluation rows give**") + ".", ""]
-    if e:
+    if e and not e["n"]:
+        lines += ["The slice is empty: SFT made no near-correct error on the scored test problems.", ""]
+    elif e:
         lines += [f"Enrichment: the slice covers {_pct(e['covers_sft_errors'])}% of SFT's {e['sft_errors']} greedy errors; "
                   f"SFT solves {_pct(e['sft_solves'])}% of its problems (0 by construction: it is selected on SFT's own "
                   f"greedy failures).", ""]

@@ -18,7 +18,9 @@ problem's units (within each SFT seed) into one per-problem value, and then:
     seeds first and then the problems, so the SFT checkpoint's own spread is in the interval (a random effect);
   - the p-value is an exact sign test over problems: b10/b01 count the *problems* whose seed-averaged difference
     is positive/negative, tested against 1/2 with scipy's binomtest. With one unit per problem this is exactly
-    the exact McNemar test; a problem that flips identically in three seeds still counts once;
+    the exact McNemar test; a problem that flips identically in three seeds still counts once. With several SFT
+    seeds the test is over problems given those SFT seeds (2-3 seeds are too few for a seed-level test); the
+    interval is the figure that carries the SFT-seed variance;
   - the MDE is (z_0.975 + z_0.8) x SE ~ 2.80 x SE, SE the clustered standard error of the difference (the SD of the
     per-problem differences over sqrt(n); with several SFT seeds, the two-stage bootstrap's SD). It says what
     the design could see; the interval, not the MDE, bounds the effect. No discordant problem: no MDE (None).
