@@ -60,7 +60,8 @@ def test_models_built_on_different_sfts_are_refused_in_one_line_naming_the_setti
 
 @pytest.mark.slow
 def test_compare_refuses_a_new_sft_beside_models_of_the_old_one(tmp_path):
-    """The issue's exact command after a run: `harness compare --recipes sft sft.max_steps=500`."""
+    """The issue's exact command after a run: `harness compare --recipes sft sft.max_steps=500` is refused before it
+    trains anything, in one line naming the setting, and the run directory is left as it was."""
     from .test_pipeline import _compare
     run_dir = tmp_path / "run"
     r = _compare("sft,dpo", run_dir, "eval.tasks=[hardneg_synth,hardneg_near_miss]", timeout=900)
@@ -68,7 +69,10 @@ def test_compare_refuses_a_new_sft_beside_models_of_the_old_one(tmp_path):
     entry = json.loads(next((run_dir / "index").glob("dpo@*.json")).read_text())
     assert {"data", "base", "sft", "pool", "pairs", "train", "eval", "slice"} <= set(entry["upstream"])
     before = (run_dir / "results.json").read_text()
+    index = sorted(p.read_text() for p in (run_dir / "index").glob("*.json"))
     r = _compare("sft", run_dir, "eval.tasks=[hardneg_synth,hardneg_near_miss]", "sft.max_steps=500", timeout=900)
     err = r.stderr.strip().splitlines()
     assert r.returncode == 2 and len(err) == 1 and "sft.max_steps: 500 vs 40" in err[0], r.stderr[-3000:]
     assert (run_dir / "results.json").read_text() == before  # nothing half-written: the last consistent results stay
+    assert sorted(p.read_text() for p in (run_dir / "index").glob("*.json")) == index
+    assert len(list(run_dir.glob("sft-*"))) == 1  # refused before training the new SFT

@@ -51,6 +51,11 @@ def _relative(path: str, run_dir: Path) -> str:
         return str(path)  # a hub id or an outside directory
 
 
+STAGE_SECTIONS = {"data": ("data", "seed"), "base": ("model", "data", "seed"), "sft": ("sft", "model", "data", "seed"),
+                  "slice": ("eval", "verifier", "sft", "model", "data", "seed")}
+"""The config sections a shared stage depends on: named first when that stage differs."""
+
+
 def flat_settings(d: dict, prefix: str = "") -> dict:
     """{'sft': {'max_steps': 500}} -> {'sft.max_steps': 500}, to name a differing setting."""
     out = {}
@@ -78,7 +83,8 @@ def check_compatible(recipes: list[dict]) -> None:
             for stage in SHARED_UPSTREAM:
                 if stage in up and stage in ref["upstream"] and up[stage] != ref["upstream"][stage]:
                     a, b = flat_settings(ref.get("settings") or {}), flat_settings(e.get("settings") or {})
-                    diff = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k) and k.split(".")[0] != "run_dir"]
+                    diff = sorted((k for k in set(a) | set(b) if a.get(k) != b.get(k) and k != "run_dir"),
+                                  key=lambda k: (k.split(".")[0] not in STAGE_SECTIONS[stage], k))
                     named = "; ".join(f"{k}: {a.get(k)!r} vs {b.get(k)!r}" for k in diff[:3]) or "(settings not recorded)"
                     raise ConfigError(
                         f"{ref['recipe']} and {e['recipe']} (seed {e['seed']}, SFT seed {e['sft_seed']}) were built on "

@@ -149,9 +149,17 @@ class Pipeline:
             log = train_sft(self.sft_cfg, rows, self.base(), out / "model", work, overrides)
             _drop_checkpoints(work)
             return {"log_history": log}
-        payload = {"base": self.base_key(), "data": self.data().key, "sft": _asdict(self.cfg.sft),
-                   "overrides": overrides or {}, "prompt": self.cfg.data.prompt_template, "seed": self.sft_seed}
-        return self.run_stage(self.tag("train:sft", sft_only=True), "sft", payload, fn, resumable=True)
+        return self.run_stage(self.tag("train:sft", sft_only=True), "sft", self._sft_payload(overrides), fn,
+                              resumable=True)
+
+    def _sft_payload(self, overrides: dict | None = None) -> dict:
+        return {"base": self.base_key(), "data": self.data().key, "sft": _asdict(self.cfg.sft),
+                "overrides": overrides or {}, "prompt": self.cfg.data.prompt_template, "seed": self.sft_seed}
+
+    def sft_key(self) -> str:
+        """The SFT stage's key without training it (data and base stages run if not cached: both are cheap)."""
+        from harness.runtime.cache import stage_key
+        return stage_key("sft", self._sft_payload())
 
     def sft_more(self, recipe: Recipe) -> tuple[Stage, dict]:
         """SFT continued from the SFT checkpoint on the training split's reference solutions, reshuffled (the ones
