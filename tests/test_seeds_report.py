@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from harness.stages.near_slice import select_near_miss
+from harness.stages.near_slice import SLICE_VERSION, select_near_miss
 
 from .conftest import ROOT
 from .test_pipeline import _compare
@@ -84,7 +84,7 @@ def test_seeds_cached_results_merged_report_reproducible(tmp_path):
     r = _compare("sft", run_dir, TASKS, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     again = json.loads((next(run_dir.glob("slice-*")) / "near_miss_ids.json").read_text())
-    assert again == frozen and again["model_hash"] and again["version"] == 1
+    assert again == frozen and again["model_hash"] and again["version"] == SLICE_VERSION
 
 
 def test_report_errors_are_one_line(tmp_path):
@@ -97,16 +97,12 @@ def test_report_errors_are_one_line(tmp_path):
 
 
 def test_slice_selection_rule():
-    from harness.config import load_config
-    cfg = load_config(None, ["eval.near_miss_min_share=0.5", "verifier.near_distance=0.2"])
-
-    def v(correct, distance, arith):
-        return {"verdict": {"correct": correct, "distance": distance, "arithmetic": arith, "consistency": 0,
-                            "hard_negative": not correct, "truncated": False, **{k: 0 for k in
-                            ("answer", "coverage", "form", "wrongness", "absurdity")}}}
-    problems = [{"id": "a"}, {"id": "b"}, {"id": "c"}]
-    samples = [{"problem_id": "a", **v(False, 0.1, 0.5)}, {"problem_id": "a", **v(True, 0, 0)},   # 1/2 near misses
-               {"problem_id": "b", **v(False, 0.5, 0.5)}, {"problem_id": "b", **v(False, 0.1, 0)},  # far / no flaw
-               {"problem_id": "c", **v(False, 0.1, 0.2)}]
-    rows, _ = select_near_miss(problems, samples, cfg)
-    assert [r["id"] for r in rows] == ["a", "c"]
+    """v2: the SFT policy's greedy row is wrong, close (one unit / 5%) and structurally flawed (no sampling share)."""
+    def row(pid, pred, arith, correct=False):
+        return {"id": pid, "answer": "12", "equiv": float(correct),
+                "verdict": {"correct": correct, "pred_answer": pred, "arithmetic": arith, "consistency": 0}}
+    problems = [{"id": "a"}, {"id": "b"}, {"id": "c"}, {"id": "d"}]
+    rows = [row("a", "13", 0.5), row("b", "20", 0.5),   # close and flawed / far (within 2x: in the v1 slice)
+            row("c", "11", 0.0), row("d", "12", 0.0, correct=True)]  # close but no flaw / right
+    chosen, _ = select_near_miss(problems, rows)
+    assert [r["id"] for r in chosen] == ["a"]

@@ -1,11 +1,13 @@
-"""From per-problem rows to the report's numbers: accuracies, paired comparisons, error profiles, placebo.
+"""From per-problem rows to the report's numbers: accuracies, paired comparisons, movement, error profiles, slice.
 
 Nothing here reads an aggregate: every figure is recomputed from the `samples_<task>.jsonl` rows that
 results.json points at (harness/reporting/results.py), with the tests of harness/reporting/stats.py.
 
 Pairing: recipe R's run at (seed s, SFT seed t) is paired with the baseline's run at the same (s, t),
-problem by problem; units pool problems x seeds and the bootstrap resamples problems (clusters).
-Holm's correction runs over the recipes of one table (one task, one baseline).
+problem by problem. Inference is over problems: a problem's units are averaged (within each SFT seed) before
+anything is resampled or tested, and with several SFT seeds the SFT seed is resampled too (stats.py).
+Holm's correction runs over the recipes of one table (one task, one baseline). Runs built on different shared
+upstream stages are refused (results.check_compatible).
 """
 from __future__ import annotations
 
@@ -15,21 +17,33 @@ import numpy as np
 
 from verifier import DIMENSIONS
 
-from harness.reporting.results import load_rows
-from harness.reporting.stats import accuracy_interval, holm, mcnemar_exact, mcnemar_mde, paired_difference
+from harness.reporting.movement import answers, movement
+from harness.reporting.results import check_compatible, load_rows, near_correct_error
+from harness.reporting.slice_stats import TASK as SLICE_TASK
+from harness.reporting.slice_stats import slice_view, source_task
+from harness.reporting.stats import accuracy_interval, holm, paired_comparison
 
 PROFILE_KEYS = ("exact_match", "equiv", "near_miss", "flawed_correct", "wrongness", "absurdity")
 STACK_KEYS = ("near_miss", "arithmetic", "consistency", "form")  # the stacked error-profile bars
 
 
 class RowCache:
-    """Per-problem rows by (eval stage, task), read once."""
+    """Per-problem rows by (eval stage, task), read once. With `slice_ids` set (a re-derived slice), the near-miss
+    task's rows are each run's source-task rows on those ids."""
 
-    def __init__(self, run_dir: Path):
+    def __init__(self, run_dir: Path, source: str | None = None):
         self.run_dir = Path(run_dir)
+        self.source = source
+        self.slice_ids: list[str] | None = None
         self._rows: dict = {}
 
     def rows(self, run: dict, task: str) -> list[dict] | None:
+        if task == SLICE_TASK and self.slice_ids is not None and self.source:
+            src = self.rows(run, self.source)
+            if src is None:
+                return None
+            keep = set(self.slice_ids)
+            return [r for r in src if str(r.get("id") or r["doc_id"]) in keep]
         if task not in run["samples"]:
             return None
         key = (run["eval_stage"], task)
@@ -53,9 +67,10 @@ def _unique_models(runs: list[dict]) -> list[dict]:
 
 
 def paired_units(cache: RowCache, runs_a: list[dict], runs_b: list[dict], task: str):
-    """-> (a, b, clusters) over the (seed, sft_seed, problem) units both recipes were evaluated on."""
+    """-> (a, b, clusters, groups) over the (seed, sft_seed, problem) units both recipes were evaluated on;
+    clusters name the problem, groups the SFT seed."""
     b_by = {(r["seed"], r["sft_seed"]): r for r in runs_b}
-    a_all, b_all, cl = [], [], []
+    a_all, b_all, cl, gr = [], [], [], []
     for ra in runs_a:
         rb = b_by.get((ra["seed"], ra["sft_seed"]))
         ca, cb = cache.correct(ra, task), (cache.correct(rb, task) if rb else None)
@@ -65,43 +80,60 @@ def paired_units(cache: RowCache, runs_a: list[dict], runs_b: list[dict], task: 
             a_all.append(ca[pid])
             b_all.append(cb[pid])
             cl.append(pid)
-    return np.array(a_all), np.array(b_all), np.array(cl)
+            gr.append(ra["sft_seed"])
+    return np.array(a_all), np.array(b_all), np.array(cl), np.array(gr)
 
 
 def compare_pair(cache: RowCache, runs_a, runs_b, task: str, seed: int = 0) -> dict | None:
-    a, b, cl = paired_units(cache, runs_a, runs_b, task)
+    a, b, cl, gr = paired_units(cache, runs_a, runs_b, task)
     if len(a) == 0:
         return None
-    d = paired_difference(a, b, cl, seed=seed)
-    m = mcnemar_exact(a, b)
-    return {**d, **m, "mde": mcnemar_mde(len(a), m["discordance"])}
+    return paired_comparison(a, b, cl, gr, seed=seed)
 
 
 def accuracy(cache: RowCache, runs: list[dict], task: str) -> dict | None:
-    per_model = []
-    n = 0
+    """Accuracy over problems (seed-averaged), one interval kind for every recipe; the seed spread beside it."""
+    x, cl, gr, per_model = [], [], [], []
     for r in _unique_models(runs):
         c = cache.correct(r, task)
-        if c:
-            per_model.append(float(np.mean(list(c.values()))))
-            n = len(c)
-    if not per_model:
+        if not c:
+            continue
+        per_model.append(float(np.mean(list(c.values()))))
+        for pid, v in sorted(c.items()):
+            x.append(v)
+            cl.append(pid)
+            gr.append(r["sft_seed"])
+    if not x:
         return None
-    return {**accuracy_interval(per_model, n), "per_model": per_model, "n": n}
+    out = accuracy_interval(np.array(x), np.array(cl), np.array(gr), per_model=per_model)
+    return {**out, "per_model": per_model}
 
 
-def profile(cache: RowCache, runs: list[dict], task: str, near_distance: float) -> dict | None:
-    """Error profile of the greedy solutions, pooled over the recipe's distinct models."""
+def sft_seed_spread(cache: RowCache, sft_runs: list[dict], task: str) -> dict | None:
+    """SFT's accuracy per SFT seed (the spread a single-SFT study cannot see); None with one SFT seed."""
+    by_seed = {}
+    for r in _unique_models(sft_runs):
+        c = cache.correct(r, task)
+        if c:
+            by_seed[r["sft_seed"]] = float(np.mean(list(c.values())))
+    if len(by_seed) < 2:
+        return None
+    v = list(by_seed.values())
+    return {"per_sft_seed": by_seed, "min": min(v), "max": max(v), "sd": float(np.std(v, ddof=1))}
+
+
+def profile(cache: RowCache, runs: list[dict], task: str) -> dict | None:
+    """Error profile of the greedy solutions, pooled over the recipe's distinct models. near_miss = the slice's
+    predicate (results.near_correct_error), so "near miss" means one thing in the slice, the task and here."""
     rows = [row for r in _unique_models(runs) for row in (cache.rows(r, task) or [])]
     if not rows:
         return None
     vs = [row["verdict"] for row in rows]
     ok = np.array([float(row["equiv"] or 0) for row in rows])
-    dist = np.array([v["distance"] for v in vs])
     broken = np.array([v["arithmetic"] > 0 or v["consistency"] > 0 for v in vs])
     out = {
         "n": len(rows), "exact_match": float(np.mean([float(row["exact_match"] or 0) for row in rows])),
-        "equiv": float(ok.mean()), "near_miss": float(np.mean((ok == 0) & (dist <= near_distance))),
+        "equiv": float(ok.mean()), "near_miss": float(np.mean([near_correct_error(row) for row in rows])),
         "flawed_correct": float(np.mean((ok == 1) & broken)),
         "wrongness": float(np.mean([v["wrongness"] for v in vs])), "absurdity": float(np.mean([v["absurdity"] for v in vs])),
     }
@@ -117,54 +149,58 @@ def _family(rows: list[dict], key: str) -> None:
         rows[i][key]["p_holm"] = p
 
 
+def _primary_sft(results: dict, recipes: dict) -> list[dict]:
+    runs = recipes["sft"]["runs"] if "sft" in recipes else []
+    return [r for r in runs if r["sft_seed"] == results["primary_seed"]][:1]
+
+
 def analyze(results: dict, run_dir: Path) -> dict:
-    """-> {tasks: {task: [row per recipe]}, profiles: {task: {recipe: profile}}, placebo: {...} | None}."""
-    cache = RowCache(run_dir)
+    """-> {tasks: {task: [row per recipe]}, profiles, slice, placebo, sft_seed_spread, baselines}."""
+    check_compatible(results["recipes"])
+    cache = RowCache(run_dir, source_task(results))
     recipes = {r["name"]: r for r in results["recipes"]}
     control = results.get("control")
     sft_runs = recipes["sft"]["runs"] if "sft" in recipes else []
-    out: dict = {"tasks": {}, "profiles": {}, "baselines": {"sft": "sft" in recipes,
-                                                            "control": control if control in recipes else None}}
+    primary = _primary_sft(results, recipes)
+    sl = slice_view(results, run_dir, cache.rows(primary[0], cache.source) if primary and cache.source else None)
+    if sl and sl.get("rederived"):
+        cache.slice_ids = sl["ids"]
+    out: dict = {"tasks": {}, "profiles": {}, "slice": sl, "sft_seed_spread": {},
+                 "baselines": {"sft": "sft" in recipes, "control": control if control in recipes else None}}
     for task in results["tasks"]:
         rows = []
         for name, r in recipes.items():
             acc = accuracy(cache, r["runs"], task)
             if acc is None:
                 continue
-            row = {"recipe": name, "accuracy": acc, "runs": len(r["runs"])}
+            row = {"recipe": name, "accuracy": acc, "runs": len(r["runs"]), "movement": None}
             if name != "sft" and sft_runs:
                 row["vs_sft"] = compare_pair(cache, r["runs"], sft_runs, task)
+                row["movement"] = movement(r["runs"], sft_runs, lambda x, t=task: answers(cache.rows(x, t)))
             if control in recipes and name not in (control, "sft"):
                 row["vs_control"] = compare_pair(cache, r["runs"], recipes[control]["runs"], task)
             rows.append(row)
         _family(rows, "vs_sft")
         _family(rows, "vs_control")
         out["tasks"][task] = rows
-        out["profiles"][task] = {name: p for name, r in recipes.items()
-                                 if (p := profile(cache, r["runs"], task, results["near_distance"]))}
+        out["sft_seed_spread"][task] = sft_seed_spread(cache, sft_runs, task)
+        out["profiles"][task] = {name: p for name, r in recipes.items() if (p := profile(cache, r["runs"], task))}
     out["placebo"] = placebo(cache, results, recipes)
     return out
 
 
 def placebo(cache: RowCache, results: dict, recipes: dict) -> dict | None:
-    """The slice's selection effect: SFT-equivalent models with noise independent of the selection, vs the
-    selecting SFT, on the slice. Other SFT seeds when the run has them, else `sft_more`."""
-    task = "hardneg_near_miss"
-    if task not in results["tasks"] or "sft" not in recipes:
+    """The slice's selection effect: SFT models trained with other seeds (`--sft-seeds`), whose noise is
+    independent of the selection, vs the selecting SFT, on the slice. `sft_more` is no placebo: it starts from
+    the selecting SFT and keeps most of its answers. None without other SFT seeds."""
+    if SLICE_TASK not in results["tasks"] or "sft" not in recipes:
         return None
-    primary = [r for r in recipes["sft"]["runs"] if r["sft_seed"] == results["primary_seed"]][:1]
+    primary = _primary_sft(results, recipes)
     others = _unique_models([r for r in recipes["sft"]["runs"] if r["sft_seed"] != results["primary_seed"]])
-    if others:
-        kind, runs = "other SFT seeds", others
-        # pair each other-seed SFT with the selecting SFT on the same problems
-        runs_b = [{**primary[0], "seed": r["seed"], "sft_seed": r["sft_seed"]} for r in others] if primary else []
-    elif "sft_more" in recipes:
-        kind, runs = "sft_more", recipes["sft_more"]["runs"]
-        runs_b = [{**primary[0], "seed": r["seed"], "sft_seed": r["sft_seed"]} for r in runs] if primary else []
-    else:
+    if not primary or not others:
         return None
-    if not primary:
-        return None
-    cmp = compare_pair(cache, runs, runs_b, task)
-    return {"kind": kind, "task": task, "sft_accuracy": accuracy(cache, primary, task),
-            "placebo_accuracy": accuracy(cache, runs, task), "vs_selecting_sft": cmp}
+    # pair each other-seed SFT with the selecting SFT on the same problems
+    runs_b = [{**primary[0], "seed": r["seed"], "sft_seed": r["sft_seed"]} for r in others]
+    return {"kind": "other SFT seeds", "task": SLICE_TASK, "sft_accuracy": accuracy(cache, primary, SLICE_TASK),
+            "placebo_accuracy": accuracy(cache, others, SLICE_TASK),
+            "vs_selecting_sft": compare_pair(cache, others, runs_b, SLICE_TASK)}

@@ -1,5 +1,5 @@
 """LaTeX tables for a paper: booktabs, one row per recipe, best value per column in bold, 95% intervals and a
-significance marker (Holm-corrected McNemar p < 0.05), rendered through pandas' `Styler.to_latex`.
+significance marker (Holm-corrected problem-level sign test p < 0.05; exact McNemar with one seed), rendered through pandas' `Styler.to_latex`.
 
 Needs `\\usepackage{booktabs}` in the document.
 """
@@ -46,9 +46,12 @@ def task_table(task: str, rows: list[dict], control: str | None, label_prefix: s
 
     styler = df.style.apply(bold_best, axis=0)
     n = rows[0]["accuracy"]["n"]
-    caption = (f"{TASK_SHORT.get(task, task)}: greedy accuracy over {n} problems with 95\\% intervals; "
-               f"$\\Delta$ = paired difference in points (95\\% paired-bootstrap CI); $^{{\\dagger}}$ exact McNemar "
-               f"p < {ALPHA} after Holm correction. Best per column in bold.")
+    c = next((r.get("vs_sft") for r in rows if r.get("vs_sft")), None)
+    test = c["test"] if c else "exact sign test over problems"
+    units = (f" ({c['n_units']} problem-seed units, averaged within each problem)" if c and c["n_units"] > n else "")
+    caption = (f"{TASK_SHORT.get(task, task)}: greedy accuracy over {n} problems{units} with 95\\% bootstrap intervals "
+               f"over problems; $\\Delta$ = paired difference in points (95\\% paired bootstrap over problems); "
+               f"$^{{\\dagger}}$ {test} p < {ALPHA} after Holm correction. Best per column in bold.")
     return styler.to_latex(hrules=True, caption=caption, label=f"{label_prefix}-{TASK_SHORT.get(task, task)}",
                            position="t", position_float="centering", column_format="l" + "r" * len(cols))
 

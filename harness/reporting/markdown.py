@@ -59,56 +59,117 @@ def rich_table(results: dict, stats: dict) -> Table:
 
 
 READING = (
-    "How to read: every recipe is scored on the same problems, so each comparison is *paired*. "
-    "Δ is the accuracy difference in points with a 95% paired-bootstrap interval that resamples problems "
-    "(seeds pooled within a problem); b10/b01 count the problems only the recipe / only the baseline solves; "
-    "p is the exact McNemar test on those discordant problems, Holm-corrected across the recipes of the table "
-    f"(* marks p < {ALPHA}). MDE is the smallest difference this table could detect with 80% power at its "
-    "n and observed discordance: a \"no difference\" only rules out effects larger than the MDE.")
+    "How to read: every recipe is scored on the same problems, so each comparison is *paired*, and the unit of "
+    "inference is the problem: a problem's seeds are averaged first, so a problem counts once however many seeds "
+    "share it. Δ is the accuracy difference in points with a 95% paired-bootstrap interval over problems (with "
+    "several SFT seeds, SFT seeds are resampled first: the SFT checkpoint's own spread is in the interval). "
+    "b10/b01 count the *problems* whose seed-averaged result favours the recipe / the baseline (ties drop out); "
+    "p is the exact sign test on them (with one seed per problem, exactly the exact McNemar test), Holm-corrected "
+    f"across the recipes of the table (* marks p < {ALPHA}). The interval bounds the effect: effects outside it are "
+    "what the data rule out. MDE (2.80 x the clustered standard error) is what this design could detect with 80% "
+    "power; it describes the design, not the effect, and is `–` where no problem is discordant (nothing varied, so "
+    "the sensitivity is unknown). *Moved* is the share of problems whose greedy answer differs from SFT's, beside "
+    "the same share between two seeds of the recipe (the noise floor); **at noise floor** marks a recipe that changed "
+    "the model no more than re-running it does.")
+
+
+def _mde(c: dict | None) -> str:
+    if not c:
+        return "-"
+    return "–" if c.get("mde") is None else _pct(c["mde"])
+
+
+def _moved(m: dict | None) -> str:
+    if not m:
+        return "-"
+    floor = "one seed: no floor" if m["floor"] is None else _pct(m["floor"])
+    return f"{_pct(m['vs_sft'])} ({floor})" + (" **at noise floor**" if m["at_floor"] else "")
+
+
+def _units_line(rows: list[dict]) -> str:
+    c = next((r.get("vs_sft") for r in rows if r.get("vs_sft")), None)
+    n = rows[0]["accuracy"]["n"]
+    if not c:
+        return f"n = {n} problems."
+    seeds = c["n_units"] // max(c["n_problems"] * c.get("n_sft_seeds", 1), 1)
+    t = c.get("n_sft_seeds", 1)
+    return (f"n = {c['n_problems']} problems x {seeds} seed(s)" + (f" x {t} SFT seeds" if t > 1 else "")
+            + f" ({c['n_units']} units); b10/b01 count problems; test: {c['test']}.")
 
 
 def _paired_lines(task: str, rows: list[dict], control: str | None) -> list[str]:
-    head = "| recipe | accuracy [95% CI] | Δ sft [95% CI] | b10/b01 | p (Holm) | MDE |"
-    sep = "|---|---:|---:|---:|---:|---:|"
+    head = "| recipe | accuracy [95% CI] | Δ sft [95% CI] | b10/b01 | p (Holm) | MDE | moved vs sft (seed floor) |"
+    sep = "|---|---:|---:|---:|---:|---:|---:|"
     if control:
         head += f" Δ {control} [95% CI] | b10/b01 | p (Holm) | MDE |"
         sep += "---:|---:|---:|---:|"
-    lines = [f"### {TASK_SHORT.get(task, task)} (n = {rows[0]['accuracy']['n']} problems)", "", head, sep]
+    lines = [f"### {TASK_SHORT.get(task, task)} (n = {rows[0]['accuracy']['n']} problems)", "", _units_line(rows), "",
+             head, sep]
+    notes = False
     for r in rows:
         cells = [_ci(r["accuracy"])]
         for key in ("vs_sft", "vs_control") if control else ("vs_sft",):
             c = r.get(key)
-            cells += [_diff(c), f"{c['b10']}/{c['b01']}" if c else "-", _p(c), _pct(c["mde"]) if c else "-"]
+            notes |= bool(c and c.get("mde") is None)
+            cells += [_diff(c), f"{c['b10']}/{c['b01']}" if c else "-", _p(c), _mde(c)]
+            if key == "vs_sft":
+                cells.append(_moved(r.get("movement")))
         lines.append(f"| {r['recipe']} | " + " | ".join(cells) + " |")
+    if task == "hardneg_near_miss":
+        lines += ["", "SFT scores 0% here by construction (the slice is its greedy failures), so Δ sft on this table is "
+                      "inflated by regression to the mean; read it against the placebo (next section) and Δ "
+                      f"{control or 'control'}, never alone."]
+    if notes:
+        lines += ["", "MDE `–`: no discordant problem, so the design's sensitivity cannot be estimated (an MDE of 0 "
+                      "would read as \"could detect anything\" and means the opposite)."]
     return lines + [""]
 
 
 def _slice_lines(results: dict, stats: dict) -> list[str]:
-    s, pl = results.get("slice"), stats.get("placebo")
-    if not s:
+    sl, pl = stats.get("slice"), stats.get("placebo")
+    if not sl:
         return []
+    e = sl.get("enrichment") or {}
     lines = ["## Near-correct-error slice", "",
-             f"{s['n_problems']} of {s['of']} test problems on which most of the selecting SFT policy's samples are near "
-             f"misses. Frozen id list `near_miss_slice.json` v{s.get('version', 1)} · slice hash `{s.get('slice_hash')}` · "
-             f"SFT weights hash `{s.get('model_hash')}`.", "",
-             "The slice is chosen by SFT's own failures, so any model with independent noise scores higher on it "
-             "(regression to the mean). The placebo is an SFT-equivalent model whose noise is independent of the "
-             "selection; a recipe's gain on the slice means something only beyond the placebo's.", ""]
+             f"Predicate (v{sl['version']}, `harness/reporting/results.py: near_correct_error`): {sl['rule']}. "
+             f"{len(sl['ids'])} of {e.get('of', '?')} test problems · slice hash `{sl['slice_hash']}` · selecting SFT "
+             f"weights hash `{sl.get('model_hash')}` · {sl['status']}"
+             + ("" if sl.get("matches_rows") in (None, True) else " · **the frozen ids differ from those the SFT's "
+                                                                    "evaluation rows give**") + ".", ""]
+    if e and not e["n"]:
+        lines += ["The slice is empty: SFT made no near-correct error on the scored test problems.", ""]
+    elif e:
+        lines += [f"Enrichment: the slice covers {_pct(e['covers_sft_errors'])}% of SFT's {e['sft_errors']} greedy errors; "
+                  f"SFT solves {_pct(e['sft_solves'])}% of its problems (0 by construction: it is selected on SFT's own "
+                  f"greedy failures).", ""]
+    if sl.get("legacy"):
+        g = sl["legacy"]
+        lines += [f"The run's frozen v{g['version']} slice (hash `{g['slice_hash']}`) held {g['n']} problems, "
+                  f"{_pct(g['sft_solves'])}% of which SFT solves; it took in {_pct(g['p_in_given_wrong'])}% of SFT's "
+                  f"errors and {_pct(g['p_in_given_right'])}% of its successes, so membership barely depended on SFT "
+                  "being wrong.", ""]
+    lines += ["Because the slice is chosen by SFT's own failures, any model whose noise is independent of them scores "
+              "higher there (regression to the mean): SFT's 0% is the floor, not a baseline. A recipe's gain on the "
+              "slice means something only beyond the placebo's: an SFT trained with another seed (`--sft-seeds`). "
+              "`sft_more` is no placebo: it continues the selecting SFT, so its errors are not independent of the "
+              "selection.", ""]
     if pl:
         c = pl["vs_selecting_sft"]
         lines += ["| model on the slice | accuracy [95% CI] | Δ vs selecting SFT [95% CI] | p |", "|---|---:|---:|---:|",
                   f"| selecting SFT | {_ci(pl['sft_accuracy'])} | - | - |",
                   f"| placebo ({pl['kind']}) | {_ci(pl['placebo_accuracy'])} | {_diff(c)} | {_p(c)} |", ""]
     else:
-        lines += ["No placebo in this run: add `sft_more` to --recipes or pass --sft-seeds.", ""]
+        lines += ["**No placebo in this run** (one SFT seed): the slice's paired differences cannot be told apart from "
+                  "regression to the mean. Rerun with `--sft-seeds` to get one.", ""]
     return lines
 
 
 def _profile_lines(results: dict, stats: dict) -> list[str]:
     from verifier import DIMENSIONS
+    rule = (stats.get("slice") or {}).get("rule", "the slice predicate")
     lines = ["## Error profile of the greedy solutions (% of problems)", "",
-             "near-miss = wrong answer within `near_distance`; flawed-correct = right answer behind an arithmetic or "
-             "consistency flaw; the last columns give each verifier dimension's share above zero.", ""]
+             f"near-miss = the slice's predicate on each greedy solution ({rule}); flawed-correct = right answer behind "
+             "an arithmetic or consistency flaw; the last columns give each verifier dimension's share above zero.", ""]
     for task, prof in stats["profiles"].items():
         lines += [f"### {TASK_SHORT.get(task, task)}", "",
                   "| recipe | strict | equiv | near-miss | flawed-correct | wrongness | absurdity | "
@@ -195,14 +256,27 @@ def markdown(results: dict, stats: dict, plots: list[str]) -> str:
              f"Selection: {results['selection']}. Control recipe: `{results.get('control')}`"
              f"{'' if control else ' (not evaluated here)'}.", "",
              "## Accuracy (% [95% CI]; math-verify equivalence)", "",
-             "Intervals: Student-t over seeds when a recipe has several distinct models, else Wilson over problems.", "",
-             "| recipe | runs | " + " | ".join(TASK_SHORT.get(k, k) for k in results["tasks"]) + " |",
-             "|---|---:|" + "---:|" * len(results["tasks"])]
+             "Intervals: one kind for every recipe, a bootstrap over problems of the seed-averaged correctness (SFT "
+             "seeds resampled first when there are several). The seed spread (min-max accuracy over a recipe's "
+             "distinct models, primary task) is shown beside it, not mixed into it.", "",
+             "| recipe | runs | " + " | ".join(TASK_SHORT.get(k, k) for k in results["tasks"]) + " | seed spread |",
+             "|---|---:|" + "---:|" * (len(results["tasks"]) + 1)]
     acc = {k: {r["recipe"]: r for r in stats["tasks"][k]} for k in results["tasks"]}
+    main = primary_task(results)
     for r in results["recipes"]:
+        sp = (acc[main].get(r["name"]) or {}).get("accuracy", {}).get("spread")
+        spread = f"{_pct(sp['min'])}-{_pct(sp['max'])} ({sp['models']} models)" if sp and sp["models"] > 1 else "-"
         lines.append(f"| {r['name']} | {len(r['runs'])} | "
                      + " | ".join(_ci(acc[k][r['name']]["accuracy"]) if r["name"] in acc[k] else "-"
-                                  for k in results["tasks"]) + " |")
+                                  for k in results["tasks"]) + f" | {spread} |")
+    ss = (stats.get("sft_seed_spread") or {}).get(main)
+    if ss:
+        lines += ["", f"SFT-seed spread on {TASK_SHORT.get(main, main)}: "
+                      + ", ".join(f"SFT seed {k}: {_pct(v)}" for k, v in ss["per_sft_seed"].items())
+                      + f" (sd {_pct(ss['sd'])} points): every interval above includes it."]
+    elif len(results["sft_seeds"]) == 1:
+        lines += ["", "One SFT seed: every interval is conditional on this one SFT checkpoint; the checkpoint's own "
+                      "spread (`harness compare --sft-seeds`) is not in them."]
     for sk in results.get("skipped") or []:
         lines.append(f"\n**Skipped:** `{sk['recipe']}` (seed {sk['seed']}): {sk['reason']}")
     lines += ["", "## Paired comparisons", "", READING, ""]

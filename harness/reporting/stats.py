@@ -1,18 +1,29 @@
-"""Paired statistics for comparing recipes evaluated on the same problems.
+"""Paired statistics for recipes evaluated on the same problems, with the *problem* as the unit of inference.
 
-Every recipe is scored on the *same* test problems, so differences are measured pairwise:
+    paired_comparison(a, b, clusters, groups)   everything one row of a paired table shows (below)
+    paired_difference(a, b, clusters, groups)   accuracy(a) - accuracy(b) with a 95% bootstrap interval
+    sign_test(a, b, clusters)                   problem-level p: exact sign test on the per-problem differences
+    mcnemar_exact(a, b)                         exact McNemar test, for one unit per problem
+    mde_from_se(se)                             minimum detectable effect at 80% power, two-sided 5%
+    accuracy_interval(x, clusters, groups)      accuracy with the same bootstrap as the differences
+    holm(pvalues)                               Holm step-down correction across the comparisons of one table
 
-    paired_difference(a, b, clusters)   accuracy(a) - accuracy(b) with a 95% paired-bootstrap interval
-    mcnemar_exact(a, b)                 exact McNemar test on the discordant pairs (binomial, p = 1/2)
-    mcnemar_mde(n, discordance)         minimum detectable effect at 80% power for that n and discordance
-    holm(pvalues)                       Holm step-down correction across the comparisons of one table
-    accuracy_interval(per_seed, n)      mean accuracy with a 95% interval (over seeds, or Wilson over problems)
+Inputs `a`, `b` are 0/1 correctness arrays of shape (U,), aligned unit by unit; a unit is one (problem, seed,
+SFT seed) evaluation, `clusters` names each unit's problem and `groups` its SFT seed (None: one SFT).
 
-Inputs `a`, `b` are 0/1 correctness arrays of shape (U,), aligned unit by unit, where a unit is one
-(problem, seed) evaluation. With several seeds the same problem appears once per seed; those units are
-not independent, so the bootstrap resamples *problems* (the `clusters` array names each unit's problem)
-and averages a problem's units before resampling: a cluster bootstrap, which keeps problem difficulty
-and seed noise in the interval instead of counting one problem three times as three draws.
+Why problems, not units: with several seeds the same problem flips the same way in several of them, and a shared
+SFT is one model counted once per seed, so units are not independent. Every figure therefore first averages a
+problem's units (within each SFT seed) into one per-problem value, and then:
+  - the interval resamples problems (a paired cluster bootstrap); with several SFT seeds it resamples the SFT
+    seeds first and then the problems, so the SFT checkpoint's own spread is in the interval (a random effect);
+  - the p-value is an exact sign test over problems: b10/b01 count the *problems* whose seed-averaged difference
+    is positive/negative, tested against 1/2 with scipy's binomtest. With one unit per problem this is exactly
+    the exact McNemar test; a problem that flips identically in three seeds still counts once. With several SFT
+    seeds the test is over problems given those SFT seeds (2-3 seeds are too few for a seed-level test); the
+    interval is the figure that carries the SFT-seed variance;
+  - the MDE is (z_0.975 + z_0.8) x SE ~ 2.80 x SE, SE the clustered standard error of the difference (the SD of the
+    per-problem differences over sqrt(n); with several SFT seeds, the two-stage bootstrap's SD). It says what
+    the design could see; the interval, not the MDE, bounds the effect. No discordant problem: no MDE (None).
 """
 from __future__ import annotations
 
@@ -23,73 +34,132 @@ from scipy import stats as st
 
 N_RESAMPLES = 5_000
 CONFIDENCE = 0.95
+POWER = 0.8
+NO_DISCORDANCE = "no discordant problem: nothing varied, so the design's sensitivity is unknown"
 
 
-def _cluster_means(x: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
-    if clusters is None:
-        return x.astype(float)
-    _, inv = np.unique(clusters, return_inverse=True)
-    return np.bincount(inv, weights=x.astype(float)) / np.bincount(inv)
+def problem_matrix(x, clusters=None, groups=None) -> tuple[np.ndarray, list, list]:
+    """(T, n) per-problem means of `x`, one row per group (SFT seed), over the problems every group has.
 
-
-def paired_difference(a, b, clusters=None, seed: int = 0, n_resamples: int = N_RESAMPLES) -> dict:
-    """Accuracy difference a - b (in [-1, 1]) with a 95% paired-bootstrap percentile interval over problems.
-
-    Percentile, not BCa: for a difference of two means BCa moves the endpoints by less than the Monte Carlo
-    error of 5,000 resamples (~0.1 point at n = 1,000) and its jackknife costs ~10x, which a report with
-    dozens of comparisons feels.
-
-    a, b: (U,) 0/1 arrays over the same units; clusters: (U,) problem ids (None: each unit its own problem).
-    Returns {diff, low, high, n_units, n_problems}. Identical predictions give the degenerate interval [d, d].
+    Returns (matrix, problem ids, group ids). clusters None: each unit its own problem; groups None: one group.
     """
+    x = np.asarray(x, dtype=float)
+    clusters = np.arange(len(x)) if clusters is None else np.asarray(clusters)
+    groups = np.zeros(len(x), dtype=int) if groups is None else np.asarray(groups)
+    gids = sorted(set(groups.tolist()))
+    per_group = []
+    for g in gids:
+        m = groups == g
+        ids, inv = np.unique(clusters[m], return_inverse=True)
+        per_group.append(dict(zip(ids.tolist(), np.bincount(inv, weights=x[m]) / np.bincount(inv))))
+    common = sorted(set.intersection(*(set(d) for d in per_group))) if per_group else []
+    return np.array([[d[p] for p in common] for d in per_group], dtype=float).reshape(len(gids), len(common)), common, gids
+
+
+def bootstrap_mean(mat: np.ndarray, seed: int = 0, n_resamples: int = N_RESAMPLES) -> dict:
+    """Mean of a (T, n) matrix with a 95% percentile interval: resample the T groups, then the n problems.
+
+    Percentile, not BCa: for means of bounded per-problem values BCa moves the endpoints by less than the Monte
+    Carlo error of 5,000 resamples (~0.1 point at n = 1,000). Resampling by multinomial counts keeps it one matrix
+    product. A matrix with no variation gives the degenerate interval [m, m] and sd 0.
+    """
+    T, n = mat.shape
+    m = float(mat.mean())
+    if np.allclose(mat, mat.flat[0]):
+        return {"mean": m, "low": m, "high": m, "sd": 0.0}
+    rng = np.random.default_rng(seed)
+    w = rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples) / n          # (B, n) problem weights
+    per_group = w @ mat.T                                                         # (B, T)
+    if T > 1:
+        g = rng.multinomial(T, np.full(T, 1.0 / T), size=n_resamples) / T       # (B, T) SFT-seed weights
+        dist = (g * per_group).sum(axis=1)
+    else:
+        dist = per_group[:, 0]
+    lo, hi = np.quantile(dist, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2])
+    return {"mean": m, "low": float(lo), "high": float(hi), "sd": float(dist.std(ddof=1))}
+
+
+def _check(a, b) -> tuple[np.ndarray, np.ndarray]:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.shape != b.shape or a.ndim != 1 or len(a) == 0:
-        raise ValueError(f"paired_difference needs two equal-length non-empty 1-d arrays, got {a.shape} and {b.shape}")
-    ca, cb = _cluster_means(a, clusters), _cluster_means(b, clusters)
-    diff = float(ca.mean() - cb.mean())
-    out = {"diff": diff, "low": diff, "high": diff, "n_units": len(a), "n_problems": len(ca)}
-    if np.allclose(ca - cb, (ca - cb)[0]):
-        return out  # no variation to resample
-    res = st.bootstrap((ca, cb), lambda x, y, axis=-1: x.mean(axis=axis) - y.mean(axis=axis), paired=True,
-                       vectorized=True, n_resamples=n_resamples, confidence_level=CONFIDENCE, method="percentile",
-                       rng=np.random.default_rng(seed))
-    out.update(low=float(res.confidence_interval.low), high=float(res.confidence_interval.high))
-    return out
+        raise ValueError(f"paired statistics need two equal-length non-empty 1-d arrays, got {a.shape} and {b.shape}")
+    return a, b
+
+
+def paired_difference(a, b, clusters=None, groups=None, seed: int = 0, n_resamples: int = N_RESAMPLES) -> dict:
+    """Accuracy difference a - b (in [-1, 1]) with a 95% paired bootstrap over problems (and SFT seeds).
+
+    Returns {diff, low, high, se, n_units, n_problems, n_sft_seeds}; se is the clustered standard error.
+    """
+    a, b = _check(a, b)
+    d, _, _ = problem_matrix(a - b, clusters, groups)
+    boot = bootstrap_mean(d, seed, n_resamples)
+    T, n = d.shape
+    se = boot["sd"] if T > 1 else (float(d[0].std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0)
+    return {"diff": boot["mean"], "low": boot["low"], "high": boot["high"], "se": se,
+            "n_units": len(a), "n_problems": n, "n_sft_seeds": T}
 
 
 def mcnemar_exact(a, b) -> dict:
-    """Exact McNemar test. b10 = units a got right and b wrong, b01 the reverse.
-
-    p = two-sided binomial test of b10 successes in b10 + b01 trials at 1/2 (scipy.stats.binomtest);
-    no discordant pairs gives p = 1.
-    """
+    """Exact McNemar test for one unit per problem: b10 = problems a got right and b wrong, b01 the reverse;
+    p = two-sided binomial test of b10 in b10 + b01 at 1/2 (scipy.stats.binomtest); no discordance gives p = 1."""
     a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
     b10, b01 = int((a & ~b).sum()), int((~a & b).sum())
     p = 1.0 if b10 + b01 == 0 else float(st.binomtest(b10, b10 + b01, 0.5).pvalue)
     return {"b10": b10, "b01": b01, "p": p, "discordance": (b10 + b01) / max(len(a), 1)}
 
 
-def mcnemar_mde(n: int, discordance: float, alpha: float = 0.05, power: float = 0.8) -> float:
-    """Smallest accuracy difference |p10 - p01| a two-sided McNemar test detects with `power` at level `alpha`.
+def sign_test(a, b, clusters=None, groups=None) -> dict:
+    """Problem-level exact sign test on the per-problem differences (averaged over a problem's seeds and SFT seeds).
 
-    Connor (1987): n = (z_{1-alpha/2} sqrt(psi) + z_{power} sqrt(psi - d^2))^2 / d^2, psi = p10 + p01 the
-    discordance; solved here for d at the table's n and observed psi. psi = 0 (identical predictions) gives 0:
-    nothing was seen to differ, and the figure says so rather than inventing a discordance.
+    b10/b01: problems whose mean difference is > 0 / < 0; ties (0) drop out, as in McNemar. With one unit per
+    problem this *is* the exact McNemar test. Returns {b10, b01, p, discordance (share of problems), test}.
     """
-    if n <= 0:
-        raise ValueError("mcnemar_mde needs n > 0")
-    psi = min(max(discordance, 0.0), 1.0)
-    if psi == 0:
-        return 0.0
-    za, zb = st.norm.ppf(1 - alpha / 2), st.norm.ppf(power)
+    a, b = _check(a, b)
+    d, _, _ = problem_matrix(a - b, clusters, groups)
+    per_problem = d.mean(axis=0)
+    b10, b01 = int((per_problem > 1e-12).sum()), int((per_problem < -1e-12).sum())
+    p = 1.0 if b10 + b01 == 0 else float(st.binomtest(b10, b10 + b01, 0.5).pvalue)
+    one_unit = d.shape[1] == len(a)
+    return {"b10": b10, "b01": b01, "p": p, "discordance": (b10 + b01) / max(d.shape[1], 1),
+            "test": "exact McNemar" if one_unit else "exact sign test over problems"}
 
-    def gap(d):
-        return (za * math.sqrt(psi) + zb * math.sqrt(max(psi - d * d, 0.0))) / math.sqrt(n) - d
-    hi = math.sqrt(psi)
-    if gap(hi) > 0:  # even the largest possible effect is not detectable at this n
-        return hi
-    from scipy.optimize import brentq
-    return float(brentq(gap, 1e-12, hi))
+
+def mde_from_se(se: float, alpha: float = 0.05, power: float = POWER) -> float:
+    """Smallest true difference a two-sided level-`alpha` test detects with `power`: (z_{1-alpha/2} + z_power) x SE."""
+    return float((st.norm.ppf(1 - alpha / 2) + st.norm.ppf(power)) * se)
+
+
+def paired_comparison(a, b, clusters=None, groups=None, seed: int = 0, n_resamples: int = N_RESAMPLES) -> dict:
+    """One row of a paired table: the difference and its interval, the problem-level test, the MDE (None with its
+    reason when no problem is discordant) and the unit-level discordant counts for reference."""
+    d = paired_difference(a, b, clusters, groups, seed, n_resamples)
+    s = sign_test(a, b, clusters, groups)
+    a_, b_ = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+    units = {"units_b10": int((a_ & ~b_).sum()), "units_b01": int((~a_ & b_).sum())}
+    no_disc = s["b10"] + s["b01"] == 0
+    mde = None if no_disc or d["se"] == 0 else mde_from_se(d["se"])
+    return {**d, **s, **units, "mde": mde, "mde_note": NO_DISCORDANCE if mde is None else None}
+
+
+def accuracy_interval(x, clusters=None, groups=None, per_model: list[float] | None = None, seed: int = 0,
+                      n_resamples: int = N_RESAMPLES) -> dict:
+    """Accuracy (mean of the per-problem, seed-averaged correctness) with the bootstrap of `paired_difference`:
+    problems resampled (SFT seeds first when there are several). One kind of interval for every recipe.
+
+    per_model: the accuracies of the recipe's distinct models, reported as the seed spread (not an interval).
+    """
+    mat, _, _ = problem_matrix(np.asarray(x, dtype=float), clusters, groups)
+    if mat.size == 0:
+        raise ValueError("accuracy_interval needs at least one unit")
+    boot = bootstrap_mean(mat, seed, n_resamples)
+    out = {"mean": boot["mean"], "low": boot["low"], "high": boot["high"], "n": mat.shape[1],
+           "n_sft_seeds": mat.shape[0], "kind": "bootstrap over problems"
+           + (" and SFT seeds" if mat.shape[0] > 1 else "")}
+    if per_model:
+        out["spread"] = {"min": float(min(per_model)), "max": float(max(per_model)), "models": len(per_model),
+                         "sd": float(np.std(per_model, ddof=1)) if len(per_model) > 1 else None}
+    return out
 
 
 def holm(pvalues: list[float]) -> list[float]:
@@ -98,21 +168,3 @@ def holm(pvalues: list[float]) -> list[float]:
         return []
     from statsmodels.stats.multitest import multipletests
     return [float(p) for p in multipletests(pvalues, method="holm")[1]]
-
-
-def accuracy_interval(per_seed: list[float], n_per_seed: int) -> dict:
-    """Mean accuracy and its 95% interval.
-
-    Several seeds: Student-t interval over the per-seed accuracies (training noise on this test set).
-    One seed: Wilson interval over the n problems (test-set sampling noise).
-    """
-    m = float(np.mean(per_seed))
-    if len(per_seed) >= 2:
-        sem = float(np.std(per_seed, ddof=1) / math.sqrt(len(per_seed)))
-        if sem == 0:
-            return {"mean": m, "low": m, "high": m, "kind": "t over seeds"}
-        lo, hi = st.t.interval(CONFIDENCE, len(per_seed) - 1, loc=m, scale=sem)
-        return {"mean": m, "low": float(lo), "high": float(hi), "kind": "t over seeds"}
-    k = int(round(m * n_per_seed))
-    ci = st.binomtest(k, n_per_seed).proportion_ci(confidence_level=CONFIDENCE, method="wilson")
-    return {"mean": m, "low": float(ci.low), "high": float(ci.high), "kind": "Wilson over problems"}

@@ -60,6 +60,7 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
     run_dir = Path(cfg.run_dir)
     pairs_stats: dict = {}
     skipped: list[dict] = []
+    _refuse_mixing(cfg, chosen, seeds, sft_seeds, shared)
     for seed in seeds:
         pipe = Pipeline(cfg, seed=seed, sft_seed=seed if sft_seeds else cfg.seed, shared=shared)
         for i, r in enumerate(chosen, 1):
@@ -76,6 +77,8 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
                 extras["pairs"] = pipe.pairs(r.pairs, r.weights)[1]["stats"]
                 if pipe.seed == cfg.seed:
                     pairs_stats[f"{r.pairs}/{r.weights}"] = extras["pairs"]
+            extras["upstream"] = _upstream(pipe, r, ev_stage)
+            extras["settings"] = cfg.to_dict()
             if is_main_process():
                 record_run(run_dir, r, pipe.seed, pipe.sft_seed,
                            {"model_dir": model_dir, "stage": Path(model_dir).parent.name, "seconds": meta.get("seconds"),
@@ -93,3 +96,33 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
     results = assemble(run_dir, cfg, manifest, context)
     write_results(run_dir, results)
     return results
+
+
+def _upstream(pipe: Pipeline, recipe, ev_stage) -> dict:
+    """{stage: key} of every cached stage this evaluated model depends on (all memoized: no work is redone), so the
+    index can refuse to pair models built on different data, base, SFT or slice (reporting/results.py)."""
+    up = {"data": pipe.data().key, "base": pipe.base_key(), "sft": pipe.sft()[0].key,
+          "train": pipe.train(recipe)[2], "eval": ev_stage.key}
+    if recipe.trainer == "dpo":
+        up["pool"], up["pairs"] = pipe.pool()[0].key, pipe.pairs(recipe.pairs, recipe.weights)[0].key
+    if "hardneg_near_miss" in pipe.cfg.eval.tasks:
+        up["slice"] = pipe.near_miss_slice()[0].key
+    return up
+
+
+def _refuse_mixing(cfg: ExperimentConfig, chosen, seeds: list[int], sft_seeds: bool, shared: dict) -> None:
+    """Before any training: refuse a run whose data, base model or SFT differ from those of the run directory's
+    recorded models that this run keeps (recipes not being rerun), naming the differing setting (reporting/results.py
+    checks the assembled index again)."""
+    from harness.reporting.results import check_compatible, load_entries
+    entries = [e for e in load_entries(Path(cfg.run_dir)) if e.get("upstream")] if (Path(cfg.run_dir) / "index").is_dir() else []
+    rerun = {r.name for r in chosen}
+    for seed in seeds:
+        pipe = Pipeline(cfg, seed=seed, sft_seed=seed if sft_seeds else cfg.seed, shared=shared)
+        kept = [e for e in entries if (e["seed"], e["sft_seed"]) == (pipe.seed, pipe.sft_seed) and e["recipe"] not in rerun]
+        if not kept:
+            continue
+        planned = {"recipe": f"this run ({', '.join(sorted(rerun))})", "seed": pipe.seed, "sft_seed": pipe.sft_seed,
+                   "upstream": {"data": pipe.data().key, "base": pipe.base_key(), "sft": pipe.sft_key()},
+                   "settings": cfg.to_dict()}
+        check_compatible([{"runs": [planned]}, {"runs": kept}])

@@ -59,7 +59,7 @@ def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadat
         scores[task] = {m: r.get(f"{m},none") for m in METRICS}
         scores[task].update({f"{m}_stderr": r.get(f"{m}_stderr,none") for m in ("exact_match", "equiv")})
         scores[task]["n"] = len(samples[task])
-        write_samples(out / f"samples_{task}.jsonl", sorted(samples[task], key=lambda s: s["doc_id"]))
+        write_samples(out / f"samples_{task}.jsonl", sorted(samples[task], key=lambda s: s["doc_id"]), cfg.verifier)
     throughput = {"seconds": round(seconds, 2), "generated_tokens": n_tokens,
                   "tokens_per_s": round(n_tokens / max(seconds, 1e-6), 1)}
     return scores, throughput
@@ -85,11 +85,12 @@ def subset_task(out: Path, source: str, target: str, ids: list[str], scores: dic
     scores[target]["derived_from"] = source
 
 
-def write_samples(path: Path, logged: list[dict]) -> None:
-    """One row per problem: the response, lm-eval's per-sample metrics and the full MathVerifier verdict
-    (the same call as tasks/utils.py), so every statistic of the report comes from these rows."""
+def write_samples(path: Path, logged: list[dict], verifier_cfg=None) -> None:
+    """One row per problem: the response, lm-eval's per-sample metrics and the full MathVerifier verdict under the
+    experiment's `verifier:` section (the one pool, pairs and slice use), so every statistic of the report comes
+    from these rows."""
     from verifier import MathVerifier
-    verdicts = MathVerifier().verify_batch(
+    verdicts = MathVerifier(verifier_cfg).verify_batch(
         [{"question": s["doc"]["question"], "solution": s["resps"][0][0], "reference_answer": s["doc"]["answer"]}
          for s in logged], workers=1)
     with open(path, "w") as f:

@@ -149,14 +149,22 @@ class Pipeline:
             log = train_sft(self.sft_cfg, rows, self.base(), out / "model", work, overrides)
             _drop_checkpoints(work)
             return {"log_history": log}
-        payload = {"base": self.base_key(), "data": self.data().key, "sft": _asdict(self.cfg.sft),
-                   "overrides": overrides or {}, "prompt": self.cfg.data.prompt_template, "seed": self.sft_seed}
-        return self.run_stage(self.tag("train:sft", sft_only=True), "sft", payload, fn, resumable=True)
+        return self.run_stage(self.tag("train:sft", sft_only=True), "sft", self._sft_payload(overrides), fn,
+                              resumable=True)
+
+    def _sft_payload(self, overrides: dict | None = None) -> dict:
+        return {"base": self.base_key(), "data": self.data().key, "sft": _asdict(self.cfg.sft),
+                "overrides": overrides or {}, "prompt": self.cfg.data.prompt_template, "seed": self.sft_seed}
+
+    def sft_key(self) -> str:
+        """The SFT stage's key without training it (data and base stages run if not cached: both are cheap)."""
+        from harness.runtime.cache import stage_key
+        return stage_key("sft", self._sft_payload())
 
     def sft_more(self, recipe: Recipe) -> tuple[Stage, dict]:
-        """SFT continued from the SFT checkpoint on reference solutions SFT has not seen yet (the control
-        `sft_more`, and the near-miss slice's placebo): the DPO recipes' steps and batch size, so it costs
-        what they cost; the recipe's overrides set its learning rate."""
+        """SFT continued from the SFT checkpoint on the training split's reference solutions, reshuffled (the ones
+        SFT has seen: harness/training/sft_more.py), as the equal-compute control `sft_more`: the DPO recipes'
+        steps and batch size, so it costs what they cost; the recipe's overrides set its learning rate."""
         from harness.training.sft_more import continuation_section, train_sft_more
         section = continuation_section(self.cfg, recipe.overrides)
         sft_stage, _ = self.sft()
@@ -205,26 +213,36 @@ class Pipeline:
         return self.run_stage(self.tag("pool"), "pool", payload, fn)
 
     def near_miss_slice(self) -> tuple[Stage, dict]:
-        """The near-correct-error slice, selected by the primary SFT policy and frozen (harness/stages/near_slice.py)."""
+        """The near-correct-error slice, selected on the primary SFT's greedy solutions and frozen
+        (harness/stages/near_slice.py): the same lm-eval task, limits and configured verifier as the evaluation."""
         if not self.is_primary:
             return self.primary().near_miss_slice()
+        from harness.stages.near_slice import SLICE_RULE, SLICE_VERSION
+        synthetic = self.cfg.data.source == "synthetic"
+        source = "hardneg_synth" if synthetic else "hardneg_gsm8k_cot"
 
         def fn(out: Path) -> dict:
+            from harness.stages.evaluate import run_lm_eval, task_metadata
             from harness.stages.near_slice import freeze_slice, select_near_miss
             # synthetic: its own test split; real data: the GSM8K test set (never trained on)
-            problems = self.split("test")
-            if not problems:
+            if synthetic:
+                problems = self.split("test")
+            else:
                 from harness.data.loaders import load_gsm8k
                 problems = load_gsm8k("test", self.cfg.eval.gsm8k_path)
-            recs, stats = self._sample_and_verify(out, problems, self.cfg.seed + 1)
-            rows, summary = select_near_miss(problems, recs, self.cfg)
+            metadata = task_metadata(self.cfg, str(self.data().dir / "test.jsonl") if synthetic else None, None)
+            with console.status(f"near-miss slice: SFT greedy on {source}"):
+                _, throughput = run_lm_eval(str(self.sft()[0].dir / "model"), self.cfg, [source], metadata, out)
+            greedy = read_jsonl(out / f"samples_{source}.jsonl")
+            rows, summary = select_near_miss(problems, greedy)
             write_jsonl(out / "near_miss.jsonl", rows)
-            frozen = freeze_slice(out, rows, len(problems), self.sft()[0], payload)
-            return {"n_problems": len(rows), "of": len(problems), "sampling": stats, "summary": summary,
-                    "slice_hash": frozen["slice_hash"], "model_hash": frozen["model_hash"]}
-        payload = {"sft": self.sft()[0].key, "data": self.data().key, "sampling": _asdict(self.cfg.sampling),
-                   "verifier": _asdict(self.cfg.verifier), "verifier_code": verifier_fingerprint(),
-                   "min_share": self.cfg.eval.near_miss_min_share, "seed": self.cfg.seed}
+            frozen = freeze_slice(out, rows, len(greedy), self.sft()[0], payload)
+            return {"n_problems": len(rows), "of": len(greedy), "source": source, "throughput": throughput,
+                    "summary": summary, "slice_hash": frozen["slice_hash"], "model_hash": frozen["model_hash"]}
+        payload = {"sft": self.sft()[0].key, "data": self.data().key, "source": source, "eval": _slice_eval_settings(self.cfg, source),
+                   "prompt": self.cfg.data.prompt_template, "verifier": _asdict(self.cfg.verifier),
+                   "verifier_code": verifier_fingerprint(), "tasks_fingerprint": tasks_fingerprint(),
+                   "version": SLICE_VERSION, "rule": SLICE_RULE, "seed": self.cfg.seed}
         return self.run_stage("slice", "slice", payload, fn)
 
     def pairs(self, builder: str, scheme: str) -> tuple[Stage, dict]:
@@ -313,7 +331,7 @@ class Pipeline:
         # greedy decoding: no seed in the key, so one checkpoint shared by several seeds is evaluated once
         payload = {"model": train_key, "eval": _asdict(self.cfg.eval), "tasks": tasks, "metadata": portable,
                    "data": self.data().key, "slice": slice_key, "tasks_fingerprint": tasks_fingerprint(),
-                   "verifier_code": verifier_fingerprint()}
+                   "verifier_code": verifier_fingerprint(), "verifier": _asdict(self.cfg.verifier)}
         return self.run_stage(self.tag(f"eval:{recipe.name}"), "eval", payload, fn)
 
 
@@ -335,3 +353,12 @@ def _drop_checkpoints(work: Path) -> None:
     import shutil
     if work.exists():
         shutil.rmtree(work, ignore_errors=True)  # every rank of a distributed job deletes it at once
+
+
+def _slice_eval_settings(cfg: ExperimentConfig, source: str) -> dict:
+    """The evaluation settings the slice's greedy selection depends on (not the task list: adding a benchmark must
+    not reselect the slice)."""
+    e = cfg.eval
+    out = {"limit": e.task_limits.get(source, e.limit), "max_gen_toks": e.max_gen_toks, "batch_size": e.batch_size,
+           "cache": e.cache}
+    return out if source == "hardneg_synth" else {**out, "gsm8k_path": e.gsm8k_path}

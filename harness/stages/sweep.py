@@ -70,7 +70,8 @@ def val_eval(pipe, recipe) -> tuple[dict, dict]:
         return {"scores": scores, "throughput": throughput, "split": "validation"}
     portable = {k: v for k, v in metadata.items() if k != "synth_path"}
     payload = {"model": train_key, "eval": dataclasses.asdict(ecfg.eval), "metadata": portable, "split": "validation",
-               "data": pipe.data().key, "tasks_fingerprint": tasks_fingerprint(), "verifier_code": verifier_fingerprint()}
+               "data": pipe.data().key, "tasks_fingerprint": tasks_fingerprint(), "verifier_code": verifier_fingerprint(),
+               "verifier": dataclasses.asdict(cfg.verifier)}
     st, meta = pipe.run_stage(pipe.tag(f"val:{recipe.name}@{train_key}"), "valeval", payload, fn)
     return tmeta, {**meta, "dir": str(st.dir)}
 

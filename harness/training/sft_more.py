@@ -1,7 +1,10 @@
 """`sft_more`: the SFT checkpoint trained further on reference solutions, at the DPO recipes' budget.
 
-It answers "is a DPO gain just more training?" (the equal-compute control) and serves as the near-miss
-slice's placebo: a model as good as SFT whose errors are independent of the ones that chose the slice.
+It answers "is a DPO gain just more training?" (the equal-compute control). What it trains on: the training
+split's reference solutions again, reshuffled with the run's seed. These are solutions SFT has already seen (SFT
+runs over the same split), so `sft_more` is "more of the same data", not new data. It is *not* the near-miss
+slice's placebo: it starts from the selecting SFT, so its errors are not independent of the ones that chose the
+slice. The placebo is an SFT trained with another seed (`harness compare --sft-seeds`).
 
 Budget: the DPO section's steps, batch size and gradient accumulation, constant learning rate, no warmup.
 Learning rate: `sft.learning_rate * LR_SCALE` unless the recipe overrides it; 0.05 is where SFT's cosine
@@ -33,7 +36,8 @@ def continuation_section(cfg: ExperimentConfig, overrides: dict | None = None) -
 
 
 def continuation_rows(problems: list[dict], cfg: ExperimentConfig) -> list[dict]:
-    """Reference solutions of the training split, in a seed-dependent order (the trainer takes what it needs)."""
+    """Reference solutions of the training split (the ones SFT trained on), in a seed-dependent order; the trainer
+    takes what its steps need."""
     rows = sft_rows(problems, cfg.data.prompt_template)
     random.Random(cfg.seed).shuffle(rows)
     return rows
