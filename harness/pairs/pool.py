@@ -21,7 +21,9 @@ def pool_summary(samples: list[dict], n_problems: int) -> dict:
     for s in samples:
         per.setdefault(s["problem_id"], []).append(s["verdict"]["correct"])
     rates = [mean(x) for x in per.values()]
-    return {
+    from harness.pairs.planted import verifier_on_planted
+    planted = verifier_on_planted(samples)
+    return {**({"planted": planted} if planted else {}),
         "samples": len(vs), "problems": n_problems, "accuracy": round(mean(v["correct"] for v in vs), 4),
         "hard_negative_share": round(mean(v["hard_negative"] for v in vs), 4),
         "truncated_share": round(mean(s.get("truncated", False) for s in samples), 4),
