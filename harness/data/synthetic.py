@@ -5,6 +5,11 @@ story family. The generator knows the computation, so it writes an exact chain-o
 equations (``18 * 3 = 54.``) and can pose MetaMathQA's *backward* variant ("If we know the answer ... is
 N, what is the value of unknown variable x?") and solve it by undoing the chain.
 
+Splits are keyed by the equation chain (start value, ops, operands), so one chain never appears in two splits
+under different story families or directions. `generate_splits(..., planted=PlantedWorld(...))` is the
+planted-flaw world (harness/data/planted.py): the same problems, labelled, with structured flaws planted in a
+share of the training solutions; without it (the clean world) nothing is added.
+
     python -m harness.data.synthetic --n 5 --seed 0      # print a few problems
 """
 from __future__ import annotations
