@@ -69,12 +69,12 @@ def first_flawed_step(correct: str, flawed: str) -> int:
     return next(i for i in range(min(len(a), len(b))) if a[i] != b[i])
 
 
-def labels(chain: dict, world: PlantedWorld) -> tuple[dict, str | None]:
-    """-> (the problem's `planted` labels with flawed=False, the flawed solution text or None)."""
+def labels(chain: dict, world: PlantedWorld, solution_text) -> tuple[dict, str | None]:
+    """-> (the problem's `planted` labels with flawed=False, the flawed solution text or None). `solution_text` is
+    the generator's writer (harness.data.synthetic.solution_text), passed in: this module does not import it."""
     t = trigger(chain, world.kinds)
     if t is None:
         return {"trigger": None, "answer": None, "step": None, "flawed": False}, None
-    from harness.data.synthetic import solution_text
     kind, j = t
     out = solution_text(chain, flawed_ops(kind, chain["ops"], j))
     true = chain["v0"] if chain["backward"] else chain["final"]
@@ -88,13 +88,14 @@ def _order(seed: int, pid: str) -> str:
     return hashlib.sha1(f"planted|{seed}|{pid}".encode()).hexdigest()
 
 
-def plant(splits: dict[str, list[dict]], chains: dict[str, dict], world: PlantedWorld, seed: int) -> None:
+def plant(splits: dict[str, list[dict]], chains: dict[str, dict], world: PlantedWorld, seed: int,
+          solution_text) -> None:
     """Label every problem in place and write the flawed solution into a `rate` share of the eligible training
     problems (`sft_solution`); see the module doc."""
     texts: dict[str, str] = {}
     for rows in splits.values():
         for p in rows:
-            p["planted"], text = labels(chains[p["id"]], world)
+            p["planted"], text = labels(chains[p["id"]], world, solution_text)
             if text is not None:
                 texts[p["id"]] = text
     eligible = sorted((p for p in splits["train"] if p["id"] in texts), key=lambda p: _order(seed, p["id"]))

@@ -251,7 +251,7 @@ def generate_splits(n_train: int, n_val: int, n_test: int, seed: int, d: Difficu
                          "raise data.max_operand/max_value/max_steps or lower the split sizes")
     if planted is not None:
         from harness.data.planted import plant
-        plant(out, chains, planted, seed)
+        plant(out, chains, planted, seed, solution_text)
     return out
 
 
