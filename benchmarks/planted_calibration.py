@@ -28,6 +28,22 @@ def labels_of(cfg) -> dict[str, dict]:
     return {p["id"]: p["planted"] for p in build_splits(world, cfg.seed)["validation"]}
 
 
+def world_stats(cfg) -> dict:
+    """What the planted world holds before any model sees it: triggers, planted answers and flawed training solutions
+    per split and kind."""
+    from harness.data.loaders import build_splits
+    out = {}
+    for name, rows in build_splits(cfg.data, cfg.seed).items():
+        kinds = sorted({p["planted"]["trigger"] for p in rows if p["planted"]["trigger"]})
+        out[name] = {"n": len(rows), "trigger": sum(bool(p["planted"]["trigger"]) for p in rows),
+                     "with_planted_answer": sum(p["planted"]["answer"] is not None for p in rows),
+                     "flawed_solutions": sum(p["planted"]["flawed"] for p in rows),
+                     "by_kind": {k: {"trigger": sum(p["planted"]["trigger"] == k for p in rows),
+                                     "flawed_solutions": sum(p["planted"]["flawed"] and p["planted"]["trigger"] == k
+                                                             for p in rows)} for k in kinds}}
+    return out
+
+
 def score(rows: list[dict], labels: dict[str, dict]) -> dict:
     """Accuracy overall / on trigger problems / on the others, and the planted-flaw rate (ground truth)."""
     from harness.data.planted import shows_flaw
@@ -59,6 +75,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--clean", action="store_true", help="also the clean world (data.planted_rate=0)")
     ap.add_argument("--recipes", default="", help="post-SFT recipes to train and score on validation per world")
     ap.add_argument("--out", default="benchmarks/results/planted_calibration.json")
+    ap.add_argument("--data-only", action="store_true", help="only the world's data statistics (no training)")
     ap.add_argument("overrides", nargs="*", help="key=value config overrides")
     args = ap.parse_args(argv)
     from harness.config import load_config
@@ -68,8 +85,11 @@ def main(argv=None) -> dict:
     from harness.stages.sweep import val_eval
     rates = [float(r) for r in args.rates.split(",") if r.strip()] + ([0.0] if args.clean else [])
     recipes = [get_recipe("sft")] + ([r for r in resolve(args.recipes) if r.name != "sft"] if args.recipes else [])
-    worlds = []
+    worlds, data = [], {}
     for rate in rates:
+        if rate > 0:
+            data[str(rate)] = world_stats(load_config(args.config, [*args.overrides, f"data.planted_rate={rate}"]))
+    for rate in [] if args.data_only else rates:
         cfg = load_config(args.config, [*args.overrides, f"run_dir={args.run_dir}", f"data.planted_rate={rate}"])
         labels = labels_of(cfg)
         pipe = Pipeline(cfg)
@@ -83,7 +103,7 @@ def main(argv=None) -> dict:
             print(rate, r.name, json.dumps(world["recipes"][r.name]), flush=True)
         worlds.append(world)
     import os
-    out = {"split": "validation", "config": args.config, "overrides": args.overrides, "worlds": worlds,
+    out = {"split": "validation", "config": args.config, "overrides": args.overrides, "data": data, "worlds": worlds,
            "machine": {"cpus": os.cpu_count(), "load_avg": [round(x, 2) for x in os.getloadavg()],
                        "python": platform.python_version()}}
     write_json_atomic(args.out, out)
