@@ -33,7 +33,9 @@ def world_stats(cfg) -> dict:
     per split and kind."""
     from harness.data.loaders import build_splits
     out = {}
-    for name, rows in build_splits(cfg.data, cfg.seed).items():
+    splits = build_splits(cfg.data, cfg.seed)
+    out["verifier_on_planted_training_texts"] = verifier_on_texts(splits["train"])
+    for name, rows in splits.items():
         kinds = sorted({p["planted"]["trigger"] for p in rows if p["planted"]["trigger"]})
         out[name] = {"n": len(rows), "trigger": sum(bool(p["planted"]["trigger"]) for p in rows),
                      "with_planted_answer": sum(p["planted"]["answer"] is not None for p in rows),
@@ -41,6 +43,24 @@ def world_stats(cfg) -> dict:
                      "by_kind": {k: {"trigger": sum(p["planted"]["trigger"] == k for p in rows),
                                      "flawed_solutions": sum(p["planted"]["flawed"] and p["planted"]["trigger"] == k
                                                              for p in rows)} for k in kinds}}
+    return out
+
+
+def verifier_on_texts(train: list[dict], n: int = 1000) -> dict:
+    """The verifier on the planted flawed training texts themselves (the generator's, not a model's): the ceiling
+    of what it can see of a planted flaw, against the correct reference solution. Every flawed text shows its flaw."""
+    from verifier import MathVerifier
+
+    from harness.pairs.planted import verifier_on_planted
+    flawed = [p for p in train if p["planted"]["flawed"]][:n]
+    items = [{"question": p["question"], "solution": p["sft_solution"], "reference_answer": p["answer"],
+              "reference_solution": p["solution"]} for p in flawed]
+    out = {}
+    for kind in sorted({p["planted"]["trigger"] for p in flawed}):
+        idx = [i for i, p in enumerate(flawed) if p["planted"]["trigger"] == kind]
+        vs = MathVerifier().verify_batch([items[i] for i in idx], workers=1)
+        samples = [{"verdict": v.to_dict(), "planted": {**flawed[i]["planted"], "shows": True}} for i, v in zip(idx, vs)]
+        out[kind] = verifier_on_planted(samples)
     return out
 
 
