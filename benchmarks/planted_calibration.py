@@ -122,12 +122,17 @@ def main(argv=None) -> dict:
                                         "eval_stage": Path(emeta["dir"]).name}
             print(rate, r.name, json.dumps(world["recipes"][r.name]), flush=True)
         worlds.append(world)
-    import os
-    out = {"split": "validation", "config": args.config, "overrides": args.overrides, "data": data, "worlds": worlds,
-           "machine": {"cpus": os.cpu_count(), "load_avg": [round(x, 2) for x in os.getloadavg()],
-                       "python": platform.python_version()}}
+        write_json_atomic(args.out, _document(args, data, worlds))  # each finished world survives a later kill
+    out = _document(args, data, worlds)
     write_json_atomic(args.out, out)
     return out
+
+
+def _document(args, data: dict, worlds: list[dict]) -> dict:
+    import os
+    return {"split": "validation", "config": args.config, "overrides": args.overrides, "data": data, "worlds": worlds,
+            "machine": {"cpus": os.cpu_count(), "load_avg": [round(x, 2) for x in os.getloadavg()],
+                        "python": platform.python_version()}}
 
 
 if __name__ == "__main__":
