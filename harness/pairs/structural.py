@@ -5,7 +5,8 @@ logical flaw -- a misread relation, a left-out quantity -- has true arithmetic, 
 and its answer is further off than a slip's, so `hard` ranks it behind the slips that preference cannot fix. This
 order asks first whether the flaw is logical (true arithmetic and a consistency or coverage flag, weights.is_logical),
 then whether the arithmetic is clean at all, then low absurdity and the nearer answer as before.
-`hard` stays registered unchanged as the ablation.
+`hard` stays registered unchanged as the ablation. As for every picker, a wrong greedy completion (with
+sampling.include_greedy) is still each problem's first rejected (harness/pairs/whole.py); the order picks the rest.
 """
 from __future__ import annotations
 
