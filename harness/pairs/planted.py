@@ -18,7 +18,8 @@ def _share(k: float, n: float) -> float | None:
 
 def mining_precision(rows: list[dict], problems: list[dict]) -> dict | None:
     """Label each pair row in place (`planted`: the problem's trigger, whether the rejected shows the flaw) and
-    summarize; the weights must already be set."""
+    summarize; the weights must already be set. A step pair's rejected side is judged by the whole sample it was cut
+    from (its final answer, `rej_pred_answer`)."""
     labels = {p["id"]: p["planted"] for p in problems if "planted" in p}
     if not labels:
         return None
