@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM = false
 
-.PHONY: setup demo test test-fast bench clean study
+.PHONY: setup demo test test-fast bench clean study study-clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -24,8 +24,19 @@ setup: $(BIN)/.installed
 demo: setup
 	$(BIN)/harness compare --config configs/tiny.yaml --recipes all
 
-# issue 9: hyper-parameters on the validation split, then 3 seeds on test, then the committed report (configs/tiny-study.yaml)
+# issue 18: the study in the planted-flaw world (configs/tiny-planted-study.yaml): settings on the validation split,
+# a second SFT seed for the near-miss slice's placebo (first: the last compare's pool and pairs feed the report), 3 seeds
+# on test, then the committed report
 study: setup
+	$(BIN)/harness sweep --config configs/tiny-planted-study.yaml --recipes rft,hn_w_dpo,hs_ws_dpo \
+		--grid dpo.learning_rate=5e-6,2e-5 --grid dpo.beta=0.1,0.5
+	$(BIN)/harness compare --config configs/tiny-planted-study.yaml --seeds 1 --sft-seeds --recipes sft
+	$(BIN)/harness compare --config configs/tiny-planted-study.yaml --seeds 0,1,2 \
+		--recipes sft,sft_more,rft,dpo,hn_dpo,w_dpo,hn_w_dpo,hs_dpo,hn_ws_dpo,hs_ws_dpo,step_w_dpo
+	$(BIN)/harness report runs/tiny-planted-study --archive reports/tiny-planted-study
+
+# issue 9: the clean world's study (configs/tiny-study.yaml): validation sweep, 3 seeds on test, the committed report
+study-clean: setup
 	$(BIN)/harness sweep --config configs/tiny-study.yaml --recipes step_w_rpo,hn_w_dpo \
 		--grid dpo.learning_rate=1e-6,3e-6 --grid dpo.beta=0.1,1.0
 	$(BIN)/harness compare --config configs/tiny-study.yaml --seeds 0,1,2 \

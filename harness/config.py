@@ -82,6 +82,12 @@ class DataConfig:
     """Share of MetaMathQA-style backward ('unknown variable x') questions."""
     prompt_template: str = "Question: {question}\nAnswer:"
     """Prompt wrapped around every question, in training and in every lm-eval task."""
+    planted_rate: float = 0.0
+    """The planted-flaw world (harness/data/planted.py; synthetic only): share of the training problems holding a
+    trigger whose solution is written with the planted flaw. 0 is the clean world (no labels, no flaws)."""
+    planted_kinds: list = field(default_factory=lambda: ["misread", "omission"])
+    """Which planted flaws exist in that world: 'misread' (a take-away step written as an add) and/or 'omission'
+    (an add step left out)."""
 
     def validate(self) -> None:
         _choice("data", "source", self.source, ["synthetic", "metamathqa", "gsm8k"])
@@ -94,6 +100,12 @@ class DataConfig:
             raise ConfigError("data.backward_rate: must lie in [0, 1]")
         if "{question}" not in self.prompt_template:
             raise ConfigError("data.prompt_template: must contain '{question}'")
+        if not 0 <= self.planted_rate <= 1:
+            raise ConfigError(f"data.planted_rate={self.planted_rate!r}: must lie in [0, 1] (0: the clean world)")
+        for k in self.planted_kinds:
+            _choice("data", "planted_kinds", k, ["misread", "omission"])
+        if self.planted_rate > 0 and (self.source != "synthetic" or not self.planted_kinds):
+            raise ConfigError("data.planted_rate > 0 needs data.source=synthetic and at least one data.planted_kinds")
 
 
 @dataclass
@@ -205,6 +217,12 @@ class PairsConfig:
     clean and complete) or 'corrected' (the flawed step with its false computation's true value; continuation=step)."""
     step_resample_k: int = 4
     """Continuations sampled from each prefix when step_chosen=resample."""
+    logic_bonus: float = 2.0
+    """`structural` weight scheme: extra weight when the negative's flaw is logical (true arithmetic, a consistency
+    or coverage flag), as structure_bonus is for a broken chain in the `verifier` scheme."""
+    slip_factor: float = 0.5
+    """`structural` weight scheme: multiplier for a negative with an arithmetic slip (capacity errors, which
+    preference updates do not fix), in [0, 1]."""
 
     def validate(self) -> None:
         _choice("pairs", "continuation", self.continuation, ["step", "rest"])
@@ -219,6 +237,8 @@ class PairsConfig:
             raise ConfigError("pairs.clip_min must lie in [0, 1) and pairs.clip_max be > 1")
         if min(self.alpha, self.gamma, self.structure_bonus) < 0:
             raise ConfigError("pairs.alpha, pairs.gamma and pairs.structure_bonus must be >= 0")
+        if self.logic_bonus < 0 or not 0 <= self.slip_factor <= 1:
+            raise ConfigError("pairs.logic_bonus must be >= 0 and pairs.slip_factor lie in [0, 1]")
 
 
 @dataclass

@@ -11,7 +11,8 @@ from .conftest import ROOT
 
 def test_builtin_recipes_are_registered():
     names = [r.name for r in all_recipes()]
-    assert names == ["sft", "sft_more", "rft", "dpo", "hn_dpo", "w_dpo", "hn_w_dpo", "rpo",
+    assert names == ["sft", "sft_more", "rft", "dpo", "hn_dpo", "w_dpo", "hn_w_dpo", "hs_dpo", "hn_ws_dpo", "hs_ws_dpo",
+                     "rpo",
                      "step_dpo", "step_w_dpo", "step_fix_w_dpo", "step_rpo", "step_w_rpo"]
     assert get_recipe("hn_w_dpo").pairs == "hard" and get_recipe("hn_w_dpo").weights == "verifier"
     assert get_recipe("rpo").loss_type == ("sigmoid", "sft")

@@ -73,7 +73,11 @@ def build_splits(cfg: DataConfig, seed: int) -> dict[str, list[dict]]:
     if cfg.source == "synthetic":
         from harness.data.synthetic import Difficulty, generate_splits
         d = Difficulty(cfg.min_steps, cfg.max_steps, cfg.max_operand, cfg.max_value, cfg.backward_rate)
-        return generate_splits(cfg.n_train, cfg.n_val, cfg.n_test, seed, d)
+        world = None
+        if cfg.planted_rate > 0:
+            from harness.data.planted import PlantedWorld
+            world = PlantedWorld(cfg.planted_rate, tuple(cfg.planted_kinds))
+        return generate_splits(cfg.n_train, cfg.n_val, cfg.n_test, seed, d, world)
     rows = load_metamathqa(cfg.path) if cfg.source == "metamathqa" else load_gsm8k("train", cfg.path, "data.path")
     import random
     rng = random.Random(seed)
@@ -84,5 +88,7 @@ def build_splits(cfg: DataConfig, seed: int) -> dict[str, list[dict]]:
 
 
 def sft_rows(problems: list[dict], template: str) -> list[dict]:
-    """TRL prompt/completion rows (loss on the completion only)."""
-    return [{"prompt": template.format(question=p["question"]), "completion": " " + p["solution"]} for p in problems]
+    """TRL prompt/completion rows (loss on the completion only). A planted-world training problem trains on its
+    `sft_solution` (the flawed text) where it has one; its `solution` stays the correct reference."""
+    return [{"prompt": template.format(question=p["question"]), "completion": " " + p.get("sft_solution", p["solution"])}
+            for p in problems]

@@ -5,6 +5,11 @@ story family. The generator knows the computation, so it writes an exact chain-o
 equations (``18 * 3 = 54.``) and can pose MetaMathQA's *backward* variant ("If we know the answer ... is
 N, what is the value of unknown variable x?") and solve it by undoing the chain.
 
+Splits are keyed by the equation chain (start value, ops, operands), so one chain never appears in two splits
+under different story families or directions. `generate_splits(..., planted=PlantedWorld(...))` is the
+planted-flaw world (harness/data/planted.py): the same problems, labelled, with structured flaws planted in a
+share of the training solutions; without it (the clean world) nothing is added.
+
     python -m harness.data.synthetic --n 5 --seed 0      # print a few problems
 """
 from __future__ import annotations
@@ -134,8 +139,40 @@ def _pick(rng: random.Random, tpl: str | list[str]) -> str:
     return tpl if isinstance(tpl, str) else rng.choice(tpl)
 
 
-def make_problem(rng: random.Random, d: Difficulty) -> dict:
-    """One problem as a normalized record (same schema as the real-data loaders)."""
+def _forward_lines(fam: dict, base: dict, v0: int, ops: list[tuple[str, int]]) -> tuple[list[str], int] | None:
+    """The forward solution's equation lines for `ops` from `v0`, with true arithmetic; None if a step leaves the
+    integers (an inexact division, a negative count)."""
+    lines, v = [], v0
+    for op, a in ops:
+        r = _apply(op, v, a)
+        if r is None:
+            return None
+        lines.append(_fill(fam["ops"][op][1], {**base, "a": a, "v": v, "r": r}))
+        v = r
+    return lines, v
+
+
+def _backward_lines(answer: int, ops: list[tuple[str, int]]) -> tuple[list[str], int] | None:
+    """MetaMathQA's backward solution: undo `ops` from the stated final answer; None if an undo leaves the integers."""
+    lines, v = [f"We work backwards from the final answer {answer}."], answer
+    for op, a in reversed(ops):
+        prev = _apply(INVERSE[op], v, a)
+        if prev is None:
+            return None
+        lines.append(f"Undoing '{op} {a}' gives {v} {INVERSE[op]} {a} = {prev}.")
+        v = prev
+    lines.append(f"The value of x is {v}.")
+    return lines, v
+
+
+def chain_key(v0: int, steps) -> str:
+    """The equation chain of a problem (start value, ops and operands): what two story families can share."""
+    return f"{v0}|{[(op, a) for op, a, *_ in steps]}"
+
+
+def _draw(rng: random.Random, d: Difficulty) -> tuple[dict, dict]:
+    """-> (the problem record, its chain: family, names, start value, steps) -- the chain lets the planted world
+    (harness/data/planted.py) rewrite the solution without drawing anything from `rng`."""
     fam_name = rng.choice(sorted(FAMILIES))
     fam = FAMILIES[fam_name]
     name, pron, pos, obj = rng.choice(NAMES)
@@ -145,57 +182,76 @@ def make_problem(rng: random.Random, d: Difficulty) -> dict:
             "item_one": item[:-1] if item.endswith("s") else item}
     backward = rng.random() < d.backward_rate
     q_parts = [_fill(fam["start"], {**base, "v0": "x" if backward else v0})]
-    sol, v = [], v0
     for op, a, r in steps:
-        ctx = {**base, "a": a, "v": v, "r": r}
-        q_parts.append(_fill(_pick(rng, fam["ops"][op][0]), ctx))
-        sol.append(_fill(fam["ops"][op][1], ctx))
-        v = r
+        q_parts.append(_fill(_pick(rng, fam["ops"][op][0]), {**base, "a": a}))
     q_parts.append(_fill(_pick(rng, fam["ask"]), base))
     question = " ".join(q_parts)
-    answer = v
+    ops = [(op, a) for op, a, _ in steps]
+    sol, answer = _forward_lines(fam, base, v0, ops)
+    final = answer
     if backward:
         question += BACKWARD_SUFFIX.format(ans=answer)
-        sol = [f"We work backwards from the final answer {answer}."]
-        v = answer
-        for op, a, r in reversed(steps):
-            prev = _apply(INVERSE[op], v, a)
-            sol.append(f"Undoing '{op} {a}' gives {v} {INVERSE[op]} {a} = {prev}.")
-            v = prev
-        sol.append(f"The value of x is {v}.")
-        answer = v0
+        sol, answer = _backward_lines(answer, ops)
     solution = "\n".join(sol) + f"\nThe answer is: {answer}"
     key = f"{fam_name}|{v0}|{steps}|{backward}"
-    return {"id": "synth-" + hashlib.sha1(key.encode()).hexdigest()[:12], "question": question,
-            "solution": solution, "answer": str(answer), "source": "synthetic",
-            "family": fam_name, "n_steps": len(steps), "backward": backward}
+    record = {"id": "synth-" + hashlib.sha1(key.encode()).hexdigest()[:12], "question": question,
+              "solution": solution, "answer": str(answer), "source": "synthetic",
+              "family": fam_name, "n_steps": len(steps), "backward": backward}
+    return record, {"family": fam_name, "base": base, "v0": v0, "ops": ops, "backward": backward,
+                    "final": final}
+
+
+def make_problem(rng: random.Random, d: Difficulty) -> dict:
+    """One problem as a normalized record (same schema as the real-data loaders)."""
+    return _draw(rng, d)[0]
+
+
+def solution_text(chain: dict, ops: list[tuple[str, int]]) -> tuple[str, int] | None:
+    """A problem's solution written for `ops` in place of its own (the planted world's flawed readings), with
+    true arithmetic carried to the final line; None where that reading leaves the integers."""
+    fam = FAMILIES[chain["family"]]
+    if chain["backward"]:
+        out = _backward_lines(chain["final"], ops)
+    else:
+        out = _forward_lines(fam, chain["base"], chain["v0"], ops)
+    if out is None:
+        return None
+    lines, answer = out
+    return "\n".join(lines) + f"\nThe answer is: {answer}", answer
 
 
 def split_of(record_id: str, val_pct: int = 5, test_pct: int = 5) -> str:
-    """Split is a pure function of the problem's identity, so splits are disjoint by construction."""
+    """Split is a pure function of its key (the problem's equation chain, `chain_key`), so splits are disjoint by
+    construction: no chain is told in one split's story and solved in another's."""
     h = int(hashlib.sha1(record_id.encode()).hexdigest()[:8], 16) % 100
     return "test" if h < test_pct else "validation" if h < test_pct + val_pct else "train"
 
 
-def generate_splits(n_train: int, n_val: int, n_test: int, seed: int, d: Difficulty) -> dict[str, list[dict]]:
-    """Deterministic splits; a problem (same chain) never appears in two splits or twice in one."""
+def generate_splits(n_train: int, n_val: int, n_test: int, seed: int, d: Difficulty,
+                    planted=None) -> dict[str, list[dict]]:
+    """Deterministic splits; a problem never appears twice, and an equation chain (start value, ops, operands) in
+    one split only, whatever its story family or direction. `planted` (harness.data.planted.PlantedWorld) labels
+    every problem and plants flaws in training solutions; None is the clean world."""
     rng = random.Random(seed)
     want = {"train": n_train, "validation": n_val, "test": n_test}
     out: dict[str, list[dict]] = {k: [] for k in want}
-    seen: set[str] = set()
+    chains: dict[str, dict] = {}
     budget = 50 * sum(want.values()) + 1000
     while any(len(out[k]) < want[k] for k in want) and budget:
         budget -= 1
-        p = make_problem(rng, d)
-        if p["id"] in seen:
+        p, chain = _draw(rng, d)
+        if p["id"] in chains:
             continue
-        s = split_of(p["id"])
+        s = split_of(chain_key(chain["v0"], chain["ops"]))
         if len(out[s]) < want[s]:
-            seen.add(p["id"])
+            chains[p["id"]] = chain
             out[s].append(p)
     if any(len(out[k]) < want[k] for k in want):
         raise ValueError(f"synthetic: only {[len(v) for v in out.values()]} unique problems for {want}; "
                          "raise data.max_operand/max_value/max_steps or lower the split sizes")
+    if planted is not None:
+        from harness.data.planted import plant
+        plant(out, chains, planted, seed, solution_text)
     return out
 
 

@@ -30,6 +30,12 @@ Weight schemes:
             where broken = 1 if the rejected chain has an arithmetic or consistency flaw.
             w = clip(w_raw / mean(w_raw), clip_min, clip_max), then renormalized to mean 1
             over the whole dataset (never per batch: an all-zero batch would give NaN).
+  structural  w_raw = (1 - absurdity)^alpha * (1 - distance)^gamma * (1 + logic_bonus * logical) * slip
+            where logical = 1 for true arithmetic with a consistency or coverage flag (a value-flow deviation:
+            a misread relation, a left-out quantity) and slip = slip_factor when the arithmetic is false, else 1;
+            normalized as `verifier`. With builder `structural` (structural.py) it targets logical flaws, the
+            paper's stated intent; `verifier` with `hard` is kept as the ablation.
+In the planted-flaw world every pair row also carries `planted` and the pair statistics `planted` (planted.py).
 """
 
 from harness.pairs.base import (PAIR_BUILDERS, WEIGHT_SCHEMES, BuildContext, NoPairs, clean_correct, hardness,
@@ -37,7 +43,7 @@ from harness.pairs.base import (PAIR_BUILDERS, WEIGHT_SCHEMES, BuildContext, NoP
 from harness.pairs.build import build_pairs
 from harness.pairs.pool import pool_summary, pool_table
 from harness.pairs.weights import normalize_weights, verifier_weight
-from harness.pairs import whole, step  # noqa: F401  registers the builders
+from harness.pairs import whole, step, structural  # noqa: F401  registers the builders
 
 __all__ = ["PAIR_BUILDERS", "WEIGHT_SCHEMES", "BuildContext", "NoPairs", "build_pairs", "clean_correct", "hardness",
            "is_negative", "normalize_weights", "pair_builder", "pair_row", "pool_summary", "pool_table",

@@ -11,7 +11,7 @@ from harness.config import ConfigError, PairsConfig
 from harness.pairs.weights import verifier_weight
 
 PAIR_BUILDERS: dict = {}
-WEIGHT_SCHEMES = ("uniform", "verifier")
+WEIGHT_SCHEMES = ("uniform", "verifier", "structural")
 
 
 def pair_builder(name: str, rows: bool = False):
@@ -61,5 +61,5 @@ def pair_row(prompt: str, chosen: str, rejected: str, problem_id: str, rejected_
     """The fields every pair row carries: texts, provenance, the rejected's verdict and its raw verifier weight."""
     v = rejected_verdict
     return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "problem_id": problem_id,
-            "raw_weight": verifier_weight(v, cfg), **extra,
+            "raw_weight": verifier_weight(v, cfg), "rej_pred_answer": v.get("pred_answer"), **extra,
             **{f"rej_{k}": v[k] for k in (*DIMENSIONS, "wrongness", "absurdity", "hard_negative")}}

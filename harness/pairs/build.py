@@ -8,7 +8,8 @@ import numpy as np
 
 from harness.config import ConfigError, PairsConfig
 from harness.pairs.base import PAIR_BUILDERS, WEIGHT_SCHEMES, BuildContext, NoPairs, is_negative
-from harness.pairs.weights import normalize_weights
+from harness.pairs.planted import mining_precision
+from harness.pairs.weights import normalize_weights, raw_weights
 from harness.pairs.whole import whole_rows
 
 
@@ -39,10 +40,11 @@ def build_pairs(builder: str, scheme: str, problems: list[dict], samples: list[d
             f"pair builder '{builder}' found no usable pairs in {len(problems)} problems "
             f"({no_negative} had no incorrect sample, {no_sample} no sample): {hint}"
             + (f"; builder statistics: {extra}" if extra else ""))
-    weights = (normalize_weights([r["raw_weight"] for r in rows], cfg.clip_min, cfg.clip_max)
-               if scheme == "verifier" else [1.0] * len(rows))
+    raw = raw_weights(scheme, rows, cfg)
+    weights = normalize_weights(raw, cfg.clip_min, cfg.clip_max) if raw is not None else [1.0] * len(rows)
     for r, w in zip(rows, weights):
         r["weight"] = w
+    planted = mining_precision(rows, problems)
     with_pair = len({r["problem_id"] for r in rows})
     stats = {
         "builder": builder, "scheme": scheme, "pairs": len(rows), "problems": len(problems),
@@ -55,7 +57,7 @@ def build_pairs(builder: str, scheme: str, problems: list[dict], samples: list[d
                           for k in ("wrongness", "absurdity", "distance", "arithmetic", "consistency")},
         "weight": {"mean": round(mean(weights), 4), "min": round(min(weights), 4), "max": round(max(weights), 4),
                    "histogram": histogram(weights)},
-        **extra,
+        **extra, **({"planted": planted} if planted else {}),
     }
     return rows, stats
 

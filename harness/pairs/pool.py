@@ -7,6 +7,8 @@ from rich.table import Table
 
 from verifier import DIMENSIONS
 
+from harness.pairs.planted import verifier_on_planted
+
 
 def _pct(x) -> str:
     return "-" if x is None else f"{100 * x:.1f}"
@@ -21,6 +23,7 @@ def pool_summary(samples: list[dict], n_problems: int) -> dict:
     for s in samples:
         per.setdefault(s["problem_id"], []).append(s["verdict"]["correct"])
     rates = [mean(x) for x in per.values()]
+    planted = verifier_on_planted(samples)
     return {
         "samples": len(vs), "problems": n_problems, "accuracy": round(mean(v["correct"] for v in vs), 4),
         "hard_negative_share": round(mean(v["hard_negative"] for v in vs), 4),
@@ -29,6 +32,7 @@ def pool_summary(samples: list[dict], n_problems: int) -> dict:
                        for k in (*DIMENSIONS, "wrongness", "absurdity")},
         "pass_rate": {"mean": round(mean(rates), 4), "all_wrong": sum(r == 0 for r in rates),
                       "all_right": sum(r == 1 for r in rates), "mixed": sum(0 < r < 1 for r in rates)},
+        **({"planted": planted} if planted else {}),
     }
 
 

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from rich.table import Table
 
+from harness.reporting.planted import planted_lines
+
 TASK_SHORT = {"hardneg_synth": "synth", "hardneg_near_miss": "near-miss", "hardneg_gsm8k_cot": "gsm8k",
               "hardneg_math500": "math500"}
 ALPHA = 0.05
@@ -283,6 +285,7 @@ def markdown(results: dict, stats: dict, plots: list[str]) -> str:
     for task in results["tasks"]:
         lines += _paired_lines(task, stats["tasks"][task], control)
     lines += _slice_lines(results, stats) + _profile_lines(results, stats) + _training_lines(results)
+    lines += planted_lines(results, plots)  # planted-flaw world only (harness/reporting/planted.py)
     lines += ["## Recipes", "", "| recipe | trainer | pairs | weights | loss | description |", "|---|---|---|---|---|---|"]
     for r in results["recipes"]:
         lines.append(f"| {r['name']} | {r['trainer']} | {r.get('pairs') or '-'} | {r.get('weights') or '-'} | "

@@ -195,6 +195,8 @@ class Pipeline:
             verdicts = MathVerifier(self.cfg.verifier).verify_batch(items)
         for r, v in zip(recs, verdicts):
             r["verdict"] = v.to_dict()
+        from harness.data.planted import label_records  # planted-flaw world: ground truth on every sample
+        label_records(recs, by_id, "problem_id", lambda r: r["verdict"]["pred_answer"])
         write_jsonl(out / "samples.jsonl", recs)
         return recs, stats
 
@@ -323,6 +325,8 @@ class Pipeline:
             run_tasks = [t for t in tasks if not (derive and t == "hardneg_near_miss")]
             with console.status(f"lm-eval: {recipe.name} on {', '.join(run_tasks)}"):
                 scores, throughput = run_lm_eval(model_dir, self.cfg, run_tasks, metadata, out)
+            from harness.data.planted import label_eval_rows  # planted-flaw world: labels on every eval row
+            label_eval_rows(out, self.split("test"))
             if derive:
                 ids = [r["id"] for r in read_jsonl(near)]
                 subset_task(out, "hardneg_synth", "hardneg_near_miss", ids, scores)

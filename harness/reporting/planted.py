@@ -1,0 +1,168 @@
+"""Ground truth of the planted-flaw world in the report (harness/data/planted.py), used three times:
+
+  recipes   per recipe, the planted-flaw rate of its greedy outputs (an output shows the flaw when its answer equals
+            the planted answer: the labels decide, not the verifier), accuracy on trigger vs other problems, each
+            paired against sft, rft and dpo over problems (seed-averaged per problem, bootstrap over problems, exact
+            sign test on the problems that differ)
+  mining    per pair builder/scheme, the share of pairs whose rejected side shows a planted flaw and the share of
+            the total weight on them (results.json context `pairs`, harness/pairs/planted.py)
+  verifier  on the SFT policy's pool samples: flags, localization of the first flawed step, correct samples left
+            clean (context `pool`)
+
+Reads results.json and the per-problem rows only; returns no lines in the clean world (rows without `planted`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from harness.config import ConfigError
+from harness.reporting.results import load_rows
+
+TASK = "hardneg_synth"
+BASELINES = ("sft", "rft", "dpo")
+
+
+def _pct(x) -> str:
+    return "-" if x is None else f"{100 * x:.1f}"
+
+
+def per_problem(run_dir: Path, runs: list[dict]) -> dict[str, dict] | None:
+    """problem id -> {trigger, planted (has a planted answer), correct, shows}, averaged over the recipe's seeds."""
+    acc: dict[str, dict] = {}
+    for run in runs:
+        if TASK not in run.get("samples", {}):
+            continue
+        for r in load_rows(run_dir, run, TASK):
+            lab = r.get("planted")
+            if lab is None:
+                return None  # the clean world
+            pid = str(r.get("id") or r["doc_id"])
+            a = acc.setdefault(pid, {"trigger": lab["trigger"], "planted": lab["answer"] is not None,
+                                     "correct": [], "shows": []})
+            a["correct"].append(float(r["equiv"] or 0))
+            a["shows"].append(float(lab["shows"]))
+    return {k: {**v, "correct": float(np.mean(v["correct"])), "shows": float(np.mean(v["shows"]))}
+            for k, v in acc.items()} or None
+
+
+def _subset(rows: dict[str, dict], which: str) -> list[str]:
+    if which == "trigger":
+        return [k for k, v in rows.items() if v["trigger"]]
+    if which == "planted":
+        return [k for k, v in rows.items() if v["planted"]]
+    if which == "other":
+        return [k for k, v in rows.items() if not v["trigger"]]
+    return list(rows)
+
+
+def paired(a: dict[str, dict], b: dict[str, dict], ids: list[str], key: str) -> dict | None:
+    """a - b on `key` over the problems both have: mean, 95% bootstrap interval over problems, exact sign test."""
+    from scipy.stats import binomtest
+
+    from harness.reporting.stats import paired_difference
+    ids = [i for i in ids if i in b]
+    if not ids:
+        return None
+    x = np.array([a[i][key] for i in ids])
+    y = np.array([b[i][key] for i in ids])
+    d = paired_difference(x, y)
+    pos, neg = int((x > y).sum()), int((x < y).sum())
+    p = 1.0 if pos + neg == 0 else float(binomtest(pos, pos + neg, 0.5).pvalue)
+    return {"diff": d["diff"], "low": d["low"], "high": d["high"], "n": len(ids), "up": pos, "down": neg, "p": p}
+
+
+def recipe_table(results: dict, run_dir: Path) -> dict:
+    """{recipe: {n_*, accuracy_*, planted_rate, vs: {baseline: {planted_rate, trigger_accuracy, accuracy}}}}."""
+    per = {r["name"]: p for r in results["recipes"] if (p := per_problem(run_dir, r["runs"]))}
+    out = {}
+    for name, rows in per.items():
+        trig, other, planted = (_subset(rows, w) for w in ("trigger", "other", "planted"))
+        row = {"n": len(rows), "n_trigger": len(trig), "n_other": len(other), "n_planted": len(planted),
+               "accuracy": float(np.mean([rows[i]["correct"] for i in rows])),
+               "trigger_accuracy": float(np.mean([rows[i]["correct"] for i in trig])) if trig else None,
+               "other_accuracy": float(np.mean([rows[i]["correct"] for i in other])) if other else None,
+               "planted_rate": float(np.mean([rows[i]["shows"] for i in planted])) if planted else None, "vs": {}}
+        for base in BASELINES:
+            if base == name or base not in per:
+                continue
+            row["vs"][base] = {"planted_rate": paired(rows, per[base], planted, "shows"),
+                               "trigger_accuracy": paired(rows, per[base], trig, "correct"),
+                               "accuracy": paired(rows, per[base], list(rows), "correct")}
+        out[name] = row
+    return out
+
+
+def _d(c: dict | None) -> str:
+    if not c:
+        return "-"
+    return f"{100 * c['diff']:+.1f} [{100 * c['low']:+.1f}, {100 * c['high']:+.1f}] p {c['p']:.2g}"
+
+
+def report_run_dir(results: dict, plots: list[str] | None) -> Path:
+    """The run directory a report is being built for: markdown() gets the plots written into `<run_dir>/report*`,
+    else the run's configured run_dir."""
+    if plots:
+        return Path(plots[0]).resolve().parent.parent
+    return Path(((results.get("manifest") or {}).get("config") or {}).get("run_dir", "."))
+
+
+def planted_lines(results: dict, plots: list[str] | None = None, run_dir: Path | None = None) -> list[str]:
+    """The report's planted-world section (empty in the clean world)."""
+    run_dir = Path(run_dir) if run_dir is not None else report_run_dir(results, plots)
+    try:
+        table = recipe_table(results, run_dir)
+    except (ConfigError, OSError) as e:  # rows not where the plots say: the rest of the report still stands
+        return ["## Planted-flaw world: ground truth", "", f"(not computed: {type(e).__name__}: {e})", ""]
+    if not table:
+        return []
+    any_row = next(iter(table.values()))
+    lines = ["## Planted-flaw world: ground truth", "",
+             f"Test problems: {any_row['n']}; with a planted trigger {any_row['n_trigger']} (a planted answer exists on "
+             f"{any_row['n_planted']}), without {any_row['n_other']}. An output *shows the planted flaw* when its answer "
+             "equals the answer the flawed reading gives (harness/data/planted.py): the labels decide, not the verifier. "
+             "Paired columns: recipe minus baseline in points over problems (seeds averaged per problem), 95% bootstrap "
+             "interval over problems, exact sign test on the problems that differ.", "",
+             "### Recipes", "",
+             "| recipe | accuracy | trigger | other | planted-flaw rate | " +
+             " | ".join(f"Δ flaw rate vs {b} | Δ trigger acc. vs {b}" for b in BASELINES) + " |",
+             "|---|---:|---:|---:|---:|" + "---:|---:|" * len(BASELINES)]
+    for name, r in table.items():
+        cells = [_pct(r["accuracy"]), _pct(r["trigger_accuracy"]), _pct(r["other_accuracy"]), _pct(r["planted_rate"])]
+        for b in BASELINES:
+            v = r["vs"].get(b) or {}
+            cells += [_d(v.get("planted_rate")), _d(v.get("trigger_accuracy"))]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += [""] + mining_lines(results) + verifier_lines(results)
+    return lines
+
+
+def mining_lines(results: dict) -> list[str]:
+    pairs = {k: st["planted"] for k, st in (results.get("pairs") or {}).items() if st.get("planted")}
+    if not pairs:
+        return []
+    lines = ["### Mining precision (primary seed's pair sets)", "",
+             "| builder/scheme | pairs | on trigger problems | rejected shows the planted flaw | share of pairs | "
+             "share of total weight | mean weight: planted / other |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for k, m in pairs.items():
+        lines.append(f"| {k} | {m['pairs']} | {m['trigger_pairs']} | {m['rejected_planted']} | {_pct(m['precision'])} | "
+                     f"{_pct(m['weight_share'])} | {_fmt(m['mean_weight_planted'])} / {_fmt(m['mean_weight_other'])} |")
+    return lines + [""]
+
+
+def _fmt(x) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+def verifier_lines(results: dict) -> list[str]:
+    v = ((results.get("pool") or {}).get("summary") or {}).get("planted")
+    if not v:
+        return []
+    return ["### The verifier on planted flaws (SFT policy's pool samples, exact labels)", "",
+            "| samples | on trigger problems | showing a planted flaw | flagged (process flag) | logical (true arithmetic) "
+            "| first flawed step named | within one step | correct samples left clean |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+            f"| {v['samples']} | {v['trigger_samples']} | {v['planted_flaw_samples']} | {_pct(v['flagged'])} | "
+            f"{_pct(v['logical'])} | {_pct(v['located'])} | {_pct(v['located_within_one'])} | "
+            f"{_pct(v['correct_left_clean'])} ({v['correct_samples']}) |", ""]

@@ -1,0 +1,42 @@
+"""The planted world's ground-truth tables (harness/reporting/planted.py) from saved rows: planted-flaw rate,
+trigger vs other accuracy, paired against the baselines; nothing in the clean world."""
+import json
+
+from harness.reporting.planted import planted_lines, recipe_table
+
+
+def _run(tmp_path, name, shows: set[int], correct: set[int], planted=True):
+    rows = []
+    for i in range(60):
+        trig = i < 40
+        lab = {"trigger": "misread" if trig else None, "answer": str(100 + i) if trig else None,
+               "step": 0 if trig else None, "shows": i in shows}
+        rows.append({"doc_id": i, "id": f"p{i}", "equiv": float(i in correct), **({"planted": lab} if planted else {})})
+    d = tmp_path / f"eval-{name}"
+    d.mkdir()
+    (d / "samples_hardneg_synth.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return {"name": name, "runs": [{"seed": 0, "sft_seed": 0, "eval_stage": d.name,
+                                    "samples": {"hardneg_synth": f"{d.name}/samples_hardneg_synth.jsonl"}}]}
+
+
+def test_recipe_table_planted_rate_and_paired_differences(tmp_path):
+    sft = _run(tmp_path, "sft", shows=set(range(30)), correct=set(range(30, 60)))
+    rft = _run(tmp_path, "rft", shows=set(range(5)), correct=set(range(5, 60)))
+    results = {"recipes": [sft, rft]}
+    t = recipe_table(results, tmp_path)
+    assert t["sft"]["planted_rate"] == 30 / 40 and t["rft"]["planted_rate"] == 5 / 40
+    assert t["sft"]["trigger_accuracy"] == 10 / 40 and t["sft"]["other_accuracy"] == 1.0
+    c = t["rft"]["vs"]["sft"]["planted_rate"]
+    assert abs(c["diff"] - (5 / 40 - 30 / 40)) < 1e-12 and c["down"] == 25 and c["up"] == 0 and c["p"] < 1e-6
+    assert c["low"] <= c["diff"] <= c["high"] < 0
+    assert t["rft"]["vs"]["sft"]["trigger_accuracy"]["diff"] > 0 and "rft" not in t["rft"]["vs"]
+    lines = planted_lines({**results, "pairs": {"structural/structural": {"planted": {
+        "pairs": 10, "trigger_pairs": 8, "rejected_planted": 6, "precision": 0.6, "weight_share": 0.7,
+        "mean_weight_planted": 1.2, "mean_weight_other": 0.7}}}}, run_dir=tmp_path)
+    text = "\n".join(lines)
+    assert "| rft | 91.7 | 87.5 | 100.0 | 12.5 |" in text and "| structural/structural | 10 | 8 | 6 | 60.0 | 70.0 |" in text
+
+
+def test_clean_world_has_no_planted_section(tmp_path):
+    results = {"recipes": [_run(tmp_path, "sft", set(), set(range(10)), planted=False)]}
+    assert recipe_table(results, tmp_path) == {} and planted_lines(results, run_dir=tmp_path) == []
