@@ -35,7 +35,7 @@ def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadat
     tok = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(
         model_dir, dtype=torch.bfloat16 if use_bf16(device, cfg.model.dtype) else torch.float32).to(device)
-    lm = HFLM(pretrained=model, tokenizer=tok, batch_size=cfg.eval.batch_size, device=device)
+    lm = compact_lm(HFLM)(pretrained=model, tokenizer=tok, batch_size=cfg.eval.batch_size, device=device)
     tm = TaskManager(include_path=str(TASKS_DIR), include_defaults=False, metadata=metadata)
     groups: dict = {}
     for task in tasks:  # simple_evaluate takes one limit: one call per distinct limit
@@ -97,3 +97,26 @@ def write_samples(path: Path, logged: list[dict]) -> None:
             f.write(json.dumps({"doc_id": s["doc_id"], "id": s["doc"].get("id"), "question": s["doc"]["question"],
                                 "answer": s["doc"]["answer"], "response": s["resps"][0][0],
                                 **{m: s.get(m) for m in METRICS}, "verdict": v.to_dict()}, default=str) + "\n")
+
+
+def compact_lm(hflm_cls):
+    """lm-eval's HFLM whose greedy generation lets finished rows leave the batch (harness/models/decode.py): the
+    same completions as `model.generate`, at the cost of the tokens generated rather than batch x the longest row.
+    Anything but plain greedy decoding (sampling, a static cache) keeps lm-eval's own path."""
+    class CompactHFLM(hflm_cls):
+        def _model_generate(self, context, max_length, stop, **kwargs):
+            extra = set(kwargs) - {"attention_mask", "do_sample", "temperature"}
+            if extra or kwargs.get("do_sample") or kwargs.get("temperature", 0.0) not in (0, 0.0, None):
+                return super()._model_generate(context, max_length, stop, **kwargs)
+            from harness.models.decode import generate_compact
+            tok = self.tokenizer
+            mask = kwargs.get("attention_mask")
+            if mask is None:
+                mask = (context != tok.pad_token_id).long()
+            stop_ids = [t for t in (tok.eos_token_id,) if t is not None]
+            new = generate_compact(self.model, context, mask, max_length - context.shape[1], stop_ids,
+                                   tok.pad_token_id if tok.pad_token_id is not None else stop_ids[0],
+                                   stop_strings=list(stop), tok=tok)
+            import torch
+            return torch.cat([context, new], dim=1)
+    return CompactHFLM

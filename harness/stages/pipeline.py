@@ -227,20 +227,32 @@ class Pipeline:
                    "min_share": self.cfg.eval.near_miss_min_share, "seed": self.cfg.seed}
         return self.run_stage("slice", "slice", payload, fn)
 
-    def pairs(self, builder: str, scheme: str) -> tuple[Stage, dict]:
+    def pair_rows(self, builder: str) -> tuple[Stage, dict]:
+        """The rows of one builder over the pool, before any weight scheme (harness/stages/pair_sets.py): built
+        once however many schemes use them (step pairs resample a chosen for every flawed step: the costly part)."""
         def fn(out: Path) -> dict:
             from harness.pairs import build_pairs
-            pool_stage = self.pool()[0]
-            samples = read_jsonl(pool_stage.dir / "samples.jsonl")
-            problems = self.split("train")[: self.cfg.sampling.n_problems]
             from harness.pairs.step import PolicyContext
-            rows, stats = build_pairs(builder, scheme, problems, samples, self.cfg.pairs,
+            samples = read_jsonl(self.pool()[0].dir / "samples.jsonl")
+            problems = self.split("train")[: self.cfg.sampling.n_problems]
+            rows, stats = build_pairs(builder, "uniform", problems, samples, self.cfg.pairs,
                                       self.cfg.data.prompt_template, self.pool_seed,
                                       PolicyContext.of(self.cfg, str(self.sft()[0].dir / "model")))
             write_jsonl(out / "pairs.jsonl", rows)
             return {"stats": stats}
-        payload = {"pool": self.pool()[0].key, "builder": builder, "scheme": scheme,
-                   "pairs": _asdict(self.cfg.pairs), "seed": self.pool_seed}
+        payload = {"pool": self.pool()[0].key, "builder": builder, "pairs": _asdict(self.cfg.pairs),
+                   "seed": self.pool_seed}
+        return self.run_stage(self.tag(f"pairs:{builder}"), "pairrows", payload, fn)
+
+    def pairs(self, builder: str, scheme: str) -> tuple[Stage, dict]:
+        rows_stage, rows_meta = self.pair_rows(builder)
+
+        def fn(out: Path) -> dict:
+            from harness.stages.pair_sets import weigh
+            rows, stats = weigh(read_jsonl(rows_stage.dir / "pairs.jsonl"), rows_meta["stats"], scheme, self.cfg.pairs)
+            write_jsonl(out / "pairs.jsonl", rows)
+            return {"stats": stats}
+        payload = {"rows": rows_stage.key, "scheme": scheme, "pairs": _asdict(self.cfg.pairs), "seed": self.pool_seed}
         return self.run_stage(self.tag(f"pairs:{builder}/{scheme}"), "pairs", payload, fn)
 
     # ---- recipes --------------------------------------------------------------------------------
