@@ -5,6 +5,7 @@ The same tasks run from the plain CLI:
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -26,7 +27,6 @@ def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadat
     """Evaluate one checkpoint; writes per-sample logs (samples_<task>.jsonl, the source of every statistic)
     and returns ({task: {metric: aggregate}}, generation throughput)."""
     import torch
-    from lm_eval import simple_evaluate
     from lm_eval.models.huggingface import HFLM
     from lm_eval.tasks import TaskManager
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -42,15 +42,9 @@ def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadat
         groups.setdefault(cfg.eval.task_limits.get(task, cfg.eval.limit), []).append(task)
     results, samples = {}, {}
     t0 = time.time()
-    for limit, group in groups.items():
-        gen = {"max_gen_toks": cfg.eval.max_gen_toks}
-        if cfg.eval.cache == "static":
-            gen["cache_implementation"] = "static"
-        res = simple_evaluate(model=lm, tasks=group, task_manager=tm, limit=limit, log_samples=True,
-                              gen_kwargs=gen, random_seed=cfg.seed,
-                              numpy_random_seed=cfg.seed, torch_random_seed=cfg.seed, fewshot_random_seed=cfg.seed)
-        results.update(res["results"])
-        samples.update(res["samples"])
+    from harness.runtime.progress import verbose
+    with lm_eval_bars(verbose()):
+        _evaluate_groups(lm, tm, groups, cfg, results, samples)
     seconds = time.time() - t0
     n_tokens = sum(len(tok(s["resps"][0][0], add_special_tokens=False)["input_ids"]) for t in tasks for s in samples[t])
     scores: dict[str, dict] = {}
@@ -120,3 +114,36 @@ def compact_lm(hflm_cls):
             import torch
             return torch.cat([context, new], dim=1)
     return CompactHFLM
+
+
+def _evaluate_groups(lm, tm, groups: dict, cfg: ExperimentConfig, results: dict, samples: dict) -> None:
+    from lm_eval import simple_evaluate
+    for limit, group in groups.items():
+        gen = {"max_gen_toks": cfg.eval.max_gen_toks}
+        if cfg.eval.cache == "static":
+            gen["cache_implementation"] = "static"
+        res = simple_evaluate(model=lm, tasks=group, task_manager=tm, limit=limit, log_samples=True,
+                              gen_kwargs=gen, random_seed=cfg.seed,
+                              numpy_random_seed=cfg.seed, torch_random_seed=cfg.seed, fewshot_random_seed=cfg.seed)
+        results.update(res["results"])
+        samples.update(res["samples"])
+
+
+@contextlib.contextmanager
+def lm_eval_bars(show: bool):
+    """lm-eval's own tqdm bars (per-request generation, context building) on or off: lm-harness passes `disable=`
+    explicitly, so TQDM_DISABLE alone does not silence them. Ours (rich) say where a run is; `--verbose` shows theirs."""
+    import lm_eval.api.task as task_mod
+    import lm_eval.models.huggingface as hf_mod
+    saved = {m: m.tqdm for m in (task_mod, hf_mod)}
+
+    def bar(*args, **kwargs):
+        kwargs["disable"] = not show
+        return saved[hf_mod](*args, **kwargs)
+    for m in saved:
+        m.tqdm = bar
+    try:
+        yield
+    finally:
+        for m, t in saved.items():
+            m.tqdm = t

@@ -21,7 +21,7 @@ from harness.runtime.cache import Stage
 from harness.config import ExperimentConfig
 from harness.data.loaders import build_splits, read_jsonl, sft_rows, write_jsonl
 from harness.runtime.device import resolve_device, use_bf16
-from harness.runtime.progress import console
+from harness.runtime.progress import console, fmt_seconds
 from harness.registry import Recipe
 
 
@@ -95,9 +95,9 @@ class Pipeline:
         st = Stage(self.run_dir, name, payload, resumable=resumable)
         if st.dir.name in self._memo:
             return self._memo[st.dir.name]
-        if not st.done:
-            console.log(f"[bold cyan]stage[/] {label} -> {st.dir.name}")
         meta = st.run(fn)
+        if not meta["cached"]:  # one line per stage that did work: what, how long, where
+            console.log(f"[bold cyan]{label}[/] {fmt_seconds(meta.get('seconds'))} [dim]{st.dir.name}[/]")
         self.timings[label] = {"seconds": meta.get("seconds"), "cached": meta["cached"], "dir": st.dir.name}
         self._memo[st.dir.name] = (st, meta)
         return st, meta
