@@ -20,7 +20,7 @@ FONT = 9  # points: legible at the saved size (a 4-inch panel at 150 dpi is 600 
 def _save(fig, path: Path) -> str:
     import matplotlib.pyplot as plt
     fig.tight_layout()
-    fig.savefig(path, dpi=DPI, metadata={"Software": None})
+    fig.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return str(path)
 
@@ -151,16 +151,19 @@ def training_plots(results: dict, out: Path) -> list[str]:
              for r in results["recipes"]}
     dpo = [r for r in results["recipes"] if r["trainer"] == "dpo"]
     if dpo:
-        fig, axes = plt.subplots(1, len(CURVE_KEYS), figsize=(3.2 * len(CURVE_KEYS), 2.8))
+        fig, grid = plt.subplots(2, 2, figsize=(8.5, 5.2), squeeze=False)
+        axes = [ax for line in grid for ax in line]
         for ax, key in zip(axes, CURVE_KEYS):
             for r in dpo:
                 pts = [(h["step"], h[key]) for h in first[r["name"]]["train"]["log_history"] if key in h]
                 if pts:
-                    ax.plot(*zip(*pts), label=r["name"])
-            ax.set_title(key, fontsize=9)
-            ax.set_xlabel("step")
-        if axes[0].get_legend_handles_labels()[0]:
-            axes[0].legend(fontsize=7)
+                    ax.plot(*zip(*pts), label=r["name"], lw=1.2)
+            ax.set_title(key, fontsize=FONT)
+            ax.set_xlabel("step", fontsize=FONT)
+            ax.tick_params(labelsize=FONT)
+        handles, labels = axes[0].get_legend_handles_labels()
+        if handles:  # beside the panels, not over the curves
+            fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=FONT, frameon=False)
         made.append(_save(fig, out / "dpo_curves.png"))
     weighted = {k: v for k, v in (results.get("pairs") or {}).items() if v["scheme"] == "verifier"}
     if weighted:
@@ -169,11 +172,11 @@ def training_plots(results: dict, out: Path) -> list[str]:
             h = st["weight"]["histogram"]
             if len(h["counts"]) > 1:
                 ax.stairs(h["counts"], h["edges"], label=name)
-        ax.set_title("verifier pair weights (mean 1)", fontsize=9)
+        ax.set_title("verifier pair weights (mean 1)", fontsize=FONT)
         ax.set_xlabel("weight")
         ax.set_ylabel("pairs")
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=FONT)
         made.append(_save(fig, out / "pair_weights.png"))
     if "sft" in first:
         pts = [(h["step"], h["loss"]) for h in first["sft"]["train"]["log_history"] if "loss" in h]
