@@ -143,8 +143,12 @@ class Pipeline:
 
     def sft(self, overrides: dict | None = None) -> tuple[Stage, dict]:
         def fn(out: Path) -> dict:
+            from transformers import AutoTokenizer
+
             from harness.training.sft import train_sft
+            from harness.training.sft_tokens import pretokenize
             rows = sft_rows(self.split("train"), self.cfg.data.prompt_template)
+            rows = pretokenize(rows, AutoTokenizer.from_pretrained(self.base()))  # one batched call, TRL's result
             work = out / "work"
             log = train_sft(self.sft_cfg, rows, self.base(), out / "model", work, overrides)
             _drop_checkpoints(work)
