@@ -100,6 +100,7 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds before the cold run is stopped")
     ap.add_argument("--label", default="", help="a note for this entry, e.g. 'quiet machine, run 1'")
     ap.add_argument("--keep", action="store_true", help="keep the run directory")
+    ap.add_argument("--out", default=str(RESULTS), help="the JSON history to append to")
     ap.add_argument("overrides", nargs="*")
     args = ap.parse_args()
 
@@ -110,8 +111,6 @@ def main() -> None:
            "TOKENIZERS_PARALLELISM": "false", "COLUMNS": "200"}
     cmd = [sys.executable, "-m", "harness.cli", "compare", "--config", args.config, "--recipes", "all",
            f"run_dir={run_dir}", *args.overrides]
-    logs = ROOT / "benchmarks" / "results"
-    logs.mkdir(exist_ok=True)
     cold_log, warm_log = Path(f"{run_dir}.cold.log"), Path(f"{run_dir}.warm.log")
     cold = run_once(cmd, env, args.timeout, cold_log)
     stages = stage_table(run_dir, cold_log)
@@ -121,9 +120,10 @@ def main() -> None:
     if cold["complete"]:
         entry["warm"] = run_once(cmd, env, 600, warm_log)
         entry["warm"]["stages_recomputed"] = len(stage_table(run_dir, warm_log))
-    history = json.loads(RESULTS.read_text()) if RESULTS.is_file() else []
+    out = Path(args.out)
+    history = json.loads(out.read_text()) if out.is_file() else []
     history.append(entry)
-    RESULTS.write_text(json.dumps(history, indent=2) + "\n")
+    out.write_text(json.dumps(history, indent=2) + "\n")
     print(f"cold {cold['wall_seconds']:.0f}s ({'complete' if cold['complete'] else 'stopped'}), "
           f"load {cold['load_average']['mean']} on {entry['cores']} cores; SFT {entry['sft_rate']}")
     for k, v in entry["by_kind"].items():
