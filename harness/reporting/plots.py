@@ -91,8 +91,9 @@ def difference_plot(results: dict, stats: dict, out: Path) -> list[str]:
     fig, axes, cols = _panels(len(tasks), len(names))
     for k, (ax, task) in enumerate(zip(axes, tasks)):
         d = {r["recipe"]: r.get("vs_sft") for r in stats["tasks"][task]}
-        cells = [(100 * d[n]["diff"], 100 * d[n]["low"], 100 * d[n]["high"]) if d.get(n) else None for n in names]
-        sig = [bool(d.get(n)) and d[n].get("p_holm", d[n]["p"]) < 0.05 for n in names]
+        cells = [(100 * d[n]["diff"], 100 * d[n]["low"], 100 * d[n]["high"])
+                 if d.get(n) and d[n].get("diff") is not None else None for n in names]
+        sig = [bool(d.get(n)) and (d[n].get("p_holm", d[n].get("p")) or 1.0) < 0.05 for n in names]
         _interval_rows(ax, names, cells, sig)
         ax.axvline(0, color="black", lw=0.9)
         ax.set_title(f"{TASK_SHORT.get(task, task)} (n = {_n(stats['tasks'][task], 'vs_sft')} problems)", fontsize=FONT)
