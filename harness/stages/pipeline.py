@@ -23,6 +23,7 @@ from harness.data.loaders import build_splits, read_jsonl, sft_rows, write_jsonl
 from harness.runtime.device import resolve_device, use_bf16
 from harness.runtime.progress import console, fmt_seconds
 from harness.registry import Recipe
+from harness.pairs import NoPairs
 
 
 def _asdict(x):
@@ -246,7 +247,15 @@ class Pipeline:
             return {"stats": stats}
         payload = {"pool": self.pool()[0].key, "builder": builder, "pairs": _asdict(self.cfg.pairs),
                    "seed": self.pool_seed}
-        return self.run_stage(self.tag(f"pairs:{builder}"), "pairrows", payload, fn)
+        failed = self._shared.setdefault("no_pairs", {})  # a builder that found nothing is not run again per scheme
+        key = Stage(self.run_dir, "pairrows", payload).dir.name
+        if key in failed:
+            raise failed[key]
+        try:
+            return self.run_stage(self.tag(f"pairs:{builder}"), "pairrows", payload, fn)
+        except NoPairs as e:
+            failed[key] = e
+            raise
 
     def pairs(self, builder: str, scheme: str) -> tuple[Stage, dict]:
         rows_stage, rows_meta = self.pair_rows(builder)
