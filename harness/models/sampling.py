@@ -163,7 +163,8 @@ def _generate(model, enc, gen_kwargs: dict, cfg: SamplingConfig, stop_ids: list[
             ids = model.generate(**enc, **gen_kwargs)
         return ids[:, enc["input_ids"].shape[1]:]
     from harness.models.decode import generate_compact
-    return generate_compact(model, enc["input_ids"], enc["attention_mask"], cfg.max_new_tokens, stop_ids, pad_id,
+    # a sampled pad token ends the row too: the record keeps the ids up to it (`_kept_ids`), so the text must stop there
+    return generate_compact(model, enc["input_ids"], enc["attention_mask"], cfg.max_new_tokens, [*stop_ids, pad_id], pad_id,
                             do_sample=gen_kwargs["do_sample"], temperature=gen_kwargs.get("temperature", 1.0),
                             top_p=gen_kwargs.get("top_p", 1.0))
 
