@@ -59,11 +59,18 @@ def compare(
     seeds: str = typer.Option(None, help="comma-separated seeds for every post-SFT stage, e.g. 0,1,2 (default: the config's seed)"),
     sft_seeds: bool = typer.Option(False, "--sft-seeds", help="repeat SFT per seed too (default: one shared SFT)"),
     overrides: list[str] = typer.Argument(None, help="key=value overrides, e.g. sft.max_steps=100"),
+    verbose: bool = typer.Option(False, "--verbose", help="also show lm-eval's own progress bars and notes"),
 ) -> None:
     """Train the recipes, evaluate each through lm-eval tasks, print a table and write a report."""
     from harness.stages.compare import compare as run
     from harness.stages.compare import parse_seeds
     from harness.config import load_config
+    if verbose:
+        import logging
+
+        from harness.runtime.progress import set_verbose
+        set_verbose(True)
+        logging.getLogger("lm_eval").setLevel(logging.INFO)
     try:
         cfg = load_config(config, overrides or [])
         results = run(cfg, recipes, parse_seeds(seeds, cfg.seed), sft_seeds, argv=sys.argv)

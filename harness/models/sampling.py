@@ -123,30 +123,50 @@ def generate_samples(model, tok, problems: list[dict], template: str, cfg: Sampl
         gen_kwargs.update(do_sample=False)
     else:
         gen_kwargs.update(do_sample=True, temperature=cfg.temperature, top_p=cfg.top_p)
+    # batches of similar prompt length (little left padding), in which a finished row stops (harness/models/decode.py);
+    # the records come back in job order, so the de-duplication keeps the first sample as before
+    order = sorted(range(len(jobs)), key=lambda n: (-len(prompts[jobs[n][0]]), n))
+    done: dict[int, tuple] = {}
     with make_progress() as bar:
         task = bar.add_task("sample", total=len(jobs), info="")
-        for s in range(0, len(jobs), cfg.batch_size):
-            batch = jobs[s:s + cfg.batch_size]
-            enc = tok([prompts[i] for i, _ in batch], return_tensors="pt", padding=True).to(device)
-            with torch.no_grad():
-                ids = model.generate(**enc, **gen_kwargs)
-            new = ids[:, enc["input_ids"].shape[1]:]
-            for (i, j), row in zip(batch, new):
+        for s in range(0, len(order), cfg.batch_size):
+            batch = order[s:s + cfg.batch_size]
+            enc = tok([prompts[jobs[n][0]] for n in batch], return_tensors="pt", padding=True).to(device)
+            new = _generate(model, enc, gen_kwargs, cfg, stop_ids, tok.pad_token_id)
+            for n, row in zip(batch, new):
                 ended = bool((row == tok.pad_token_id).any() or any((row == t).any() for t in stop_ids))
-                n = int((row != tok.pad_token_id).sum())
-                n_tokens += n
-                text = tok.decode(row, skip_special_tokens=True).split("\nQuestion:")[0].strip()
-                if (i, text) in seen:
-                    continue
-                seen.add((i, text))
-                out.append({"problem_id": problems[i]["id"], "sample_idx": j, "solution": text,
-                            "truncated": not ended and n >= cfg.max_new_tokens, "n_tokens": n,
-                            "token_ids": _kept_ids(row.tolist(), set(stop_ids) | {tok.pad_token_id})})
+                k_tokens = int((row != tok.pad_token_id).sum())
+                n_tokens += k_tokens
+                done[n] = (row, ended, k_tokens)
             bar.update(task, advance=len(batch), info=f"{n_tokens / max(time.time() - t0, 1e-6):,.0f} tok/s")
+    for n, (i, j) in enumerate(jobs):
+        row, ended, k_tokens = done[n]
+        text = tok.decode(row, skip_special_tokens=True).split("\nQuestion:")[0].strip()
+        if (i, text) in seen:
+            continue
+        seen.add((i, text))
+        out.append({"problem_id": problems[i]["id"], "sample_idx": j, "solution": text,
+                    "truncated": not ended and k_tokens >= cfg.max_new_tokens, "n_tokens": k_tokens,
+                    "token_ids": _kept_ids(row.tolist(), set(stop_ids) | {tok.pad_token_id})})
     dt = time.time() - t0
     stats = {"generated": len(jobs), "unique": len(out), "duplicates_removed": len(jobs) - len(out),
              "tokens": n_tokens, "seconds": round(dt, 2), "tokens_per_s": round(n_tokens / max(dt, 1e-6), 1)}
     return out, stats
+
+
+def _generate(model, enc, gen_kwargs: dict, cfg: SamplingConfig, stop_ids: list[int], pad_id: int):
+    """The new tokens of one batch: `model.generate` for a static cache (compiled decode on CUDA), else the
+    decoding in which finished rows stop."""
+    import torch
+    if cfg.cache == "static":
+        with torch.no_grad():
+            ids = model.generate(**enc, **gen_kwargs)
+        return ids[:, enc["input_ids"].shape[1]:]
+    from harness.models.decode import generate_compact
+    # a sampled pad token ends the row too: the record keeps the ids up to it (`_kept_ids`), so the text must stop there
+    return generate_compact(model, enc["input_ids"], enc["attention_mask"], cfg.max_new_tokens, [*stop_ids, pad_id], pad_id,
+                            do_sample=gen_kwargs["do_sample"], temperature=gen_kwargs.get("temperature", 1.0),
+                            top_p=gen_kwargs.get("top_p", 1.0))
 
 
 def _kept_ids(ids: list[int], stops: set[int]) -> list[int]:

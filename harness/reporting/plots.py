@@ -1,5 +1,6 @@
-"""The report's plots (matplotlib, Agg): accuracy with 95% CIs, paired differences vs SFT, stacked error
-profiles, DPO training curves, verifier pair weights, SFT loss. Each returns the paths it wrote."""
+"""The report's plots (matplotlib, Agg): accuracy as point and 95% interval per recipe, paired differences vs SFT as a
+forest plot, the error profile as a recipes x categories heatmap (shares that overlap, never stacked), DPO training
+curves, verifier pair weights, SFT loss. Each returns the paths it wrote."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,79 +8,140 @@ from pathlib import Path
 from harness.reporting.markdown import TASK_SHORT
 
 CURVE_KEYS = ("loss", "rewards/margins", "logps/chosen", "logps/rejected")
-STACK = (("near_miss", "near miss"), ("arithmetic", "arithmetic error"), ("consistency", "consistency break"),
-         ("form", "form"))
+
+
+PROFILE = (("answer", "wrong answer"), ("near_miss", "near miss"), ("arithmetic", "arithmetic error"),
+           ("consistency", "consistency break"), ("coverage", "incomplete"), ("form", "form"),
+           ("flawed_correct", "right answer, flawed"))
+DPI = 150
+FONT = 9  # points: legible at the saved size (a 4-inch panel at 150 dpi is 600 pixels wide)
 
 
 def _save(fig, path: Path) -> str:
     import matplotlib.pyplot as plt
     fig.tight_layout()
-    fig.savefig(path, dpi=120, metadata={"Software": None})
+    fig.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return str(path)
 
 
-def _grouped(ax, names: list[str], series: dict[str, list[tuple[float, float, float]]]) -> None:
-    """Grouped bars: series label -> per-name (value, low, high), drawn with asymmetric error bars."""
-    width = 0.8 / max(1, len(series))
-    for j, (label, vals) in enumerate(series.items()):
-        xs = [i + j * width for i in range(len(names))]
-        v = [x[0] for x in vals]
-        err = [[x[0] - x[1] for x in vals], [x[2] - x[0] for x in vals]]
-        ax.bar(xs, v, width, yerr=err, capsize=2, label=label)
-    ax.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(names))], names, rotation=30, ha="right")
-    ax.legend(fontsize=7)
+def _panels(n_panels: int, n_rows: int, width: float = 3.6):
+    """One panel per task side by side (two rows beyond three tasks), recipes down a shared y-axis."""
+    import matplotlib.pyplot as plt
+    cols = n_panels if n_panels <= 3 else 2
+    rows = -(-n_panels // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.3 + width * cols, rows * (0.9 + 0.26 * n_rows)), squeeze=False)
+    flat = [ax for line in axes for ax in line]
+    for ax in flat[n_panels:]:
+        ax.set_visible(False)
+    return fig, flat[:n_panels], cols
+
+
+def _interval_rows(ax, names: list[str], cells: list[tuple | None], filled: list[bool]) -> None:
+    """Point and horizontal 95% interval per recipe, first recipe at the top; open markers where `filled` is false."""
+    for y, (cell, full) in enumerate(zip(cells, filled)):
+        if cell is None:
+            continue
+        v, lo, hi = cell
+        ax.hlines(y, lo, hi, color="tab:blue", lw=1.6)
+        ax.plot([v], [y], "o", ms=5, color="tab:blue", mfc="tab:blue" if full else "white")
+    ax.set_yticks(range(len(names)), names, fontsize=FONT)
+    ax.set_ylim(len(names) - 0.5, -0.5)
+    ax.tick_params(axis="x", labelsize=FONT)
+    ax.grid(axis="x", lw=0.4, alpha=0.5)
+
+
+def _n(rows: list[dict], key: str) -> int | None:
+    for r in rows:
+        c = r.get(key) if key else r.get("accuracy")
+        if c:
+            return c.get("n_problems", c.get("n"))
+    return None
 
 
 def accuracy_plot(results: dict, stats: dict, out: Path) -> list[str]:
-    import matplotlib.pyplot as plt
+    """Accuracy per recipe as a point with its 95% interval, one panel per task; a dashed line at sft's accuracy."""
     names = [r["name"] for r in results["recipes"]]
-    series = {}
-    for task in results["tasks"]:
+    tasks = [t for t in results["tasks"] if stats["tasks"].get(t)]
+    if not names or not tasks:
+        return []
+    fig, axes, cols = _panels(len(tasks), len(names))
+    for k, (ax, task) in enumerate(zip(axes, tasks)):
         acc = {r["recipe"]: r["accuracy"] for r in stats["tasks"][task]}
-        series[TASK_SHORT.get(task, task)] = [(100 * acc[n]["mean"], 100 * acc[n]["low"], 100 * acc[n]["high"])
-                                             if n in acc else (0, 0, 0) for n in names]
-    fig, ax = plt.subplots(figsize=(1.8 + 0.9 * len(names) * max(1, len(series)) / 2, 3.2))
-    _grouped(ax, names, series)
-    ax.set_ylabel("accuracy % (95% CI)")
+        cells = [(100 * acc[n]["mean"], 100 * acc[n]["low"], 100 * acc[n]["high"]) if n in acc else None for n in names]
+        _interval_rows(ax, names, cells, [True] * len(names))
+        if "sft" in acc:
+            ax.axvline(100 * acc["sft"]["mean"], color="grey", ls="--", lw=0.9)
+        kind = next(iter(acc.values()))["kind"] if acc else ""
+        ax.set_title(f"{TASK_SHORT.get(task, task)} (n = {_n(stats['tasks'][task], '')}; {kind})", fontsize=FONT)
+        ax.set_xlabel("accuracy %", fontsize=FONT)
+        if k % cols:
+            ax.tick_params(axis="y", labelleft=False)
+    fig.suptitle("Greedy accuracy with 95% intervals (dashed: sft)", fontsize=FONT + 1)
     return [_save(fig, out / "accuracy.png")]
 
 
 def difference_plot(results: dict, stats: dict, out: Path) -> list[str]:
-    import matplotlib.pyplot as plt
+    """A forest plot: Δ accuracy vs sft per recipe with its 95% paired-bootstrap interval, zero line, one panel per
+    task (each on its own x-scale); filled markers where the Holm-corrected exact McNemar p < 0.05."""
     names = [r["name"] for r in results["recipes"] if r["name"] != "sft"]
     if not names or not stats["baselines"]["sft"]:
         return []
-    series = {}
-    for task in results["tasks"]:
+    tasks = [t for t in results["tasks"] if stats["tasks"].get(t)]
+    fig, axes, cols = _panels(len(tasks), len(names))
+    for k, (ax, task) in enumerate(zip(axes, tasks)):
         d = {r["recipe"]: r.get("vs_sft") for r in stats["tasks"][task]}
-        series[TASK_SHORT.get(task, task)] = [(100 * d[n]["diff"], 100 * d[n]["low"], 100 * d[n]["high"])
-                                             if d.get(n) else (0, 0, 0) for n in names]
-    fig, ax = plt.subplots(figsize=(1.8 + 0.9 * len(names) * max(1, len(series)) / 2, 3.2))
-    _grouped(ax, names, series)
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_ylabel("Δ accuracy vs sft, points (95% paired CI)")
+        cells = [(100 * d[n]["diff"], 100 * d[n]["low"], 100 * d[n]["high"])
+                 if d.get(n) and d[n].get("diff") is not None else None for n in names]
+        sig = [bool(d.get(n)) and (d[n].get("p_holm", d[n].get("p")) or 1.0) < 0.05 for n in names]
+        _interval_rows(ax, names, cells, sig)
+        ax.axvline(0, color="black", lw=0.9)
+        ax.set_title(f"{TASK_SHORT.get(task, task)} (n = {_n(stats['tasks'][task], 'vs_sft')} problems)", fontsize=FONT)
+        ax.set_xlabel("Δ accuracy vs sft, points", fontsize=FONT)
+        if k % cols:
+            ax.tick_params(axis="y", labelleft=False)
+    fig.suptitle("Paired difference vs sft: 95% paired-bootstrap interval; filled = exact McNemar p < 0.05 (Holm)",
+                 fontsize=FONT + 1)
     return [_save(fig, out / "paired_differences.png")]
 
 
+def _profile_share(prof: dict, key: str) -> float | None:
+    if key in ("near_miss", "flawed_correct"):
+        return prof.get(key)
+    return (prof.get("nonzero") or {}).get(key)
+
+
 def profile_plot(results: dict, stats: dict, out: Path) -> list[str]:
+    """Recipes x error categories heatmap of the share of greedy solutions with each flaw, one panel per task; the
+    categories overlap (a near miss can carry an arithmetic error), so nothing is stacked or summed."""
     import matplotlib.pyplot as plt
+    import numpy as np
     tasks = [t for t in results["tasks"] if stats["profiles"].get(t)]
     if not tasks:
         return []
-    fig, axes = plt.subplots(1, len(tasks), figsize=(3.4 * len(tasks), 3.2), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
+    names = [r["name"] for r in results["recipes"] if any(r["name"] in stats["profiles"][t] for t in tasks)]
+    cats = [(k, label) for k, label in PROFILE
+            if any(_profile_share(p, k) is not None for t in tasks for p in stats["profiles"][t].values())]
+    fig, axes, cols = _panels(len(tasks), len(names), width=0.55 * len(cats) + 0.6)
+    for k, (ax, task) in enumerate(zip(axes, tasks)):
         prof = stats["profiles"][task]
-        names = list(prof)
-        bottom = [0.0] * len(names)
-        for key, label in STACK:
-            vals = [100 * (prof[n]["near_miss"] if key == "near_miss" else prof[n]["nonzero"][key]) for n in names]
-            ax.bar(names, vals, bottom=bottom, label=label)
-            bottom = [b + v for b, v in zip(bottom, vals)]
-        ax.set_title(TASK_SHORT.get(task, task), fontsize=9)
-        ax.tick_params(axis="x", rotation=45, labelsize=7)
-    axes[0][0].set_ylabel("% of greedy solutions (stacked)")
-    axes[0][0].legend(fontsize=6)
+        grid = np.array([[np.nan if n not in prof or _profile_share(prof[n], c) is None
+                          else 100 * _profile_share(prof[n], c) for c, _ in cats] for n in names])
+        ax.imshow(grid, cmap="Blues", vmin=0, vmax=100, aspect="auto")
+        for (i, j), v in np.ndenumerate(grid):
+            if not np.isnan(v):
+                ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=FONT - 1,
+                        color="white" if v > 60 else "black")
+        ax.set_xticks(range(len(cats)), [label for _, label in cats], rotation=40, ha="right", fontsize=FONT)
+        ax.set_yticks(range(len(names)), names, fontsize=FONT)
+        n = next(iter(prof.values())).get("n")
+        ax.set_title(f"{TASK_SHORT.get(task, task)} (n = {n})", fontsize=FONT)
+        if k % cols:
+            ax.tick_params(axis="y", labelleft=False)
+    fig.suptitle("% of greedy solutions with each flaw (categories overlap: rows do not sum to 100)", fontsize=FONT + 1)
+    plt.setp(fig.axes, frame_on=False)
+    for ax in axes:
+        ax.tick_params(length=0)
     return [_save(fig, out / "error_profile.png")]
 
 
@@ -90,16 +152,19 @@ def training_plots(results: dict, out: Path) -> list[str]:
              for r in results["recipes"]}
     dpo = [r for r in results["recipes"] if r["trainer"] == "dpo"]
     if dpo:
-        fig, axes = plt.subplots(1, len(CURVE_KEYS), figsize=(3.2 * len(CURVE_KEYS), 2.8))
+        fig, grid = plt.subplots(2, 2, figsize=(8.5, 5.2), squeeze=False)
+        axes = [ax for line in grid for ax in line]
         for ax, key in zip(axes, CURVE_KEYS):
             for r in dpo:
                 pts = [(h["step"], h[key]) for h in first[r["name"]]["train"]["log_history"] if key in h]
                 if pts:
-                    ax.plot(*zip(*pts), label=r["name"])
-            ax.set_title(key, fontsize=9)
-            ax.set_xlabel("step")
-        if axes[0].get_legend_handles_labels()[0]:
-            axes[0].legend(fontsize=7)
+                    ax.plot(*zip(*pts), label=r["name"], lw=1.2)
+            ax.set_title(key, fontsize=FONT)
+            ax.set_xlabel("step", fontsize=FONT)
+            ax.tick_params(labelsize=FONT)
+        handles, labels = axes[0].get_legend_handles_labels()
+        if handles:  # beside the panels, not over the curves
+            fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=FONT, frameon=False)
         made.append(_save(fig, out / "dpo_curves.png"))
     weighted = {k: v for k, v in (results.get("pairs") or {}).items() if v["scheme"] == "verifier"}
     if weighted:
@@ -108,11 +173,11 @@ def training_plots(results: dict, out: Path) -> list[str]:
             h = st["weight"]["histogram"]
             if len(h["counts"]) > 1:
                 ax.stairs(h["counts"], h["edges"], label=name)
-        ax.set_title("verifier pair weights (mean 1)", fontsize=9)
+        ax.set_title("verifier pair weights (mean 1)", fontsize=FONT)
         ax.set_xlabel("weight")
         ax.set_ylabel("pairs")
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=FONT)
         made.append(_save(fig, out / "pair_weights.png"))
     if "sft" in first:
         pts = [(h["step"], h["loss"]) for h in first["sft"]["train"]["log_history"] if "loss" in h]

@@ -19,7 +19,7 @@ from harness.runtime.manifest import build_manifest
 from harness.pairs import NoPairs
 from harness.stages.pipeline import Pipeline
 from harness.runtime.io import write_json_atomic
-from harness.runtime.progress import console
+from harness.runtime.progress import RecipeClock, console
 from harness.registry import resolve
 
 
@@ -61,16 +61,23 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
     pairs_stats: dict = {}
     skipped: list[dict] = []
     _refuse_mixing(cfg, chosen, seeds, sft_seeds, shared)
+    clock = RecipeClock(len(chosen) * len(seeds))
     for seed in seeds:
         pipe = Pipeline(cfg, seed=seed, sft_seed=seed if sft_seeds else cfg.seed, shared=shared)
         for i, r in enumerate(chosen, 1):
-            console.rule(f"[bold]seed {seed} · {i}/{len(chosen)} recipe {r.name}[/]: {r.description}")
+            k = clock.done + 1
+            console.rule(f"[bold]recipe {k}/{clock.total} {r.name}[/]{f' · seed {seed}' if len(seeds) > 1 else ''}"
+                         f" · {clock.line()}", align="left")
+            clock.start()
+            n_stages = len(pipe.timings)
             try:
                 ev_stage, ev_meta = pipe.evaluate(r)
             except NoPairs as e:  # one recipe without data must not sink the other recipes of a long run
                 console.log(f"[yellow]skipping recipe {r.name} (seed {seed}): {e}")
                 skipped.append({"recipe": r.name, "seed": seed, "reason": str(e)})
+                clock.finish(computed=False)
                 continue
+            clock.finish(computed=any(not v["cached"] for v in list(pipe.timings.values())[n_stages:]))
             model_dir, meta, _ = pipe.train(r)
             extras = {}
             if r.trainer == "dpo":

@@ -5,6 +5,7 @@ The same tasks run from the plain CLI:
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -26,7 +27,6 @@ def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadat
     """Evaluate one checkpoint; writes per-sample logs (samples_<task>.jsonl, the source of every statistic)
     and returns ({task: {metric: aggregate}}, generation throughput)."""
     import torch
-    from lm_eval import simple_evaluate
     from lm_eval.models.huggingface import HFLM
     from lm_eval.tasks import TaskManager
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -35,22 +35,16 @@ def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadat
     tok = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(
         model_dir, dtype=torch.bfloat16 if use_bf16(device, cfg.model.dtype) else torch.float32).to(device)
-    lm = HFLM(pretrained=model, tokenizer=tok, batch_size=cfg.eval.batch_size, device=device)
+    lm = compact_lm(HFLM)(pretrained=model, tokenizer=tok, batch_size=cfg.eval.batch_size, device=device)
     tm = TaskManager(include_path=str(TASKS_DIR), include_defaults=False, metadata=metadata)
     groups: dict = {}
     for task in tasks:  # simple_evaluate takes one limit: one call per distinct limit
         groups.setdefault(cfg.eval.task_limits.get(task, cfg.eval.limit), []).append(task)
     results, samples = {}, {}
     t0 = time.time()
-    for limit, group in groups.items():
-        gen = {"max_gen_toks": cfg.eval.max_gen_toks}
-        if cfg.eval.cache == "static":
-            gen["cache_implementation"] = "static"
-        res = simple_evaluate(model=lm, tasks=group, task_manager=tm, limit=limit, log_samples=True,
-                              gen_kwargs=gen, random_seed=cfg.seed,
-                              numpy_random_seed=cfg.seed, torch_random_seed=cfg.seed, fewshot_random_seed=cfg.seed)
-        results.update(res["results"])
-        samples.update(res["samples"])
+    from harness.runtime.progress import verbose
+    with lm_eval_bars(verbose()):
+        _evaluate_groups(lm, tm, groups, cfg, results, samples)
     seconds = time.time() - t0
     n_tokens = sum(len(tok(s["resps"][0][0], add_special_tokens=False)["input_ids"]) for t in tasks for s in samples[t])
     scores: dict[str, dict] = {}
@@ -98,3 +92,59 @@ def write_samples(path: Path, logged: list[dict], verifier_cfg=None) -> None:
             f.write(json.dumps({"doc_id": s["doc_id"], "id": s["doc"].get("id"), "question": s["doc"]["question"],
                                 "answer": s["doc"]["answer"], "response": s["resps"][0][0],
                                 **{m: s.get(m) for m in METRICS}, "verdict": v.to_dict()}, default=str) + "\n")
+
+
+def compact_lm(hflm_cls):
+    """lm-eval's HFLM whose greedy generation lets finished rows leave the batch (harness/models/decode.py): the
+    same completions as `model.generate`, at the cost of the tokens generated rather than batch x the longest row.
+    Anything but plain greedy decoding (sampling, a static cache) keeps lm-eval's own path."""
+    class CompactHFLM(hflm_cls):
+        def _model_generate(self, context, max_length, stop, **kwargs):
+            extra = set(kwargs) - {"attention_mask", "do_sample", "temperature"}
+            if extra or kwargs.get("do_sample") or kwargs.get("temperature", 0.0) not in (0, 0.0, None):
+                return super()._model_generate(context, max_length, stop, **kwargs)
+            from harness.models.decode import generate_compact
+            tok = self.tokenizer
+            mask = kwargs.get("attention_mask")
+            if mask is None:
+                mask = (context != tok.pad_token_id).long()
+            stop_ids = [t for t in (tok.eos_token_id,) if t is not None]
+            new = generate_compact(self.model, context, mask, max_length - context.shape[1], stop_ids,
+                                   tok.pad_token_id if tok.pad_token_id is not None else stop_ids[0],
+                                   stop_strings=list(stop), tok=tok)
+            import torch
+            return torch.cat([context, new], dim=1)
+    return CompactHFLM
+
+
+def _evaluate_groups(lm, tm, groups: dict, cfg: ExperimentConfig, results: dict, samples: dict) -> None:
+    from lm_eval import simple_evaluate
+    for limit, group in groups.items():
+        gen = {"max_gen_toks": cfg.eval.max_gen_toks}
+        if cfg.eval.cache == "static":
+            gen["cache_implementation"] = "static"
+        res = simple_evaluate(model=lm, tasks=group, task_manager=tm, limit=limit, log_samples=True,
+                              gen_kwargs=gen, random_seed=cfg.seed,
+                              numpy_random_seed=cfg.seed, torch_random_seed=cfg.seed, fewshot_random_seed=cfg.seed)
+        results.update(res["results"])
+        samples.update(res["samples"])
+
+
+@contextlib.contextmanager
+def lm_eval_bars(show: bool):
+    """lm-eval's own tqdm bars (per-request generation, context building) on or off: lm-harness passes `disable=`
+    explicitly, so TQDM_DISABLE alone does not silence them. Ours (rich) say where a run is; `--verbose` shows theirs."""
+    import lm_eval.api.task as task_mod
+    import lm_eval.models.huggingface as hf_mod
+    saved = {m: m.tqdm for m in (task_mod, hf_mod)}
+
+    def bar(*args, **kwargs):
+        kwargs["disable"] = not show
+        return saved[hf_mod](*args, **kwargs)
+    for m in saved:
+        m.tqdm = bar
+    try:
+        yield
+    finally:
+        for m, t in saved.items():
+            m.tqdm = t

@@ -21,8 +21,9 @@ from harness.runtime.cache import Stage
 from harness.config import ExperimentConfig
 from harness.data.loaders import build_splits, read_jsonl, sft_rows, write_jsonl
 from harness.runtime.device import resolve_device, use_bf16
-from harness.runtime.progress import console
+from harness.runtime.progress import console, fmt_seconds
 from harness.registry import Recipe
+from harness.pairs import NoPairs
 
 
 def _asdict(x):
@@ -95,9 +96,9 @@ class Pipeline:
         st = Stage(self.run_dir, name, payload, resumable=resumable)
         if st.dir.name in self._memo:
             return self._memo[st.dir.name]
-        if not st.done:
-            console.log(f"[bold cyan]stage[/] {label} -> {st.dir.name}")
         meta = st.run(fn)
+        if not meta["cached"]:  # one line per stage that did work: what, how long, where
+            console.log(f"[bold cyan]{label}[/] {fmt_seconds(meta.get('seconds'))} [dim]{st.dir.name}[/]")
         self.timings[label] = {"seconds": meta.get("seconds"), "cached": meta["cached"], "dir": st.dir.name}
         self._memo[st.dir.name] = (st, meta)
         return st, meta
@@ -143,8 +144,12 @@ class Pipeline:
 
     def sft(self, overrides: dict | None = None) -> tuple[Stage, dict]:
         def fn(out: Path) -> dict:
+            from transformers import AutoTokenizer
+
             from harness.training.sft import train_sft
+            from harness.training.sft_tokens import pretokenize
             rows = sft_rows(self.split("train"), self.cfg.data.prompt_template)
+            rows = pretokenize(rows, AutoTokenizer.from_pretrained(self.base()))  # one batched call, TRL's result
             work = out / "work"
             log = train_sft(self.sft_cfg, rows, self.base(), out / "model", work, overrides)
             _drop_checkpoints(work)
@@ -247,20 +252,40 @@ class Pipeline:
                    "version": SLICE_VERSION, "rule": SLICE_RULE, "seed": self.cfg.seed}
         return self.run_stage("slice", "slice", payload, fn)
 
-    def pairs(self, builder: str, scheme: str) -> tuple[Stage, dict]:
+    def pair_rows(self, builder: str) -> tuple[Stage, dict]:
+        """The rows of one builder over the pool, before any weight scheme (harness/stages/pair_sets.py): built
+        once however many schemes use them (step pairs resample a chosen for every flawed step: the costly part)."""
         def fn(out: Path) -> dict:
             from harness.pairs import build_pairs
-            pool_stage = self.pool()[0]
-            samples = read_jsonl(pool_stage.dir / "samples.jsonl")
-            problems = self.split("train")[: self.cfg.sampling.n_problems]
             from harness.pairs.step import PolicyContext
-            rows, stats = build_pairs(builder, scheme, problems, samples, self.cfg.pairs,
+            samples = read_jsonl(self.pool()[0].dir / "samples.jsonl")
+            problems = self.split("train")[: self.cfg.sampling.n_problems]
+            rows, stats = build_pairs(builder, "uniform", problems, samples, self.cfg.pairs,
                                       self.cfg.data.prompt_template, self.pool_seed,
                                       PolicyContext.of(self.cfg, str(self.sft()[0].dir / "model")))
             write_jsonl(out / "pairs.jsonl", rows)
             return {"stats": stats}
-        payload = {"pool": self.pool()[0].key, "builder": builder, "scheme": scheme,
-                   "pairs": _asdict(self.cfg.pairs), "seed": self.pool_seed}
+        payload = {"pool": self.pool()[0].key, "builder": builder, "pairs": _asdict(self.cfg.pairs),
+                   "seed": self.pool_seed}
+        failed = self._shared.setdefault("no_pairs", {})  # a builder that found nothing is not run again per scheme
+        key = Stage(self.run_dir, "pairrows", payload).dir.name
+        if key in failed:
+            raise failed[key]
+        try:
+            return self.run_stage(self.tag(f"pairs:{builder}"), "pairrows", payload, fn)
+        except NoPairs as e:
+            failed[key] = e
+            raise
+
+    def pairs(self, builder: str, scheme: str) -> tuple[Stage, dict]:
+        rows_stage, rows_meta = self.pair_rows(builder)
+
+        def fn(out: Path) -> dict:
+            from harness.stages.pair_sets import weigh
+            rows, stats = weigh(read_jsonl(rows_stage.dir / "pairs.jsonl"), rows_meta["stats"], scheme, self.cfg.pairs)
+            write_jsonl(out / "pairs.jsonl", rows)
+            return {"stats": stats}
+        payload = {"rows": rows_stage.key, "scheme": scheme, "pairs": _asdict(self.cfg.pairs), "seed": self.pool_seed}
         return self.run_stage(self.tag(f"pairs:{builder}/{scheme}"), "pairs", payload, fn)
 
     # ---- recipes --------------------------------------------------------------------------------

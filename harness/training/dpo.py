@@ -181,6 +181,8 @@ def train_dpo(cfg, rows: list[dict], sft_dir: str, out: Path, work: Path, recipe
     section = with_overrides(cfg.dpo, recipe.overrides or None)
     model, tok = load_policy(sft_dir, cfg)
     ref_model = None if section.precompute_ref_log_probs else load_policy(sft_dir, cfg, trainable=False)[0]
+    from harness.runtime.dist import world_size
+    rows = pairs_seen(rows, section.max_steps * section.batch_size * section.grad_accum * world_size(), cfg.seed)
     ds = Dataset.from_list([{**{k: r[k] for k in ("prompt", "chosen", "rejected", "weight")}, "eos": r.get("eos", True)}
                             for r in rows])
     bar = TrainProgress(f"dpo:{recipe.name}", section.max_steps)
@@ -193,3 +195,15 @@ def train_dpo(cfg, rows: list[dict], sft_dir: str, out: Path, work: Path, recipe
     del trainer, model, ref_model
     release_accelerator_memory()
     return log
+
+
+def pairs_seen(rows: list[dict], budget: int, seed: int) -> list[dict]:
+    """The pairs a run of `budget` examples (steps x batch x accumulation x ranks) will see: all of them when they fit,
+    else a seeded subsample of exactly `budget`, in their original order. TRL precomputes reference log-probs for its
+    whole dataset, so a 4,000-pair set trained for 1,600 examples would pay 2,400 reference passes for nothing; with
+    less than one epoch the trainer's shuffle would draw a random subset anyway."""
+    if len(rows) <= budget:
+        return rows
+    import random
+    keep = sorted(random.Random(seed).sample(range(len(rows)), budget))
+    return [rows[i] for i in keep]
