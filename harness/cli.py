@@ -7,6 +7,7 @@
     harness report runs/tiny --format md,tex,json         # rebuild the report of a saved run
     harness report runs/tiny --archive reports/tiny       # commit-sized copy: results, rows (gzipped), report
     harness verify solutions.jsonl -o verdicts.jsonl      # MathVerifier over a JSONL file
+    harness config [SECTION]                              # every config key: type, allowed values, default, doc
 
 Bad input (missing file, unknown key, bad value) prints one line and exits with code 2.
 """
@@ -19,12 +20,31 @@ import typer
 
 from harness.config import ConfigError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="hardneg: verifier-mined hard negatives + weighted DPO")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="hardneg: verifier-mined hard negatives + weighted DPO. "
+                                                                   "Every config key, its allowed values and its doc: `harness config`.")
 
 
 def _fail(msg: str) -> None:
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(2)
+
+
+def _load(config: str, overrides: list[str] | None, recipes: str | None = None):
+    """The config, its cross-references to the registry (report.control) and the recipe names, checked before any
+    stage starts; every problem is a ConfigError (one line, exit 2)."""
+    from harness.config import load_config
+    from harness.registry import all_recipes, resolve
+    cfg = load_config(config, overrides or [])
+    names = [r.name for r in all_recipes()]
+    if cfg.report.control and cfg.report.control not in names:
+        raise ConfigError(f"report.control={cfg.report.control!r}: allowed values are '' (no control) or a registered "
+                          f"recipe: {', '.join(names)}")
+    if recipes is not None:
+        try:
+            resolve(recipes)
+        except KeyError as e:  # the registry's unknown-recipe error, and only that
+            raise ConfigError(str(e.args[0])) from None
+    return cfg
 
 
 @app.command("list")
@@ -63,14 +83,13 @@ def compare(
     """Train the recipes, evaluate each through lm-eval tasks, print a table and write a report."""
     from harness.stages.compare import compare as run
     from harness.stages.compare import parse_seeds
-    from harness.config import load_config
     try:
-        cfg = load_config(config, overrides or [])
+        cfg = _load(config, overrides, recipes)
         results = run(cfg, recipes, parse_seeds(seeds, cfg.seed), sft_seeds, argv=sys.argv)
         if results:  # rank 0 only
             _report_run(cfg.run_dir, results)
-    except (ConfigError, KeyError) as e:
-        _fail(str(e).strip("'\""))
+    except ConfigError as e:
+        _fail(str(e))
 
 
 def _report_run(run_dir: str, results: dict) -> None:
@@ -97,15 +116,14 @@ def sweep(
 ) -> None:
     """Evaluate recipe settings on the validation split (never test); writes <run_dir>/sweep/sweep.{md,json}."""
     from harness.stages.compare import parse_seeds
-    from harness.config import load_config
     from harness.runtime.progress import stdout
     from harness.reporting.sweep import summarize
     from harness.stages.sweep import sweep as run
     try:
-        seed_list = parse_seeds(seeds, load_config(config, overrides or []).seed)
+        seed_list = parse_seeds(seeds, _load(config, overrides, recipes).seed)
         out = summarize(run(config, overrides or [], recipes, grid or [], seed_list))
-    except (ConfigError, KeyError) as e:
-        _fail(str(e).strip("'\""))
+    except ConfigError as e:
+        _fail(str(e))
     stdout.print(f"{out['verdict']}\nsweep table: {out['table']}")
 
 
@@ -148,6 +166,28 @@ def verify(
         run_verify(inp, out, config, workers or None)
     except ConfigError as e:
         _fail(str(e))
+
+
+@app.command("config")
+def config_cmd(
+    section: str = typer.Argument(None, help="one section (model, data, sft, sampling, pairs, dpo, eval, report, "
+                                             "verifier) or a top-level key; default: everything"),
+    config: str = typer.Option(None, help="show this YAML's values instead of the defaults"),
+) -> None:
+    """Every config key with its type and allowed values, its default (or --config's value) and its doc."""
+    import textwrap
+
+    from harness.config import describe
+    try:
+        rows = describe(section, _load(config, []) if config else None)
+    except ConfigError as e:
+        _fail(str(e))
+    # plain text, not a rich table: types such as list[a | b] must not be read as markup, and it greps well
+    typer.echo(f"# config keys ({config or 'defaults'}); set any with key=value after `harness compare`")
+    for key, kind, value, doc in rows:
+        typer.echo(f"{key}: {kind} = {value}")
+        if doc:
+            typer.echo(textwrap.fill(doc, 110, initial_indent="    ", subsequent_indent="    "))
 
 
 def _quiet_libraries() -> None:
