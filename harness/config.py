@@ -355,13 +355,29 @@ def _one_line(err: dict) -> str:
         return str(ctx.get("error", err["msg"])).splitlines()[0]
     if kind in _BOUNDS:
         name, op = _BOUNDS[kind]
-        return f"{key}={value!r}: must be {op} {ctx.get(name)}"
+        return f"{key}={value!r}: {_range_text(loc) or f'must be {op} {ctx.get(name)}'}"
     if kind == "too_short":
         return f"{key}={value!r}: must hold at least {ctx.get('min_length')} item(s)"
     for prefix, text in _EXPECTED.items():
         if kind.startswith(prefix + "_"):
             return f"{key}={value!r}: {text}"
     return f"{key}={value!r}: {err['msg']}"
+
+
+def _range_text(loc: tuple) -> str | None:
+    """'must lie in (0, 1]' for a field bounded on both sides (None otherwise: the one bound pydantic names will do)."""
+    section = _section_at(ExperimentConfig, loc[:-1])
+    if section is None or not isinstance(loc[-1], str):
+        return None
+    tp = typing.get_type_hints(section, include_extras=True).get(loc[-1])
+    b: dict = {}
+    for arg in typing.get_args(tp)[1:] if typing.get_origin(tp) is Annotated else ():
+        for m in getattr(arg, "metadata", [arg]):
+            b.update({k: getattr(m, k) for k in ("gt", "ge", "lt", "le") if getattr(m, k, None) is not None})
+    if not ({"gt", "ge"} & set(b) and {"lt", "le"} & set(b)):
+        return None
+    low, high = ("(", b["gt"]) if "gt" in b else ("[", b["ge"]), (b["lt"], ")") if "lt" in b else (b["le"], "]")
+    return f"must lie in {low[0]}{low[1]:g}, {high[0]:g}{high[1]}"
 
 
 _ADAPTER: TypeAdapter | None = None

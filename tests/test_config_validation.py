@@ -18,7 +18,7 @@ BAD = [
     ("dpo.rpo_alpha=-2", "dpo.rpo_alpha=-2: must be >= 0"),
     ("eval.tasks=[hardneg_synth, 7]", "eval.tasks[1]=7: allowed values are hardneg_synth, hardneg_near_miss"),
     ("verifier.weights={answer: -1}", "verifier.weights: weights must be >= 0"),
-    ("sampling.top_p=1.5", "sampling.top_p=1.5: must be <= 1"),
+    ("sampling.top_p=1.5", "sampling.top_p=1.5: must lie in (0, 1]"),
     ("sft.batch_size=2.5", "sft.batch_size=2.5: expected an integer"),
     ("seed=true", "seed=True: expected an integer"),
     ("sft.scheduler=cosin", "sft.scheduler='cosin': allowed values are cosine, linear, constant, constant_with_warmup"),

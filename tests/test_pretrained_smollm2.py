@@ -51,19 +51,20 @@ def test_compare_on_smollm2_end_to_end(smollm2, tmp_path):
     overrides = [f"run_dir={run_dir}", f"model.name_or_path={smollm2 / 'model'}",
                  f"data.path={smollm2 / 'metamathqa-gsm8k-train.json'}",
                  f"eval.gsm8k_path={shared('gsm8k')}", f"eval.math500_path={shared('math', 'math500_test.jsonl')}",
-                 "data.n_train=24", "sft.max_steps=3", "sampling.n_problems=6", "sampling.k=2",
-                 "sampling.max_new_tokens=96", "dpo.max_steps=1", "dpo.max_length=256", "sft.max_length=256",
-                 "eval.task_limits={hardneg_gsm8k_cot: 3, hardneg_math500: 2}", "eval.max_gen_toks=96"]
+                 "data.n_train=16", "sft.max_steps=2", "sft.batch_size=2", "sft.max_length=192",
+                 "sampling.n_problems=6", "sampling.k=2", "sampling.max_new_tokens=80", "dpo.max_steps=1",
+                 "dpo.batch_size=2", "dpo.max_length=192",
+                 "eval.task_limits={hardneg_gsm8k_cot: 2, hardneg_math500: 1}", "eval.max_gen_toks=80"]
     cfg = load_config(ROOT / "configs" / "smollm2-cpu.yaml", overrides)
     assert cfg.model.kind == "pretrained" and cfg.data.source == "metamathqa"
     splits = build_splits(cfg.data, cfg.seed)
-    assert len(splits["train"]) == 24 and splits["train"][0]["source"] == "metamathqa:GSM_AnsAug"
+    assert len(splits["train"]) == 16 and splits["train"][0]["source"] == "metamathqa:GSM_AnsAug"
     assert all(p["answer"] for p in splits["train"])  # "The answer is: X" parsed for every row
 
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
     r = subprocess.run([sys.executable, "-m", "harness.cli", "compare", "--config", str(ROOT / "configs" / "smollm2-cpu.yaml"),
                         "--recipes", ",".join(RECIPES), *overrides], cwd=ROOT, capture_output=True, text=True,
-                       timeout=900, env=env)
+                       timeout=2400, env=env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     res = read_results(run_dir)
     trained = {rec["name"] for rec in res["recipes"]}

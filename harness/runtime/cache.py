@@ -17,7 +17,7 @@ Two kinds of concurrency meet here:
   job's lock do not start training early.
 
 Every wait is bounded. A stage that fails on rank 0 (a bug, bad data, or the designed "no pairs: recipe skipped")
-leaves a failure marker (`<dir>.failed`: job, exception type, one-line message); the other ranks read it, raise the
+leaves a failure marker (`.locks/<dir>.failed`: job, exception type, one-line message); the other ranks read it, raise the
 same error (a ConfigError subclass such as NoPairs is replayed as itself, so every rank skips the same recipe;
 anything else becomes StageFailed with the same line) and acknowledge it, and rank 0 waits up to FAIL_ACK_SECONDS
 for those acknowledgements before it raises, so no rank is left polling. While it holds the job, rank 0 refreshes a
@@ -160,7 +160,7 @@ class Stage:
         self.partial = self.dir.with_name(self.dir.name + ".partial")
         self.lock_path = Path(run_dir) / ".locks" / f"{self.dir.name}.lock"
         self.claim_path = self.dir.with_name(self.dir.name + ".claim")
-        self.failed_path = self.dir.with_name(self.dir.name + ".failed")
+        self.failed_path = self.lock_path.with_name(self.dir.name + ".failed")
         self.run_dir = Path(run_dir)
         self.resumable = resumable
         self.collective = resumable if collective is None else collective
@@ -238,7 +238,7 @@ class Stage:
 
     # ---- failure markers (distributed jobs) ------------------------------------------------------------
     def _ack_path(self, rank: int) -> Path:
-        return self.dir.with_name(f"{self.dir.name}.failed.ack{rank}")
+        return self.failed_path.with_name(f"{self.failed_path.name}.ack{rank}")
 
     def _clear_failure(self) -> None:
         self.failed_path.unlink(missing_ok=True)
@@ -259,7 +259,9 @@ class Stage:
             waiting = {r for r in waiting if not self._ack_path(r).exists()}
             if waiting:
                 time.sleep(POLL_SECONDS / 4)
-        if waiting:
+        if not waiting:
+            time.sleep(POLL_SECONDS)  # let them print their line and exit before a launcher reaps them for ours
+        else:
             _say(f"rank 0: ranks {sorted(waiting)} did not read the failure marker of {self.dir.name} within "
                  f"{FAIL_ACK_SECONDS:.0f}s (busy in a collective?); exiting anyway")
 
