@@ -120,18 +120,24 @@ def _replay(marker: dict) -> ConfigError:
     return StageFailed(marker["message"])
 
 
-@contextlib.contextmanager
-def run_lock(run_dir: Path, name: str = "run-end"):
-    """Serialize the end of a run (results.json, manifest, report/) across processes sharing run_dir."""
-    from filelock import FileLock, Timeout
-    path = Path(run_dir) / ".locks" / f"{name}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path))
+def _acquire(lock, what: str) -> None:
+    """Wait at most WAIT_TIMEOUT for a file lock (released by the OS when its holder dies), else one line."""
+    from filelock import Timeout
     try:
         lock.acquire(timeout=WAIT_TIMEOUT)
     except Timeout:
-        raise WaitTimeout(f"{path}: another process held the run's lock for {WAIT_TIMEOUT:.0f}s; "
-                          f"is a stuck `harness` process still running on {run_dir}?") from None
+        raise WaitTimeout(f"{what}: another process held its lock for {WAIT_TIMEOUT:.0f}s ({lock.lock_file}); "
+                          f"stop it or raise HARNESS_WAIT_TIMEOUT") from None
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: Path, name: str = "run-end"):
+    """Serialize the end of a run (results.json, manifest, report/) across processes sharing run_dir."""
+    from filelock import FileLock
+    path = Path(run_dir) / ".locks" / f"{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path))
+    _acquire(lock, f"the end of the run in {run_dir}")
     try:
         yield
     finally:
@@ -194,11 +200,7 @@ class Stage:
             lock.acquire(timeout=0)
         except Timeout:
             _say(f"stage {self.dir.name}: another process is computing it; waiting to reuse its result")
-            try:
-                lock.acquire(timeout=WAIT_TIMEOUT)
-            except Timeout:
-                raise WaitTimeout(f"stage {self.dir.name}: another process held its lock for {WAIT_TIMEOUT:.0f}s "
-                                  f"({self.lock_path}); stop it or raise HARNESS_WAIT_TIMEOUT") from None
+            _acquire(lock, f"stage {self.dir.name}")
         try:
             if self.done:  # computed by the process we waited for
                 return self._cached()
