@@ -61,7 +61,7 @@ def test_compare_on_smollm2_end_to_end(smollm2, tmp_path):
     assert len(splits["train"]) == 16 and splits["train"][0]["source"] == "metamathqa:GSM_AnsAug"
     assert all(p["answer"] for p in splits["train"])  # "The answer is: X" parsed for every row
 
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
+    env = dict(os.environ)
     r = subprocess.run([sys.executable, "-m", "harness.cli", "compare", "--config", str(ROOT / "configs" / "smollm2-cpu.yaml"),
                         "--recipes", ",".join(RECIPES), *overrides], cwd=ROOT, capture_output=True, text=True,
                        timeout=2400, env=env)
@@ -77,9 +77,11 @@ def test_compare_on_smollm2_end_to_end(smollm2, tmp_path):
         for task, rel in run["samples"].items():
             rows = [json.loads(line) for line in (run_dir / rel).read_text().splitlines()]
             assert rows and all("verdict" in row for row in rows), (rec["name"], task)
-    # the SFT'd model learnt to stop: at least one GSM8K completion ends before max_gen_toks (<|im_end|> is its EOS)
-    sft_rows = (run_dir / next(x for x in res["recipes"] if x["name"] == "sft")["runs"][0]["samples"]["hardneg_gsm8k_cot"])
+    # EOS = pad = <|im_end|>: TRL must still train on the appended EOS, so some pool samples end with it before
+    # the token limit (a sample counts as truncated only when it hit sampling.max_new_tokens without a stop token)
+    assert res["pool"]["summary"]["truncated_share"] < 1, res["pool"]["summary"]
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    assert manifest["config"]["model"]["kind"] == "pretrained"
+    assert manifest["config"]["model"]["kind"] == "pretrained" and manifest["launch"]["world_size"] == 1
     assert (run_dir / "report" / "report.md").is_file()
-    print({k: v["seconds"] for k, v in manifest["stages"].items()}, sft_rows)
+    print("stage seconds:", {k: v["seconds"] for k, v in manifest["stages"].items()})
+    print(r.stdout[-4000:])
