@@ -25,8 +25,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="hardneg: ver
                                                                    "Every config key, its allowed values and its doc: `harness config`.")
 
 
-def _fail(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
+def _fail(msg: str, announced: bool = False) -> None:
+    if not announced:  # a distributed stage failure already printed this line on every rank (runtime/cache.py)
+        typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(2)
 
 
@@ -90,7 +91,7 @@ def compare(
         if results:  # rank 0 only
             _report_run(cfg.run_dir, results)
     except ConfigError as e:
-        _fail(str(e))
+        _fail(str(e), getattr(e, "announced", False))
 
 
 def _report_run(run_dir: str, results: dict) -> None:

@@ -117,11 +117,9 @@ def boom(out):
     raise (DataError("data.path='x.json' not found; set data.path") if kind == "config" else RuntimeError("boom"))
 try:
     cache.Stage(run_dir, "pool", {"x": 1}).run(boom)
-except DataError as e:
-    print(f"error: {e} [{type(e).__name__}]", file=sys.stderr)
-    sys.exit(2)
-except cache.StageFailed as e:
-    print(f"error: {e}", file=sys.stderr)
+except (DataError, cache.StageFailed) as e:
+    assert getattr(e, "announced", False)  # the line is printed once, before any rank exits
+    print(f"class: {type(e).__name__}", file=sys.stderr)
     sys.exit(2)
 """
 
@@ -148,7 +146,8 @@ def test_a_stage_failing_on_rank_0_stops_every_rank_with_its_line(tmp_path, kind
     assert all(len(x) == 1 for x in lines), outs
     if kind == "config":
         assert [p.returncode for p in procs] == [2, 2]
-        assert lines[0] == lines[1] == ["error: data.path='x.json' not found; set data.path [DataError]"]
+        assert lines[0] == lines[1] == ["error: data.path='x.json' not found; set data.path"]
+        assert all("class: DataError" in err for _, err in outs)  # replayed as its own class
     else:
         assert procs[0].returncode == 2 and procs[1].returncode == 1  # rank 0: its traceback after the line
         assert lines[0] == lines[1] and "failed on rank 0: RuntimeError: boom" in lines[0][0]
@@ -163,3 +162,33 @@ def test_a_rank_whose_rank_0_is_gone_stops_within_the_heartbeat_bound(tmp_path):
     _, err = p.communicate(timeout=60)
     assert p.returncode != 0 and "rank 0 stopped answering" in err
     assert time.time() - t0 < 30
+
+
+SKIP_WORKER = """
+import sys, time
+from pathlib import Path
+from harness.runtime import cache
+from harness.pairs import NoPairs
+cache.POLL_SECONDS = 0.1
+def none(out):
+    time.sleep(0.5)
+    raise NoPairs("no step pairs in this pool")
+for attempt in range(2):  # a second recipe on the same pairs stage fails alike, at once, on every rank
+    try:
+        cache.Stage(Path(sys.argv[1]), "pairs", {"x": 1}).run(none)
+    except NoPairs as e:
+        print(f"skipped: {e} [{attempt}]")
+"""
+
+
+def test_a_designed_skip_on_rank_0_is_the_same_skip_on_every_rank(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in LAUNCH_VARS}
+    procs = [subprocess.Popen([sys.executable, "-c", SKIP_WORKER, str(tmp_path / "run")], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env={**env, "RANK": str(r), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
+                                   "MASTER_PORT": "29502", "TORCHELASTIC_RUN_ID": "job-s"}) for r in (1, 0)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    for out, err in outs:
+        assert out.splitlines() == ["skipped: no step pairs in this pool [0]", "skipped: no step pairs in this pool [1]"]
+        assert "error:" not in err

@@ -30,5 +30,6 @@ def write_metamathqa(problems: list[dict], dest: str | Path, n: int | None = Non
     rows = [metamathqa_row(p) for p in problems]
     random.Random(seed).shuffle(rows)
     rows = rows[:n] if n else rows
+    Path(dest).parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(Path(dest), rows)
     return len(rows)

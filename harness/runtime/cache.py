@@ -248,13 +248,22 @@ class Stage:
             self._ack_path(r).unlink(missing_ok=True)
 
     def _announce_failure(self, e: BaseException) -> None:
-        """Rank 0: leave the marker, say the line every rank will say, wait (bounded) for the ranks to read it."""
+        """Rank 0: leave the marker, say the line every rank will say, wait (bounded) for the ranks to read it.
+
+        Every rank prints its line *before* anyone exits: a launcher (torchrun) kills the other ranks as soon as one
+        exits non-zero, so a line printed on the way out may never appear. The error is marked `announced` and the
+        CLI does not print it again. A designed skip (`skip_recipe`, e.g. NoPairs) stops nobody and prints nothing."""
         line = _one_line(e)
         if not isinstance(e, ConfigError):
-            line = f"stage {self.dir.name} failed on rank 0: {line}"
-            _say(f"error: {line}")  # rank 0's traceback follows; the others print just this line
+            line = f"stage {self.dir.name} failed on rank 0: {line}"  # rank 0's traceback follows its line
+        skip = bool(getattr(e, "skip_recipe", False))
         kind = f"{type(e).__module__}.{type(e).__qualname__}"
-        write_json_atomic(self.failed_path, {"job": dist.job_id(), "time": time.time(), "type": kind, "message": line})
+        write_json_atomic(self.failed_path, {"job": dist.job_id(), "time": time.time(), "type": kind, "message": line,
+                                             "skip": skip})
+        if not skip:
+            _say(f"error: {line}")
+            with contextlib.suppress(AttributeError, TypeError):
+                e.announced = True
         deadline = time.time() + FAIL_ACK_SECONDS
         waiting = set(range(1, dist.world_size()))
         while waiting and time.time() < deadline:
@@ -272,7 +281,11 @@ class Stage:
         if marker is None:
             return None
         write_json_atomic(self._ack_path(dist.rank()), {"job": dist.job_id(), "time": time.time()})
-        return _replay(marker)
+        err = _replay(marker)
+        if not marker.get("skip"):
+            _say(f"error: {marker['message']}")  # before exiting: see _announce_failure
+            err.announced = True
+        return err
 
     def _follow(self, fn) -> dict:
         """A rank other than 0: join a collective stage once rank 0 claims it, else wait for rank 0's result;
