@@ -85,3 +85,14 @@ def test_compare_on_smollm2_end_to_end(smollm2, tmp_path):
     assert (run_dir / "report" / "report.md").is_file()
     print("stage seconds:", {k: v["seconds"] for k, v in manifest["stages"].items()})
     print(r.stdout[-4000:])
+
+
+def test_gsm8k_train_in_metamathqa_schema_loads_through_the_metamathqa_loader(tmp_path):
+    from harness.data.loaders import load_gsm8k, load_metamathqa
+    from harness.data.metamath_format import write_metamathqa
+    dest = tmp_path / "new" / "folder" / "mm.json"  # parent folders are created
+    assert write_metamathqa(load_gsm8k("train", shared("gsm8k"), "data.path"), dest, n=50) == 50
+    rows = load_metamathqa(str(dest))
+    ref = {p["question"]: p["answer"] for p in load_gsm8k("train", shared("gsm8k"), "data.path")}
+    assert all(r["answer"] == ref[r["question"]] for r in rows)  # "The answer is: X" parses back to GSM8K's answer
+    assert all(r["source"] == "metamathqa:GSM_AnsAug" and "####" not in r["solution"] for r in rows)
