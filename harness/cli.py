@@ -205,7 +205,7 @@ def config_cmd(
     """Every config key with its type and allowed values, its default (or --config's value) and its doc."""
     import textwrap
 
-    from harness.config import describe
+    from harness.config_docs import describe
     try:
         rows = describe(section, _load(config, []) if config else None)
     except ConfigError as e:

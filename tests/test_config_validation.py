@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from harness.config import ConfigError, ExperimentConfig, describe, load_config
+from harness.config import ConfigError, ExperimentConfig, load_config
+from harness.config_docs import describe
 
 from .conftest import ROOT
 
