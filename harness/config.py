@@ -1,20 +1,50 @@
 """Experiment configuration: one YAML per experiment, validated into documented dataclasses.
 
     cfg = load_config("configs/tiny.yaml", ["sft.max_steps=50", "seed=1"])
+    harness config [SECTION]          # every key with its type, allowed values, default and doc (config_docs.py)
 
-An unknown key or a bad value raises ConfigError with one line naming the key and what is allowed.
+The sections are pydantic v2 dataclasses (still `dataclasses.fields/asdict/replace`-compatible): types, `Literal`
+choices, ranges and nested lists/dicts are checked by pydantic from the annotations below; what spans several fields
+stays in each section's `validate()`. An unknown key or a bad value raises ConfigError with one line naming the key
+and what is allowed (`_one_line` turns pydantic's first error into it). Cross-references to registries above this
+layer (`report.control` must be a registered recipe) are checked where the registry is loaded (harness/cli.py).
 """
 from __future__ import annotations
 
 import dataclasses
-import types
+import re
 import typing
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
+from typing import Annotated, Literal
 
 import yaml
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic.dataclasses import dataclass as _pydantic_dataclass
 
 from verifier import VerifierConfig
+
+# extra="forbid": a misspelt key is an error, never silently ignored
+_SECTION = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+def dataclass(cls=None, /, **kw):
+    """A validated config section: a pydantic dataclass that rejects unknown keys."""
+    def wrap(c):
+        return _pydantic_dataclass(c, config=_SECTION, **kw)
+    return wrap if cls is None else wrap(cls)
+
+
+# strict ints: YAML `true` or `2.5` is not a step count; floats stay lax so YAML 1.1's '1e-4' (a string) is a number
+Int = Annotated[int, Field(strict=True)]
+PosInt = Annotated[int, Field(strict=True, gt=0)]
+NonNegInt = Annotated[int, Field(strict=True, ge=0)]
+PosFloat = Annotated[float, Field(gt=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+EvalTask = Literal["hardneg_synth", "hardneg_near_miss", "hardneg_gsm8k_cot", "hardneg_math500"]
+Scheduler = Literal["cosine", "linear", "constant", "constant_with_warmup"]
+Tracker = Literal["none", "tensorboard", "wandb"]
 
 
 class ConfigError(ValueError):
@@ -35,29 +65,26 @@ def _positive(section: str, obj, *names) -> None:
 @dataclass
 class ModelConfig:
     """The policy to start from."""
-    kind: str = "tiny"
+    kind: Literal["tiny", "random", "pretrained"] = "tiny"
     """'tiny': a Qwen2-architecture model built from scratch here; 'random': the same builder at any shape the
     fields below give (configs/gpu-smoke.yaml: Qwen2.5-1.5B's shape, random weights, no download);
     'pretrained': load `name_or_path`."""
     name_or_path: str | None = None
     """Hub id (e.g. Qwen/Qwen2.5-1.5B) or local directory; only for kind=pretrained."""
-    hidden_size: int = 256
-    layers: int = 4
-    heads: int = 4
-    kv_heads: int = 2
-    intermediate_size: int = 768
-    vocab_size: int = 1024
+    hidden_size: PosInt = 256
+    layers: PosInt = 4
+    heads: PosInt = 4
+    kv_heads: PosInt = 2
+    intermediate_size: PosInt = 768
+    vocab_size: PosInt = 1024
     """Size of the locally trained byte-level BPE (digits are always single tokens)."""
-    max_positions: int = 1024
-    dtype: str = "auto"
+    max_positions: PosInt = 1024
+    dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     """'auto' (bf16 on a GPU that supports it, else fp32), 'float32' or 'bfloat16'."""
 
     def validate(self) -> None:
-        _choice("model", "kind", self.kind, ["tiny", "random", "pretrained"])
-        _choice("model", "dtype", self.dtype, ["auto", "float32", "bfloat16"])
         if self.kind == "pretrained" and not self.name_or_path:
             raise ConfigError("model.name_or_path: required when model.kind=pretrained (a hub id or a local dir)")
-        _positive("model", self, "hidden_size", "layers", "heads", "kv_heads", "intermediate_size", "vocab_size")
         if self.hidden_size % self.heads or self.heads % self.kv_heads:
             raise ConfigError("model.heads must divide model.hidden_size and model.kv_heads must divide model.heads")
 
@@ -65,45 +92,35 @@ class ModelConfig:
 @dataclass
 class DataConfig:
     """Training problems and their prompt format."""
-    source: str = "synthetic"
+    source: Literal["synthetic", "metamathqa", "gsm8k"] = "synthetic"
     """'synthetic' (embedded generator), 'metamathqa' (hub or `path`), 'gsm8k' (train split, hub or `path`)."""
     path: str | None = None
     """Local file/folder for metamathqa or gsm8k; unset means the Hugging Face hub."""
-    n_train: int = 20000
-    n_val: int = 100
-    n_test: int = 200
-    min_steps: int = 2
-    max_steps: int = 3
-    max_operand: int = 6
+    n_train: PosInt = 20000
+    n_val: NonNegInt = 100
+    n_test: NonNegInt = 200
+    min_steps: PosInt = 2
+    max_steps: PosInt = 3
+    max_operand: PosInt = 6
     """Largest operand of a step; with max_value the main difficulty knob (arithmetic is what a tiny model finds hard)."""
-    max_value: int = 30
+    max_value: PosInt = 30
     """Largest value any intermediate result may take."""
-    backward_rate: float = 0.25
+    backward_rate: Share = 0.25
     """Share of MetaMathQA-style backward ('unknown variable x') questions."""
     prompt_template: str = "Question: {question}\nAnswer:"
     """Prompt wrapped around every question, in training and in every lm-eval task."""
-    planted_rate: float = 0.0
+    planted_rate: Share = 0.0
     """The planted-flaw world (harness/data/planted.py; synthetic only): share of the training problems holding a
     trigger whose solution is written with the planted flaw. 0 is the clean world (no labels, no flaws)."""
-    planted_kinds: list = field(default_factory=lambda: ["misread", "omission"])
+    planted_kinds: list[Literal["misread", "omission"]] = field(default_factory=lambda: ["misread", "omission"])
     """Which planted flaws exist in that world: 'misread' (a take-away step written as an add) and/or 'omission'
     (an add step left out)."""
 
     def validate(self) -> None:
-        _choice("data", "source", self.source, ["synthetic", "metamathqa", "gsm8k"])
-        _positive("data", self, "n_train", "min_steps", "max_steps", "max_operand", "max_value")
-        if self.n_val < 0 or self.n_test < 0:
-            raise ConfigError("data.n_val and data.n_test must be >= 0")
         if self.min_steps > self.max_steps:
             raise ConfigError("data.min_steps must be <= data.max_steps")
-        if not 0 <= self.backward_rate <= 1:
-            raise ConfigError("data.backward_rate: must lie in [0, 1]")
         if "{question}" not in self.prompt_template:
             raise ConfigError("data.prompt_template: must contain '{question}'")
-        if not 0 <= self.planted_rate <= 1:
-            raise ConfigError(f"data.planted_rate={self.planted_rate!r}: must lie in [0, 1] (0: the clean world)")
-        for k in self.planted_kinds:
-            _choice("data", "planted_kinds", k, ["misread", "omission"])
         if self.planted_rate > 0 and (self.source != "synthetic" or not self.planted_kinds):
             raise ConfigError("data.planted_rate > 0 needs data.source=synthetic and at least one data.planted_kinds")
 
@@ -111,68 +128,65 @@ class DataConfig:
 @dataclass
 class TrainConfig:
     """Optimizer settings shared by the SFT and DPO stages (each has its own section)."""
-    max_steps: int = 1000
-    batch_size: int = 16
-    grad_accum: int = 1
-    learning_rate: float = 2e-3
-    warmup_steps: int = 30
-    scheduler: str = "cosine"
-    weight_decay: float = 0.0
-    max_length: int = 256
+    max_steps: PosInt = 1000
+    batch_size: PosInt = 16
+    grad_accum: PosInt = 1
+    learning_rate: PosFloat = 2e-3
+    warmup_steps: NonNegInt = 30
+    scheduler: Scheduler = "cosine"
+    weight_decay: NonNegFloat = 0.0
+    max_length: PosInt = 256
     """Tokens per example (prompt + completion); longer rows are truncated."""
     gradient_checkpointing: bool | None = None
     """None: on for GPUs, off for CPU (TRL defaults it on; it costs ~25% throughput)."""
-    logging_steps: int = 25
-    report_to: str = "none"
+    logging_steps: PosInt = 25
+    report_to: Tracker = "none"
     """Experiment tracker the trainer logs to: 'none', 'tensorboard' (under the stage's work dir) or 'wandb'."""
     liger_kernel: bool = False
     """Liger's fused RMSNorm/SwiGLU/RoPE kernels (GPU; pip install liger-kernel). TRL 1.16 already fuses the LM head."""
 
     def validate(self, section: str) -> None:
-        _positive(section, self, "max_steps", "batch_size", "grad_accum", "learning_rate", "max_length", "logging_steps")
-        _choice(section, "scheduler", self.scheduler, ["cosine", "linear", "constant", "constant_with_warmup"])
-        _choice(section, "report_to", self.report_to, ["none", "tensorboard", "wandb"])
+        """Every check of this section is a field constraint (pydantic)."""
 
 
 @dataclass
 class DPOConfig(TrainConfig):
     """DPO stage; the trainer kind (weighting, pairs) comes from the recipe."""
-    max_steps: int = 90
-    batch_size: int = 8
-    learning_rate: float = 5e-6
-    warmup_steps: int = 10
-    scheduler: str = "constant_with_warmup"
-    beta: float = 0.1
+    max_steps: PosInt = 90
+    batch_size: PosInt = 8
+    learning_rate: PosFloat = 5e-6
+    warmup_steps: NonNegInt = 10
+    scheduler: Scheduler = "constant_with_warmup"
+    beta: PosFloat = 0.1
     """DPO temperature: larger keeps the policy closer to the SFT reference."""
-    rpo_alpha: float = 1.0
+    rpo_alpha: NonNegFloat = 1.0
     """Weight of the SFT (NLL on chosen) term for the rpo recipe."""
     precompute_ref_log_probs: bool = True
     """Cache reference log-probs once instead of holding a second model copy."""
 
     def validate(self, section: str = "dpo") -> None:
         super().validate(section)
-        _positive(section, self, "beta")
 
 
 @dataclass
 class SamplingConfig:
     """Sampling k solutions per training problem from the SFT policy."""
-    backend: str = "hf"
+    backend: Literal["hf", "vllm"] = "hf"
     """'hf' (batched transformers generate) or 'vllm' (GPU; pip install .[vllm])."""
-    n_problems: int = 384
-    k: int = 4
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_new_tokens: int = 120
-    batch_size: int = 128
-    cache: str = "dynamic"
+    n_problems: PosInt = 384
+    k: PosInt = 4
+    temperature: NonNegFloat = 1.0
+    top_p: Annotated[float, Field(gt=0, le=1)] = 1.0
+    max_new_tokens: PosInt = 120
+    batch_size: PosInt = 128
+    cache: Literal["dynamic", "static"] = "dynamic"
     """hf backend: 'dynamic' KV cache or 'static' (preallocated; transformers compiles the decode step on CUDA)."""
-    tensor_parallel_size: int = 1
+    tensor_parallel_size: PosInt = 1
     """vllm backend: GPUs one sampling engine spans (tensor parallel)."""
-    gpu_memory_utilization: float = 0.9
+    gpu_memory_utilization: Annotated[float, Field(gt=0, le=1)] = 0.9
     """vllm backend: share of each GPU's memory the engine may take; it runs in a child process per sampling
     stage, so the memory returns to the training stage after it."""
-    seed: int | None = None
+    seed: NonNegInt | None = None
     """Seed of the pool and of the pairs built from it; null = the run's seed, so `harness compare --seeds` draws a
     new pool per seed. Set it (e.g. 0) to share one pool across seeds: the seeds then vary training only (data
     order), which is cheaper but leaves the pool's own sampling variance out of the intervals."""
@@ -181,80 +195,63 @@ class SamplingConfig:
     wrong greedy completion is the error the policy actually makes; pair builders prefer it as the rejected."""
 
     def validate(self) -> None:
-        _choice("sampling", "backend", self.backend, ["hf", "vllm"])
-        _choice("sampling", "cache", self.cache, ["dynamic", "static"])
-        _positive("sampling", self, "n_problems", "k", "max_new_tokens", "batch_size", "tensor_parallel_size")
-        if not 0 < self.gpu_memory_utilization <= 1:
-            raise ConfigError(f"sampling.gpu_memory_utilization={self.gpu_memory_utilization!r}: must lie in (0, 1]")
         if self.tensor_parallel_size > 1 and self.backend != "vllm":
             raise ConfigError("sampling.tensor_parallel_size > 1 needs sampling.backend=vllm (hf samples on one device)")
-        if self.temperature < 0 or not 0 < self.top_p <= 1:
-            raise ConfigError("sampling.temperature must be >= 0 and sampling.top_p in (0, 1]")
 
 
 @dataclass
 class PairsConfig:
     """Verifier weights for the `verifier` weight scheme (see harness/pairs/ for the formula)."""
-    alpha: float = 1.0
+    alpha: NonNegFloat = 1.0
     """Emphasis on plausibility: weight grows with (1 - absurdity)**alpha."""
-    gamma: float = 1.0
+    gamma: NonNegFloat = 1.0
     """Emphasis on nearness: weight grows with (1 - distance)**gamma."""
-    structure_bonus: float = 0.5
+    structure_bonus: NonNegFloat = 0.5
     """Extra weight when the negative's chain is broken (arithmetic or consistency > 0)."""
-    clip_min: float = 0.2
-    clip_max: float = 3.0
+    clip_min: Annotated[float, Field(ge=0, lt=1)] = 0.2
+    clip_max: Annotated[float, Field(gt=1)] = 3.0
     """Weights are normalized to mean 1 over the dataset, then clipped to [clip_min, clip_max]."""
-    max_per_problem: int = 1
+    max_per_problem: PosInt = 1
     """Pairs per training problem (distinct rejected samples; a wrong greedy completion first)."""
-    chosen_max_coverage: float = 0.0
+    chosen_max_coverage: Share = 0.0
     """A policy sample is a chosen only if complete: verifier coverage <= this (0: it uses every question quantity
     and derives every reference intermediate). 1 accepts any correct, clean sample."""
-    continuation: str = "step"
+    continuation: Literal["step", "rest"] = "step"
     """`step` pairs: the completion after the shared prefix is the first flawed step ('step') or the rest of the
     solution from it ('rest'); see harness/pairs/step.py."""
-    step_chosen: str = "resample"
+    step_chosen: Literal["resample", "corrected"] = "resample"
     """`step` pairs' chosen: 'resample' (a continuation sampled from the SFT policy that the verifier rates correct,
     clean and complete) or 'corrected' (the flawed step with its false computation's true value; continuation=step)."""
-    step_resample_k: int = 4
+    step_resample_k: PosInt = 4
     """Continuations sampled from each prefix when step_chosen=resample."""
-    logic_bonus: float = 2.0
+    logic_bonus: NonNegFloat = 2.0
     """`structural` weight scheme: extra weight when the negative's flaw is logical (true arithmetic, a consistency
     or coverage flag), as structure_bonus is for a broken chain in the `verifier` scheme."""
-    slip_factor: float = 0.5
+    slip_factor: Share = 0.5
     """`structural` weight scheme: multiplier for a negative with an arithmetic slip (capacity errors, which
     preference updates do not fix), in [0, 1]."""
 
     def validate(self) -> None:
-        _choice("pairs", "continuation", self.continuation, ["step", "rest"])
-        _choice("pairs", "step_chosen", self.step_chosen, ["resample", "corrected"])
-        _positive("pairs", self, "max_per_problem", "step_resample_k")
         if self.step_chosen == "corrected" and self.continuation != "step":
             raise ConfigError("pairs.step_chosen=corrected needs pairs.continuation=step (a corrected step has no "
                               "correct rest of the solution after it)")
-        if not 0 <= self.chosen_max_coverage <= 1:
-            raise ConfigError("pairs.chosen_max_coverage: must lie in [0, 1]")
-        if not 0 <= self.clip_min < 1 < self.clip_max:
-            raise ConfigError("pairs.clip_min must lie in [0, 1) and pairs.clip_max be > 1")
-        if min(self.alpha, self.gamma, self.structure_bonus) < 0:
-            raise ConfigError("pairs.alpha, pairs.gamma and pairs.structure_bonus must be >= 0")
-        if self.logic_bonus < 0 or not 0 <= self.slip_factor <= 1:
-            raise ConfigError("pairs.logic_bonus must be >= 0 and pairs.slip_factor lie in [0, 1]")
 
 
 @dataclass
 class EvalConfig:
     """Evaluation through lm-evaluation-harness tasks in tasks/."""
-    tasks: list = field(default_factory=lambda: ["hardneg_synth", "hardneg_near_miss", "hardneg_gsm8k_cot", "hardneg_math500"])
-    limit: int | None = 200
+    tasks: Annotated[list[EvalTask], Field(min_length=1)] = field(default_factory=lambda: ["hardneg_synth", "hardneg_near_miss", "hardneg_gsm8k_cot", "hardneg_math500"])
+    """lm-eval tasks (tasks/) every model is evaluated on; at least one."""
+    limit: PosInt | None = 200
     """Examples per task (None: all)."""
-    task_limits: dict = field(default_factory=dict)
+    task_limits: dict[EvalTask, PosInt | None] = field(default_factory=dict)
     """Per-task overrides of `limit`, e.g. {hardneg_math500: 50}."""
-    near_miss_min_share: float = 0.5
+    near_miss_min_share: Annotated[float, Field(gt=0, le=1)] = 0.5
     """A test problem joins the near-miss slice when at least this share of the SFT policy's samples on it
     are near misses: a wrong answer within verifier.near_distance behind an arithmetic or consistency flaw."""
-    batch_size: int = 64
-    max_gen_toks: int = 192
-    cache: str = "dynamic"
+    batch_size: PosInt = 64
+    max_gen_toks: PosInt = 192
+    cache: Literal["dynamic", "static"] = "dynamic"
     """KV cache of greedy generation: 'dynamic' (transformers' default) or 'static' (preallocated; faster in raw HF
     generate at batch 250 on CPU, slower through lm-eval's padded batches: benchmarks/eval_throughput.py)."""
     slice_from_synth: bool = True
@@ -266,20 +263,15 @@ class EvalConfig:
     """Local MATH-500 jsonl; unset means the hub's HuggingFaceH4/MATH-500."""
 
     def validate(self) -> None:
-        allowed = ["hardneg_synth", "hardneg_near_miss", "hardneg_gsm8k_cot", "hardneg_math500"]
-        for t in [*self.tasks, *self.task_limits]:
-            _choice("eval", "tasks", t, allowed)
-        _positive("eval", self, "batch_size", "max_gen_toks")
-        _choice("eval", "cache", self.cache, ["static", "dynamic"])
-        if not 0 < self.near_miss_min_share <= 1:
-            raise ConfigError("eval.near_miss_min_share: must lie in (0, 1]")
+        """Every check of this section is a field constraint (pydantic)."""
 
 
 @dataclass
 class ReportConfig:
     """How `harness compare` / `harness report` compare recipes (harness/reporting/analysis.py)."""
     control: str = "dpo"
-    """Second baseline every recipe is paired against (besides `sft`); a recipe name, or '' for none."""
+    """Second baseline every recipe is paired against (besides `sft`); a registered recipe name (`harness list`;
+    checked by `check_references` once the registry is loaded), or '' for none."""
 
     def validate(self) -> None:
         if self.control and not self.control.replace("_", "").isalnum():
@@ -290,9 +282,12 @@ class ReportConfig:
 class ExperimentConfig:
     """One experiment: everything `harness compare` needs, so its hash keys the cache."""
     name: str = "tiny"
-    seed: int = 0
+    """Experiment name (manifest, tracker run names)."""
+    seed: NonNegInt = 0
+    """Seed of SFT and of every post-SFT stage (`harness compare --seeds` repeats the post-SFT stages per seed)."""
     run_dir: str = "runs/tiny"
-    device: str = "auto"
+    """Where stages, results.json, manifest.json and report/ go; stages are cached here by their inputs' hash."""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
     """'auto' (cuda if available), 'cpu' or 'cuda'."""
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
@@ -305,7 +300,6 @@ class ExperimentConfig:
     verifier: VerifierConfig = field(default_factory=VerifierConfig)
 
     def validate(self) -> "ExperimentConfig":
-        _choice("", "device", self.device, ["auto", "cpu", "cuda"])
         self.model.validate()
         self.data.validate()
         self.sft.validate("sft")
@@ -320,60 +314,92 @@ class ExperimentConfig:
         return dataclasses.asdict(self)
 
 
-def _coerce(path: str, tp, value):
-    """Convert a YAML value to the field's declared type, or raise ConfigError naming the key."""
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
+def _section_at(cls, loc: tuple):
+    """The config class a pydantic error location points into (for 'allowed keys under ...')."""
+    for part in loc:
+        if not (isinstance(part, str) and dataclasses.is_dataclass(cls)):
             return None
-        tp = next(a for a in args if a is not type(None))
-        origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp):
-        if not isinstance(value, dict):
-            raise ConfigError(f"{path}: expected a mapping of {', '.join(f.name for f in dataclasses.fields(tp))}")
-        return _build(tp, value, path)
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(f"{path}={value!r}: expected true or false")
-    if tp is float and isinstance(value, str):
-        try:  # YAML 1.1 reads '1e-4' as a string
-            value = float(value)
-        except ValueError:
-            pass
-    if tp in (int, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (tp is int and not float(value).is_integer()):
-            raise ConfigError(f"{path}={value!r}: expected {'an integer' if tp is int else 'a number'}")
-        return tp(value)
-    if tp is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{path}={value!r}: expected a string")
-        return value
-    if tp in (list, tuple) or origin in (list, tuple):
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{path}={value!r}: expected a list")
-        return list(value)
-    if tp is dict or origin is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{path}={value!r}: expected a mapping")
-        return value
-    return value
+        hints = typing.get_type_hints(cls)
+        if part not in hints:
+            return None
+        cls = hints[part]
+    return cls if dataclasses.is_dataclass(cls) else None
 
 
-def _build(cls, data: dict, prefix: str = ""):
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    kwargs = {}
-    for key, value in data.items():
-        path = f"{prefix}.{key}" if prefix else str(key)
-        if key not in names:
-            raise ConfigError(f"unknown config key '{path}'; allowed keys{' under ' + prefix if prefix else ''}: {', '.join(names)}")
-        kwargs[key] = _coerce(path, hints[key], value)
+def _key(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+_EXPECTED = {"int": "expected an integer", "float": "expected a number", "bool": "expected true or false",
+             "string": "expected a string", "list": "expected a list", "dict": "expected a mapping",
+             "tuple": "expected a list"}
+_BOUNDS = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", ">="), "less_than": ("lt", "<"),
+           "less_than_equal": ("le", "<=")}
+
+
+def _one_line(err: dict) -> str:
+    """One pydantic error -> 'key=value: what is allowed' (the line the CLI prints)."""
+    kind, loc, value = err["type"], tuple(err["loc"]), err.get("input")
+    ctx = err.get("ctx") or {}
+    if loc and loc[-1] == "[key]":  # a bad key of a mapping such as eval.task_limits
+        loc = loc[:-2]
+        allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return f"{_key(loc)}: unknown key {value!r}" + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
+    key = _key(loc)
+    if kind == "unexpected_keyword_argument":
+        parent = _section_at(ExperimentConfig, loc[:-1])
+        names = [f.name for f in dataclasses.fields(parent)] if parent else []
+        under = f" under {_key(loc[:-1])}" if loc[:-1] else ""
+        return f"unknown config key '{key}'; allowed keys{under}: {', '.join(names)}"
+    if kind == "literal_error":
+        allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return f"{key}={value!r}: allowed values are {', '.join(allowed)}"
+    if kind == "dataclass_type":
+        section = _section_at(ExperimentConfig, loc)
+        names = ", ".join(f.name for f in dataclasses.fields(section)) if section else "its keys"
+        return f"{key}={value!r}: expected a mapping of {names}"
+    if kind == "value_error":  # a section's own check (VerifierConfig.__post_init__) already names its key
+        return str(ctx.get("error", err["msg"])).splitlines()[0]
+    if kind in _BOUNDS:
+        name, op = _BOUNDS[kind]
+        return f"{key}={value!r}: {_range_text(loc) or f'must be {op} {ctx.get(name)}'}"
+    if kind == "too_short":
+        return f"{key}={value!r}: must hold at least {ctx.get('min_length')} item(s)"
+    for prefix, text in _EXPECTED.items():
+        if kind.startswith(prefix + "_"):
+            return f"{key}={value!r}: {text}"
+    return f"{key}={value!r}: {err['msg']}"
+
+
+def _range_text(loc: tuple) -> str | None:
+    """'must lie in (0, 1]' for a field bounded on both sides (None otherwise: the one bound pydantic names will do)."""
+    section = _section_at(ExperimentConfig, loc[:-1])
+    if section is None or not isinstance(loc[-1], str):
+        return None
+    tp = typing.get_type_hints(section, include_extras=True).get(loc[-1])
+    b: dict = {}
+    for arg in typing.get_args(tp)[1:] if typing.get_origin(tp) is Annotated else ():
+        for m in getattr(arg, "metadata", [arg]):
+            b.update({k: getattr(m, k) for k in ("gt", "ge", "lt", "le") if getattr(m, k, None) is not None})
+    if not ({"gt", "ge"} & set(b) and {"lt", "le"} & set(b)):
+        return None
+    low, high = ("(", b["gt"]) if "gt" in b else ("[", b["ge"]), (b["lt"], ")") if "lt" in b else (b["le"], "]")
+    return f"must lie in {low[0]}{low[1]:g}, {high[0]:g}{high[1]}"
+
+
+_ADAPTER: TypeAdapter | None = None
+
+
+def _validate(data: dict) -> "ExperimentConfig":
+    global _ADAPTER
+    _ADAPTER = _ADAPTER or TypeAdapter(ExperimentConfig)
     try:
-        return cls(**kwargs)
-    except ValueError as e:  # VerifierConfig validates in __post_init__
-        raise ConfigError(str(e)) from None
+        return _ADAPTER.validate_python(data)
+    except ValidationError as e:
+        raise ConfigError(_one_line(e.errors(include_url=False)[0])) from None
 
 
 def _set_dotted(tree: dict, dotted: str, value) -> None:
@@ -408,4 +434,5 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
         except yaml.YAMLError:
             value = raw
         _set_dotted(data, key.strip(), value)
-    return _build(ExperimentConfig, data).validate()
+    return _validate(data).validate()
+

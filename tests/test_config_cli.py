@@ -26,7 +26,7 @@ def test_overrides_and_types():
     ("sft.max_steps=abc", "sft.max_steps='abc': expected an integer"),
     ("sft.learning_rate=-1", "sft.learning_rate=-1"),
     ("verifier.weights={answer: 1, foo: 2}", "unknown key(s) ['foo']"),
-    ("eval.tasks=[hardneg_nope]", "eval.tasks='hardneg_nope'"),
+    ("eval.tasks=[hardneg_nope]", "eval.tasks[0]='hardneg_nope': allowed values are hardneg_synth"),
     ("nosuchsection.x=1", "unknown config key 'nosuchsection'"),
 ])
 def test_bad_values_name_the_key(override, needle):

@@ -103,3 +103,92 @@ def test_a_rank_of_another_job_does_not_join_a_claimed_training_stage(tmp_path):
         _, err = p.communicate(timeout=90)
         assert p.returncode == 0, err[-2000:]
     assert "training rank 1" not in log.read_text()
+
+
+FAIL_WORKER = """
+import sys, time
+from pathlib import Path
+from harness.runtime import cache
+from harness.data.loaders import DataError
+cache.POLL_SECONDS = 0.1
+run_dir, kind = Path(sys.argv[1]), sys.argv[2]
+def boom(out):
+    time.sleep(0.5)  # rank 1 is already waiting
+    raise (DataError("data.path='x.json' not found; set data.path") if kind == "config" else RuntimeError("boom"))
+try:
+    cache.Stage(run_dir, "pool", {"x": 1}).run(boom)
+except (DataError, cache.StageFailed) as e:
+    assert getattr(e, "announced", False)  # the line is printed once, before any rank exits
+    print(f"class: {type(e).__name__}", file=sys.stderr)
+    sys.exit(2)
+"""
+
+
+def _failing_rank(run_dir, rank, kind, extra_env=None):
+    env = {**{k: v for k, v in os.environ.items() if k not in LAUNCH_VARS},
+           "RANK": str(rank), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29501",
+           "TORCHELASTIC_RUN_ID": "job-f", **(extra_env or {})}
+    return subprocess.Popen([sys.executable, "-c", FAIL_WORKER, str(run_dir), kind], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@pytest.mark.parametrize("kind", ["config", "bug"])
+def test_a_stage_failing_on_rank_0_stops_every_rank_with_its_line(tmp_path, kind):
+    """Rank 0 fails a non-training stage; rank 1, waiting for it, must not poll forever: it reads the failure
+    marker, raises the same error (a ConfigError as its own class, a bug as StageFailed) and both print one line."""
+    import time
+    run_dir = tmp_path / "run"
+    t0 = time.time()
+    procs = [_failing_rank(run_dir, 1, kind), _failing_rank(run_dir, 0, kind)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    took = time.time() - t0
+    lines = [[x for x in err.splitlines() if x.startswith("error: ")] for _, err in outs]
+    assert all(len(x) == 1 for x in lines), outs
+    if kind == "config":
+        assert [p.returncode for p in procs] == [2, 2]
+        assert lines[0] == lines[1] == ["error: data.path='x.json' not found; set data.path"]
+        assert all("class: DataError" in err for _, err in outs)  # replayed as its own class
+    else:
+        assert procs[0].returncode == 2 and procs[1].returncode == 1  # rank 0: its traceback after the line
+        assert lines[0] == lines[1] and "failed on rank 0: RuntimeError: boom" in lines[0][0]
+    assert took < 30  # the acknowledgement comes within a poll, not after FAIL_ACK_SECONDS
+    assert not list(run_dir.glob("pool-*.partial")) and not (run_dir / "pool").exists()
+
+
+def test_a_rank_whose_rank_0_is_gone_stops_within_the_heartbeat_bound(tmp_path):
+    import time
+    t0 = time.time()
+    p = _failing_rank(tmp_path / "run", 1, "bug", {"HARNESS_HEARTBEAT_TIMEOUT": "2"})
+    _, err = p.communicate(timeout=60)
+    assert p.returncode != 0 and "rank 0 stopped answering" in err
+    assert time.time() - t0 < 30
+
+
+SKIP_WORKER = """
+import sys, time
+from pathlib import Path
+from harness.runtime import cache
+from harness.pairs import NoPairs
+cache.POLL_SECONDS = 0.1
+def none(out):
+    time.sleep(0.5)
+    raise NoPairs("no step pairs in this pool")
+for attempt in range(2):  # a second recipe on the same pairs stage fails alike, at once, on every rank
+    try:
+        cache.Stage(Path(sys.argv[1]), "pairs", {"x": 1}).run(none)
+    except NoPairs as e:
+        print(f"skipped: {e} [{attempt}]")
+"""
+
+
+def test_a_designed_skip_on_rank_0_is_the_same_skip_on_every_rank(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in LAUNCH_VARS}
+    procs = [subprocess.Popen([sys.executable, "-c", SKIP_WORKER, str(tmp_path / "run")], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env={**env, "RANK": str(r), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
+                                   "MASTER_PORT": "29502", "TORCHELASTIC_RUN_ID": "job-s"}) for r in (1, 0)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    for out, err in outs:
+        assert out.splitlines() == ["skipped: no step pairs in this pool [0]", "skipped: no step pairs in this pool [1]"]
+        assert "error:" not in err

@@ -86,3 +86,21 @@ def test_report_to_wandb_without_wandb_is_a_config_error(micro_model, tmp_path):
     from harness.training.dpo import dpo_args
     with pytest.raises(ConfigError, match="dpo.report_to=wandb: the wandb package is not installed"):
         dpo_args(cfg, cfg.dpo, tmp_path / "w", ("sigmoid",), 1.0)
+
+
+def test_gpu_session_time_limit_and_carried_wheels_match_what_a_run_needs():
+    """The smoke time limit is the config's own target; scipy/statsmodels/pydantic travel and are import-checked
+    before any training (a box without them would otherwise die at the report, after every recipe trained)."""
+    import re
+
+    from .conftest import ROOT
+    session = (ROOT / "benchmarks" / "gpu_session.sh").read_text()
+    wheels = (ROOT / "benchmarks" / "gpu_wheels.sh").read_text()
+    smoke = (ROOT / "configs" / "gpu-smoke.yaml").read_text()
+    minutes = int(re.search(r"in under (\d+) minutes", smoke).group(1))
+    assert int(re.search(r"SMOKE_LIMIT:-(\d+)", session).group(1)) == minutes * 60
+    for pkg in ("scipy==", "statsmodels==", "patsy==", "pydantic==", "pydantic_core=="):
+        assert pkg in wheels, pkg
+    check = next(line for line in session.splitlines() if line.startswith('"$PY" -c "import trl'))
+    for mod in ("scipy", "statsmodels", "pydantic", "pandas", "matplotlib"):
+        assert mod in check, mod

@@ -178,6 +178,13 @@ def _kept_ids(ids: list[int], stops: set[int]) -> list[int]:
     return ids
 
 
+def _clean_vllm_text(text: str) -> str:
+    """A vLLM completion as the HF sampler stores it: cut at a hallucinated next question, stripped. De-duplication
+    runs on this cleaned text (as in `generate_samples`), so two completions that differ only in surrounding
+    whitespace, or after the cut, count once."""
+    return text.split("\nQuestion:")[0].strip()
+
+
 def _sample_vllm(model_dir, problems, template, cfg: SamplingConfig, seed, dtype_bf16, greedy):
     """In the child process only (see the module doc)."""
     from vllm import LLM, SamplingParams
@@ -192,10 +199,11 @@ def _sample_vllm(model_dir, problems, template, cfg: SamplingConfig, seed, dtype
     for p, r in zip(problems, res):
         for j, o in enumerate(r.outputs):
             n_tokens += len(o.token_ids)
-            if (p["id"], o.text) in seen:
+            text = _clean_vllm_text(o.text)
+            if (p["id"], text) in seen:
                 continue
-            seen.add((p["id"], o.text))
-            out.append({"problem_id": p["id"], "sample_idx": j, "solution": o.text.strip(),
+            seen.add((p["id"], text))
+            out.append({"problem_id": p["id"], "sample_idx": j, "solution": text,
                         "truncated": o.finish_reason == "length", "n_tokens": len(o.token_ids),
                         "token_ids": list(o.token_ids)})
     dt = time.time() - t0

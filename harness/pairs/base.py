@@ -25,6 +25,7 @@ def pair_builder(name: str, rows: bool = False):
 
 class NoPairs(ConfigError):
     """A builder found nothing to pair in this pool: `harness compare` skips that recipe and says why."""
+    skip_recipe = True  # a designed skip: on several ranks every rank skips too (harness/runtime/cache.py)
 
 
 @dataclass

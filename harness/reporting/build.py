@@ -5,6 +5,10 @@
 
 `harness compare` ends by calling the same `build_report`, so `harness report` on a finished run
 reproduces report.md byte for byte (the bootstrap is seeded; nothing reads the clock).
+
+Several processes may end on one run directory at once (two `harness compare`, or a `harness report` beside one):
+`report_locked` reads results.json and writes report/ under the run's lock (harness/runtime/cache.py `run_lock`),
+so each report/ is built whole from the results.json on disk at that moment and no rename meets another's folder.
 """
 from __future__ import annotations
 
@@ -45,13 +49,24 @@ def build_report(run_dir: Path, results: dict, formats=FORMATS) -> dict:
     return stats
 
 
+def report_locked(run_dir: Path, formats=FORMATS) -> tuple[dict, dict]:
+    """(results, statistics): results.json as it is on disk and the report built from it, under the run's lock."""
+    from harness.reporting.results import read_results
+    from harness.runtime.cache import run_lock
+    import contextlib
+    run_dir = Path(run_dir)
+    # a live run directory (its stages made .locks/); an archive has no concurrent writers and gets no lock file
+    lock = run_lock(run_dir) if (run_dir / ".locks").is_dir() else contextlib.nullcontext()
+    with lock:
+        results = read_results(run_dir)
+        return results, build_report(run_dir, results, formats)
+
+
 def report(run_dir: str, formats: str = "md,tex,json") -> dict:
     from harness.runtime.progress import stdout
     from harness.reporting.markdown import rich_table
-    from harness.reporting.results import read_results
     fmts = parse_formats(formats)
-    results = read_results(Path(run_dir))
-    stats = build_report(Path(run_dir), results, fmts)
+    results, stats = report_locked(Path(run_dir), fmts)
     stdout.print(rich_table(results, stats))
     stdout.print(f"report: {Path(run_dir) / 'report'} ({', '.join(fmts)}) · {results['selection']}")
     return stats

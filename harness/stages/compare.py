@@ -99,9 +99,11 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
         context["pairs"] = pairs_stats
     if not is_main_process():
         return {}
-    write_json_atomic(run_dir / "manifest.json", manifest)
-    results = assemble(run_dir, cfg, manifest, context)
-    write_results(run_dir, results)
+    from harness.runtime.cache import run_lock
+    with run_lock(run_dir):  # a concurrent run on this run_dir ends under the same lock (harness/reporting/build.py)
+        write_json_atomic(run_dir / "manifest.json", manifest)
+        results = assemble(run_dir, cfg, manifest, context)
+        write_results(run_dir, results)
     return results
 
 

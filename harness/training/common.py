@@ -126,3 +126,32 @@ def with_overrides(section, overrides: dict | None):
     if bad:
         raise ConfigError(f"recipe overrides {sorted(bad)} are not fields of {type(section).__name__}: {', '.join(sorted(names))}")
     return dataclasses.replace(section, **overrides)
+
+
+def shared_dataset(rows: list[dict], work: Path):
+    """A datasets.Dataset of `rows` that every rank of a distributed job reads from one folder.
+
+    TRL 1.16's `precompute_ref_log_probs` has the main process write the reference log-probs as a datasets cache file
+    beside the training set and the other ranks read it back; an in-memory set (`Dataset.from_list`) puts that file
+    in a per-process temporary folder under a random name, so on two ranks rank 1 dies with FileNotFoundError. Here
+    rank 0 saves the rows under work/ (atomically) and every rank memory-maps that copy; one process keeps the
+    in-memory set."""
+    import time
+
+    from datasets import Dataset, load_from_disk
+
+    from harness.runtime import dist
+    from harness.runtime.io import atomic_path
+    if not dist.is_distributed():
+        return Dataset.from_list(rows)
+    folder = Path(work) / "train_dataset"
+    if dist.is_main_process() and not (folder / "state.json").is_file():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(folder) as tmp:
+            Dataset.from_list(rows).save_to_disk(str(tmp))
+    deadline = time.time() + 600  # rank 0 saves a few MB; ten minutes means it died
+    while not (folder / "state.json").is_file():
+        if time.time() > deadline:
+            raise ConfigError(f"{folder}: rank 0 did not write the training set within 600s; see its log")
+        time.sleep(0.2)
+    return load_from_disk(str(folder))

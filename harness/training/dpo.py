@@ -171,11 +171,9 @@ def train_dpo(cfg, rows: list[dict], sft_dir: str, out: Path, work: Path, recipe
 
     The policy loads in fp32 (trained); a reference copy, when one is kept instead of precomputed
     log-probs, loads frozen and in bf16 when bf16 is on (it is only run forward)."""
-    from datasets import Dataset
-
     from harness.runtime.device import release_accelerator_memory, set_threads
     from harness.training.progress import TrainProgress
-    from harness.training.common import last_checkpoint, load_policy, save_final, with_overrides
+    from harness.training.common import last_checkpoint, load_policy, save_final, shared_dataset, with_overrides
 
     set_threads()
     section = with_overrides(cfg.dpo, recipe.overrides or None)
@@ -183,8 +181,9 @@ def train_dpo(cfg, rows: list[dict], sft_dir: str, out: Path, work: Path, recipe
     ref_model = None if section.precompute_ref_log_probs else load_policy(sft_dir, cfg, trainable=False)[0]
     from harness.runtime.dist import world_size
     rows = pairs_seen(rows, section.max_steps * section.batch_size * section.grad_accum * world_size(), cfg.seed)
-    ds = Dataset.from_list([{**{k: r[k] for k in ("prompt", "chosen", "rejected", "weight")}, "eos": r.get("eos", True)}
-                            for r in rows])
+    # one on-disk copy for every rank: TRL's precomputed reference log-probs are shared through it (common.py)
+    ds = shared_dataset([{**{k: r[k] for k in ("prompt", "chosen", "rejected", "weight")}, "eos": r.get("eos", True)}
+                         for r in rows], work)
     bar = TrainProgress(f"dpo:{recipe.name}", section.max_steps)
     trainer = dpo_trainer(cfg, section, model, ref_model, tok, ds, work, recipe.loss_type, [bar],
                           run_name=f"{cfg.name}/{recipe.name}")
