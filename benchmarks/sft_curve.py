@@ -1,6 +1,8 @@
 """Greedy accuracy of the embedded default during SFT, against wall-clock time (2 CPU cores target: 40-75% in 5 min).
 
-    python benchmarks/sft_curve.py [--config configs/tiny.yaml] [--every 150] [key=value ...]
+    python benchmarks/sft_curve.py [--config configs/tiny.yaml] [--every 150] [--split validation] [key=value ...]
+
+Schedules are chosen on the validation split (the default); `--split test` exists only to check a chosen one.
 
 Trains exactly what `harness compare` trains (same data, tokenizer, model, SFTTrainer settings) in a scratch
 run directory, evaluating greedy accuracy on the synthetic test split every N steps with the project's
@@ -24,7 +26,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", default=str(ROOT / "configs" / "tiny.yaml"))
     ap.add_argument("--every", type=int, default=150)
-    ap.add_argument("--n-test", type=int, default=200)
+    ap.add_argument("--n-test", type=int, default=500, help="problems of --split to evaluate")
+    ap.add_argument("--split", default="validation", choices=("validation", "test"))
+    ap.add_argument("--label", default="", help="a note for this entry")
     ap.add_argument("overrides", nargs="*")
     args = ap.parse_args()
 
@@ -41,7 +45,7 @@ def main() -> None:
     cfg = load_config(args.config, [*args.overrides, f"run_dir={tmp}", "device=cpu"])
     pipe = Pipeline(cfg)
     base = pipe.base()
-    test = pipe.split("test")[: args.n_test]
+    test = pipe.split(args.split)[: args.n_test]
     tok = AutoTokenizer.from_pretrained(base, padding_side="left")
     prompts = [cfg.data.prompt_template.format(question=p["question"]) for p in test]
     verifier = MathVerifier(cfg.verifier)
@@ -80,11 +84,18 @@ def main() -> None:
 
     rows = sft_rows(pipe.split("train"), cfg.data.prompt_template)
     train_sft(cfg, rows, base, Path(tmp) / "model", Path(tmp) / "work", callbacks=[Curve()])
-    out = {"benchmark": "sft_curve", "config": args.config, "overrides": args.overrides, "n_test": len(test),
-           "torch_threads": torch.get_num_threads(), "curve": curve}
-    dest = ROOT / "benchmarks" / "results"
-    dest.mkdir(exist_ok=True)
-    (dest / "sft_curve.json").write_text(json.dumps(out, indent=2))
+    import os
+
+    from harness.runtime.device import use_bf16
+    out = {"benchmark": "sft_curve", "label": args.label, "config": Path(args.config).name, "overrides": args.overrides,
+           "split": args.split, "n_eval": len(test), "bf16": use_bf16("cpu", cfg.model.dtype),
+           "torch_threads": torch.get_num_threads(), "load_average_end": round(os.getloadavg()[0], 2),
+           "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "curve": curve}
+    dest = ROOT / "benchmarks" / "results" / "sft_curve.json"
+    dest.parent.mkdir(exist_ok=True)
+    old = json.loads(dest.read_text()) if dest.exists() else []
+    history = old if isinstance(old, list) else [old]  # one entry per run: schedules are compared side by side
+    dest.write_text(json.dumps([*history, out], indent=2))
     print(f"{'step':>6s} {'train s':>8s} {'acc %':>6s} {'HN %':>6s}")
     for c in curve:
         print(f"{c['step']:6d} {c['train_seconds']:8.0f} {100 * c['accuracy']:6.1f} {100 * c['hard_negative_rate']:6.1f}")

@@ -80,7 +80,9 @@ class ModelConfig:
     """Size of the locally trained byte-level BPE (digits are always single tokens)."""
     max_positions: PosInt = 1024
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
-    """'auto' (bf16 on a GPU that supports it, else fp32), 'float32' or 'bfloat16'."""
+    """'auto' (bf16 where the hardware computes it natively: a GPU that supports it, or a CPU with AVX512-BF16/AMX;
+    else fp32; HARDNEG_CPU_BF16=0 keeps a CPU at fp32), 'float32' or 'bfloat16'. Trained weights stay fp32 (bf16 is
+    autocast); the manifest records the result as `precision`."""
 
     def validate(self) -> None:
         if self.kind == "pretrained" and not self.name_or_path:
@@ -246,9 +248,6 @@ class EvalConfig:
     """Examples per task (None: all)."""
     task_limits: dict[EvalTask, PosInt | None] = field(default_factory=dict)
     """Per-task overrides of `limit`, e.g. {hardneg_math500: 50}."""
-    near_miss_min_share: Annotated[float, Field(gt=0, le=1)] = 0.5
-    """A test problem joins the near-miss slice when at least this share of the SFT policy's samples on it
-    are near misses: a wrong answer within verifier.near_distance behind an arithmetic or consistency flaw."""
     batch_size: PosInt = 64
     max_gen_toks: PosInt = 192
     cache: Literal["dynamic", "static"] = "dynamic"
@@ -256,7 +255,8 @@ class EvalConfig:
     generate at batch 250 on CPU, slower through lm-eval's padded batches: benchmarks/eval_throughput.py)."""
     slice_from_synth: bool = True
     """Score the near-miss slice from the synthetic task's per-problem rows (the slice is a frozen subset of the
-    same test problems and greedy decoding gives them the same completions) instead of generating them again."""
+    same test problems and greedy decoding gives them the same completions) instead of generating them again; and
+    take the primary SFT's synthetic rows from the slice stage, which already ran it greedily on the whole split."""
     gsm8k_path: str | None = "../shared/data/gsm8k"
     """Local GSM8K folder (test.jsonl); unset means the hub's openai/gsm8k."""
     math500_path: str | None = "../shared/data/math/math500_test.jsonl"

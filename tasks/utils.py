@@ -17,7 +17,6 @@ from pathlib import Path
 
 DEFAULT_PROMPT = "Question: {question}\nAnswer:"
 _STRICT = re.compile(r"The answer is:?\s*(.+?)\s*$|^####\s*(.+?)\s*$", re.I | re.M)
-_VERIFIER = None
 
 
 def _opt(meta: dict, key: str, env: str, default=None):
@@ -81,14 +80,14 @@ def strict_answer(text: str) -> str | None:
 
 
 def process_results(doc: dict, results: list[str]) -> dict:
-    global _VERIFIER
-    from verifier import MathVerifier, answers_match, extract_answer
-    if _VERIFIER is None:
-        _VERIFIER = MathVerifier()
+    """Per-sample metrics; the verdict comes from harness.runtime.verdicts: the experiment's configured verifier
+    under `harness compare` (computed once, reused by the per-sample log), the defaults under plain `lm_eval`."""
+    from harness.runtime.verdicts import verify
+    from verifier import answers_match, extract_answer
     resp = results[0]
     gold = doc["answer"]
     strict = strict_answer(resp)
-    v = _VERIFIER.verify(doc["question"], resp, reference_answer=gold)
+    v = verify(doc["question"], resp, gold)
     return {
         "exact_match": float(strict is not None and _norm(strict) == _norm(gold)),
         "equiv": float(answers_match(gold, extract_answer(resp))),

@@ -4,7 +4,7 @@ its steps will see (harness/training/dpo.py `pairs_seen`)."""
 import pytest
 
 from harness.config import ConfigError, PairsConfig
-from harness.pairs import build_pairs
+from harness.pairs import WEIGHT_SCHEMES, build_pairs
 from harness.stages.pair_sets import weigh
 from harness.training.dpo import pairs_seen
 from verifier import MathVerifier
@@ -25,16 +25,26 @@ def pool():
     return problems, samples
 
 
-@pytest.mark.parametrize("builder", ["hard", "random"])
-def test_weighting_after_the_build_equals_building_per_scheme(pool, builder):
+def _planted(problems):
+    """The same problems in a planted-flaw world: the first two carry a misread whose answer is 38 (WRONG[0]'s)."""
+    return [{**p, "planted": {"trigger": "misread" if i < 2 else None, "answer": "38" if i < 2 else None}}
+            for i, p in enumerate(problems)]
+
+
+@pytest.mark.parametrize("planted", [False, True])
+@pytest.mark.parametrize("builder", ["hard", "random", "structural"])
+def test_weighting_after_the_build_equals_building_per_scheme(pool, builder, planted):
     problems, samples = pool
+    problems = _planted(problems) if planted else problems
     cfg = PairsConfig(max_per_problem=2)
     base_rows, base_stats = build_pairs(builder, "uniform", problems, samples, cfg, "Q: {question}\nA:", 3)
-    for scheme in ("uniform", "verifier"):
+    for scheme in WEIGHT_SCHEMES:
         want_rows, want_stats = build_pairs(builder, scheme, problems, samples, cfg, "Q: {question}\nA:", 3)
         got_rows, got_stats = weigh(base_rows, base_stats, scheme, cfg)
-        assert got_rows == want_rows and got_stats == want_stats
-    assert len({r["weight"] for r in weigh(base_rows, base_stats, "verifier", cfg)[0]}) > 1  # weights really differ
+        assert got_rows == want_rows and got_stats == want_stats, scheme
+        assert ("planted" in got_stats) == planted
+    for scheme in ("verifier", "structural"):  # the weights really differ from uniform (and the planted weight share)
+        assert len({r["weight"] for r in weigh(base_rows, base_stats, scheme, cfg)[0]}) > 1, scheme
     assert all(r["weight"] == 1.0 for r in base_rows)  # the shared rows are not changed in place
 
 

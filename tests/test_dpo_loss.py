@@ -103,3 +103,41 @@ def test_rpo_adds_the_sft_term(micro_model, tmp_path):
 def test_unsupported_loss_is_rejected(micro_model, tmp_path):
     with pytest.raises(ValueError, match="supports loss_type"):
         _trainer(WeightedDPOTrainer, micro_model, tmp_path, _pairs(weights=[1.0] * 4), True, ("ipo",))
+
+
+def _cached_trainer(micro_model, tmp_path, cache, loss_type=("sigmoid",), weights=None):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import DPOConfig
+    tok = AutoTokenizer.from_pretrained(micro_model)
+    args = DPOConfig(output_dir=str(tmp_path / "cached"), per_device_train_batch_size=4, max_steps=1, report_to=[],
+                     use_cpu=True, bf16=False, beta=0.1, loss_type=list(loss_type), precompute_ref_log_probs=True,
+                     disable_tqdm=True, seed=0)
+    return WeightedDPOTrainer(model=AutoModelForCausalLM.from_pretrained(micro_model), ref_model=None, args=args,
+                              train_dataset=_pairs(weights=weights or [1.0] * 4), processing_class=tok, ref_cache=cache)
+
+
+def test_reference_log_probs_are_cached_by_content(micro_model, tmp_path):
+    """Two recipes on the same pairs from the same model compute the reference once (the weights differ: they do not
+    enter the reference), and the cached values are TRL's own."""
+    cache = tmp_path / "ref_logps"
+    first = _cached_trainer(micro_model, tmp_path, cache)
+    files = list(cache.glob("*.pt"))
+    assert len(files) == 1
+    stamp = files[0].stat().st_mtime_ns
+    second = _cached_trainer(micro_model, tmp_path, cache, weights=[0.5, 1.5, 1.0, 1.0])
+    assert [f.stat().st_mtime_ns for f in cache.glob("*.pt")] == [stamp]  # read, not recomputed
+    uncached = _cached_trainer(micro_model, tmp_path, None)
+    for col in ("ref_chosen_logps", "ref_rejected_logps"):
+        want = uncached.train_dataset[col]
+        assert first.train_dataset[col] == pytest.approx(want, abs=1e-6)
+        assert second.train_dataset[col] == pytest.approx(want, abs=1e-6)
+        assert all(v < 0 for v in want)
+
+
+def test_sft_only_loss_needs_no_reference(micro_model, tmp_path):
+    """rft's loss (the chosen side's NLL) never reads the reference: nothing is computed or cached for it."""
+    cache = tmp_path / "ref_logps"
+    trainer = _cached_trainer(micro_model, tmp_path, cache, loss_type=("sft",))
+    assert not cache.exists() or not list(cache.glob("*.pt"))
+    assert set(trainer.train_dataset["ref_chosen_logps"]) == {0.0}
+    assert _loss_on_first_batch(trainer) > 0

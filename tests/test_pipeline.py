@@ -21,7 +21,7 @@ def micro_overrides(run_dir):
             "model.vocab_size=400", "sft.max_steps=40", "sft.batch_size=8", "sft.logging_steps=10",
             "sampling.n_problems=24", "sampling.k=4", "sampling.max_new_tokens=40", "sampling.batch_size=48",
             "dpo.max_steps=4", "dpo.batch_size=4", "dpo.logging_steps=1", "dpo.learning_rate=1e-4",
-            "eval.limit=4", "eval.max_gen_toks=32", "eval.batch_size=8", "eval.near_miss_min_share=0.25",
+            "eval.limit=4", "eval.max_gen_toks=32", "eval.batch_size=8",
             *(["eval.tasks=[hardneg_synth,hardneg_near_miss,hardneg_gsm8k_cot]", f"eval.gsm8k_path={SHARED / 'gsm8k'}"]
               if (SHARED / "gsm8k").is_dir() else ["eval.tasks=[hardneg_synth,hardneg_near_miss]"])]
 

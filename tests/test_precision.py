@@ -6,13 +6,34 @@ import torch
 from harness.config import load_config
 from harness.runtime.device import param_dtype, use_bf16
 
+from .conftest import ROOT
 
-def test_param_dtype_rule():
-    assert use_bf16("cuda", "bfloat16") and not use_bf16("cpu", "bfloat16") and not use_bf16("cuda", "float32")
+
+def test_param_dtype_rule(monkeypatch):
+    assert use_bf16("cuda", "bfloat16") and use_bf16("cpu", "bfloat16") and not use_bf16("cuda", "float32")
+    assert not use_bf16("cpu", "float32") and not use_bf16("mps", "auto")
     assert param_dtype("cuda", "bfloat16", trainable=True) is torch.float32      # bf16 on: still fp32 masters
     assert param_dtype("cuda", "bfloat16", trainable=False) is torch.bfloat16    # frozen reference / sampler
     assert param_dtype("cuda", "float32", trainable=False) is torch.float32
-    assert param_dtype("cpu", "auto", trainable=False) is torch.float32
+    # `auto` on a CPU: bf16 only where it is native (AVX512-BF16/AMX); HARDNEG_CPU_BF16 overrides the detection
+    monkeypatch.setenv("HARDNEG_CPU_BF16", "0")
+    assert not use_bf16("cpu", "auto") and param_dtype("cpu", "auto", trainable=False) is torch.float32
+    monkeypatch.setenv("HARDNEG_CPU_BF16", "1")
+    assert use_bf16("cpu", "auto") and param_dtype("cpu", "auto", trainable=False) is torch.bfloat16
+    assert param_dtype("cpu", "auto", trainable=True) is torch.float32
+
+
+def test_auto_precision_enters_the_stage_keys(monkeypatch):
+    """An fp32 run and a bf16 run of one config never share a cached stage: `auto` is resolved before any key."""
+    from harness.config import load_config
+    from harness.runtime.device import resolve_precision
+    cfg = load_config(str(ROOT / "configs" / "tiny.yaml"), ["device=cpu"])
+    monkeypatch.setenv("HARDNEG_CPU_BF16", "0")
+    fp32 = resolve_precision(cfg)
+    monkeypatch.setenv("HARDNEG_CPU_BF16", "1")
+    bf16 = resolve_precision(cfg)
+    assert (fp32.model.dtype, bf16.model.dtype, cfg.model.dtype) == ("float32", "bfloat16", "auto")
+    assert fp32.model != bf16.model
 
 
 def test_adamw_on_bf16_weights_loses_small_updates():

@@ -18,21 +18,30 @@ def _share(k: float, n: float) -> float | None:
 
 def mining_precision(rows: list[dict], problems: list[dict]) -> dict | None:
     """Label each pair row in place (`planted`: the problem's trigger, whether the rejected shows the flaw) and
-    summarize; the weights must already be set. A step pair's rejected side is judged by the whole sample it was cut
-    from (its final answer, `rej_pred_answer`)."""
+    summarize (`mining_summary`); the weights must already be set. A step pair's rejected side is judged by the whole
+    sample it was cut from (its final answer, `rej_pred_answer`)."""
     labels = {p["id"]: p["planted"] for p in problems if "planted" in p}
     if not labels:
+        return None
+    for r in rows:
+        lab = labels.get(r["problem_id"])
+        r["planted"] = {"trigger": lab and lab["trigger"], "rejected_shows": shows_flaw(lab, r.get("rej_pred_answer"))}
+    return mining_summary(rows)
+
+
+def mining_summary(rows: list[dict]) -> dict | None:
+    """Mining precision of labelled rows (`mining_precision` labelled them) under their current `weight`: the share
+    of pairs, and of the total weight, whose rejected side shows the planted flaw. None in the clean world."""
+    if not rows or "planted" not in rows[0]:
         return None
     total_w = sum(r["weight"] for r in rows)
     hit_n = hit_w = trig_n = 0.0
     by_kind: dict[str, dict] = {}
     for r in rows:
-        lab = labels.get(r["problem_id"])
-        shows = shows_flaw(lab, r.get("rej_pred_answer"))
-        r["planted"] = {"trigger": lab and lab["trigger"], "rejected_shows": shows}
-        if lab and lab["trigger"]:
+        trigger, shows = r["planted"]["trigger"], r["planted"]["rejected_shows"]
+        if trigger:
             trig_n += 1
-            k = by_kind.setdefault(lab["trigger"], {"pairs": 0, "rejected_planted": 0})
+            k = by_kind.setdefault(trigger, {"pairs": 0, "rejected_planted": 0})
             k["pairs"] += 1
             k["rejected_planted"] += shows
         hit_n += shows

@@ -315,11 +315,13 @@ def markdown(results: dict, stats: dict, plots: list[str]) -> str:
     lines += [""] + _pool_lines(results)
     if plots:
         lines += ["## Plots", ""] + [f"![{Path(p).stem}]({Path(p).name})" for p in plots] + [""]
-    thr = [(r["name"], x["throughput"]) for r in results["recipes"] for x in r["runs"][:1] if x.get("throughput")]
+    thr = [(r["name"], x["throughput"]) for r in results["recipes"] for x in r["runs"][:1]
+           if (x.get("throughput") or {}).get("seconds") is not None]
     if thr:
         lines += ["## Evaluation throughput (generated tokens/s, greedy, all tasks of one model)", "",
                   "| recipe | seconds | tokens | tokens/s |", "|---|---:|---:|---:|"]
-        lines += [f"| {n} | {t['seconds']:.1f} | {t['generated_tokens']} | {t['tokens_per_s']:.0f} |" for n, t in thr]
+        lines += [f"| {n}{' (synthetic rows: the slice stage)' if t.get('hardneg_synth_from') else ''} | "
+                  f"{t['seconds']:.1f} | {t['generated_tokens']} | {t['tokens_per_s']:.0f} |" for n, t in thr]
         lines.append("")
     lines += ["## Stage timings of the last `harness compare` (s)", "", "| stage | seconds | cached |", "|---|---:|---|"]
     for k, v in m["stages"].items():

@@ -43,29 +43,33 @@ def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadat
     results, samples = {}, {}
     t0 = time.time()
     from harness.runtime.progress import verbose
-    with lm_eval_bars(verbose()):
-        _evaluate_groups(lm, tm, groups, cfg, results, samples)
-    seconds = time.time() - t0
-    n_tokens = sum(len(tok(s["resps"][0][0], add_special_tokens=False)["input_ids"]) for t in tasks for s in samples[t])
-    scores: dict[str, dict] = {}
-    for task in tasks:
-        r = results[task]
-        scores[task] = {m: r.get(f"{m},none") for m in METRICS}
-        scores[task].update({f"{m}_stderr": r.get(f"{m}_stderr,none") for m in ("exact_match", "equiv")})
-        scores[task]["n"] = len(samples[task])
-        write_samples(out / f"samples_{task}.jsonl", sorted(samples[task], key=lambda s: s["doc_id"]), cfg.verifier)
+    from harness.runtime import verdicts
+    with verdicts.session(cfg.verifier):  # process_results and write_samples share each solution's verdict
+        with lm_eval_bars(verbose()):
+            _evaluate_groups(lm, tm, groups, cfg, results, samples)
+        seconds = time.time() - t0
+        n_tokens = sum(len(tok(s["resps"][0][0], add_special_tokens=False)["input_ids"]) for t in tasks for s in samples[t])
+        scores: dict[str, dict] = {}
+        for task in tasks:
+            r = results[task]
+            scores[task] = {m: r.get(f"{m},none") for m in METRICS}
+            scores[task].update({f"{m}_stderr": r.get(f"{m}_stderr,none") for m in ("exact_match", "equiv")})
+            scores[task]["n"] = len(samples[task])
+            write_samples(out / f"samples_{task}.jsonl", sorted(samples[task], key=lambda s: s["doc_id"]))
     throughput = {"seconds": round(seconds, 2), "generated_tokens": n_tokens,
                   "tokens_per_s": round(n_tokens / max(seconds, 1e-6), 1)}
     return scores, throughput
 
 
-def subset_task(out: Path, source: str, target: str, ids: list[str], scores: dict) -> None:
+def subset_task(out: Path, source: str, target: str, ids: list[str] | None, scores: dict,
+                source_dir: Path | None = None) -> None:
     """Score `target` (a frozen subset of `source`'s problems, e.g. the near-miss slice of the synthetic test
-    split) from `source`'s per-problem rows: same prompts, greedy decoding, so the same completions."""
+    split; `ids=None`: all of them) from `source`'s per-problem rows in `source_dir` (default `out`): same prompts,
+    greedy decoding, so the same completions."""
     from statistics import mean
-    keep = set(ids)
-    rows = [r for r in (json.loads(x) for x in (out / f"samples_{source}.jsonl").read_text().splitlines())
-            if r["id"] in keep]
+    keep = None if ids is None else set(ids)
+    src = (source_dir or out) / f"samples_{source}.jsonl"
+    rows = [r for r in (json.loads(x) for x in src.read_text().splitlines()) if keep is None or r["id"] in keep]
     with open(out / f"samples_{target}.jsonl", "w") as f:
         for r in rows:
             f.write(json.dumps(r) + "\n")
@@ -79,14 +83,12 @@ def subset_task(out: Path, source: str, target: str, ids: list[str], scores: dic
     scores[target]["derived_from"] = source
 
 
-def write_samples(path: Path, logged: list[dict], verifier_cfg=None) -> None:
+def write_samples(path: Path, logged: list[dict]) -> None:
     """One row per problem: the response, lm-eval's per-sample metrics and the full MathVerifier verdict under the
-    experiment's `verifier:` section (the one pool, pairs and slice use), so every statistic of the report comes
-    from these rows."""
-    from verifier import MathVerifier
-    verdicts = MathVerifier(verifier_cfg).verify_batch(
-        [{"question": s["doc"]["question"], "solution": s["resps"][0][0], "reference_answer": s["doc"]["answer"]}
-         for s in logged], workers=1)
+    experiment's `verifier:` section (the one pool, pairs and slice use; inside run_lm_eval's verdict session the
+    verdict process_results computed), so every statistic of the report comes from these rows."""
+    from harness.runtime.verdicts import verify
+    verdicts = [verify(s["doc"]["question"], s["resps"][0][0], s["doc"]["answer"]) for s in logged]
     with open(path, "w") as f:
         for s, v in zip(logged, verdicts):
             f.write(json.dumps({"doc_id": s["doc_id"], "id": s["doc"].get("id"), "question": s["doc"]["question"],

@@ -11,15 +11,18 @@ from statistics import mean
 from harness.config import ConfigError, PairsConfig
 from harness.pairs import WEIGHT_SCHEMES, normalize_weights
 from harness.pairs.build import histogram
+from harness.pairs.planted import mining_summary
+from harness.pairs.weights import raw_weights
 
 
 def weigh(rows: list[dict], stats: dict, scheme: str, cfg: PairsConfig) -> tuple[list[dict], dict]:
     """-> (rows with `weight` set by `scheme`, the statistics with the scheme and its weight summary)."""
     if scheme not in WEIGHT_SCHEMES:
         raise ConfigError(f"unknown weight scheme '{scheme}'; allowed: {', '.join(WEIGHT_SCHEMES)}")
-    weights = (normalize_weights([r["raw_weight"] for r in rows], cfg.clip_min, cfg.clip_max)
-               if scheme == "verifier" else [1.0] * len(rows))
+    raw = raw_weights(scheme, rows, cfg)
+    weights = normalize_weights(raw, cfg.clip_min, cfg.clip_max) if raw is not None else [1.0] * len(rows)
     out = [{**r, "weight": w} for r, w in zip(rows, weights)]
     summary = {"mean": round(mean(weights), 4), "min": round(min(weights), 4), "max": round(max(weights), 4),
                "histogram": histogram(weights)}
-    return out, {**stats, "scheme": scheme, "weight": summary}
+    planted = mining_summary(out)  # its weight share is the scheme's, not the uniform rows'
+    return out, {**stats, "scheme": scheme, "weight": summary, **({"planted": planted} if planted else {})}

@@ -55,6 +55,8 @@ def verifier_fingerprint() -> str:
 class Pipeline:
     def __init__(self, cfg: ExperimentConfig, seed: int | None = None, sft_seed: int | None = None,
                  shared: dict | None = None):
+        from harness.runtime.device import resolve_precision
+        cfg = resolve_precision(cfg)
         self.seed = cfg.seed if seed is None else seed
         self.sft_seed = cfg.seed if sft_seed is None else sft_seed
         self.data_cfg = cfg  # data split and the near-miss slice: always the primary seed
@@ -304,7 +306,8 @@ class Pipeline:
             from harness.training.dpo import train_dpo
             rows = read_jsonl(pair_stage.dir / "pairs.jsonl")
             work = out / "work"
-            log = train_dpo(self.cfg, rows, str(sft_stage.dir / "model"), out / "model", work, recipe)
+            log = train_dpo(self.cfg, rows, str(sft_stage.dir / "model"), out / "model", work, recipe,
+                            ref_cache=self.run_dir / "cache" / "ref_logps")
             _drop_checkpoints(work)
             return {"log_history": log}
         payload = {"sft": sft_stage.key, "pairs": pair_stage.key, "dpo": _asdict(self.cfg.dpo),
@@ -344,12 +347,23 @@ class Pipeline:
 
         derive = (self.cfg.eval.slice_from_synth and {"hardneg_synth", "hardneg_near_miss"} <= set(tasks)
                   and self.cfg.eval.task_limits.get("hardneg_synth", self.cfg.eval.limit) is None)
+        # the slice stage already ran the primary SFT greedily on the whole synthetic test split, with these settings
+        reuse = (self.cfg.eval.slice_from_synth and "hardneg_near_miss" in self.cfg.eval.tasks
+                 and "hardneg_synth" in tasks and self.is_primary and recipe.trainer == "sft" and not recipe.overrides
+                 and self.cfg.eval.task_limits.get("hardneg_synth", self.cfg.eval.limit) is None
+                 and self.near_miss_slice()[1].get("source") == "hardneg_synth")
 
         def fn(out: Path) -> dict:
             from harness.stages.evaluate import subset_task
-            run_tasks = [t for t in tasks if not (derive and t == "hardneg_near_miss")]
-            with console.status(f"lm-eval: {recipe.name} on {', '.join(run_tasks)}"):
-                scores, throughput = run_lm_eval(model_dir, self.cfg, run_tasks, metadata, out)
+            run_tasks = [t for t in tasks if not (derive and t == "hardneg_near_miss")
+                         and not (reuse and t == "hardneg_synth")]
+            scores, throughput = {}, {}
+            if run_tasks:
+                with console.status(f"lm-eval: {recipe.name} on {', '.join(run_tasks)}"):
+                    scores, throughput = run_lm_eval(model_dir, self.cfg, run_tasks, metadata, out)
+            if reuse:
+                subset_task(out, "hardneg_synth", "hardneg_synth", None, scores, self.near_miss_slice()[0].dir)
+                throughput = {**throughput, "hardneg_synth_from": "slice"}
             from harness.data.planted import label_eval_rows  # planted-flaw world: labels on every eval row
             label_eval_rows(out, self.split("test"))
             if derive:

@@ -57,10 +57,13 @@ class WeightedDPOTrainer(DPOTrainer):
     """DPOTrainer whose sigmoid loss is weighted per pair by the dataset's `weight` column.
 
     Supports loss_type ["sigmoid"] (DPO) and ["sigmoid", "sft"] (RPO, the SFT term unweighted), with or
-    without precompute_ref_log_probs. Logs rewards/*, logps/* like TRL, plus weights/mean.
+    without precompute_ref_log_probs. Logs rewards/*, logps/* like TRL, plus weights/mean. `ref_cache`: a folder
+    where precomputed reference log-probs are kept by content (see `_precompute_ref_logps`).
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, ref_cache: Path | None = None, **kwargs):
+        # before DPOTrainer.__init__: it precomputes the reference log-probs
+        self.ref_cache = Path(ref_cache) if ref_cache else None
         targs = kwargs.get("args")
         if targs is not None:
             unsupported = set(targs.loss_type) - SUPPORTED_LOSSES
@@ -94,6 +97,35 @@ class WeightedDPOTrainer(DPOTrainer):
         super()._set_signature_columns_if_needed()
         if "weight" not in self._signature_columns:
             self._signature_columns = [*self._signature_columns, "weight"]
+
+    def _precompute_ref_logps(self, dataset, name, batch_size):
+        """TRL's precompute, plus a content-keyed cache in `ref_cache` (a folder): recipes that train on the same pairs
+        from the same SFT model (hn_dpo, rpo, rft; step_w_dpo, step_w_rpo; ...) compute them once. One process only
+        (a distributed run takes TRL's own path); a loss without the sigmoid term (rft) needs no reference at all."""
+        if "sigmoid" not in self.loss_types:  # rft: the chosen side's NLL never reads the reference
+            zeros = [0.0] * len(dataset)
+            return dataset.add_column("ref_chosen_logps", zeros).add_column("ref_rejected_logps", zeros)
+        from harness.runtime.dist import is_distributed
+        if self.ref_cache is None or is_distributed():
+            return super()._precompute_ref_logps(dataset, name, batch_size)
+        from datasets.fingerprint import Hasher
+
+        from harness.runtime.io import atomic_path
+        key = Hasher.hash([self._precompute_model_hash, batch_size, self.args.max_length, self.args.truncation_mode,
+                           self.args.pad_to_multiple_of, self.args.bf16,
+                           dataset.select_columns(["prompt_ids", "chosen_ids", "rejected_ids"]).to_list()])
+        path = Path(self.ref_cache) / f"{key}.pt"
+        if path.is_file():
+            ref = torch.load(path)
+        else:
+            done = super()._precompute_ref_logps(dataset, name, batch_size)
+            ref = {c: torch.tensor(done[c]) for c in ("ref_chosen_logps", "ref_rejected_logps")}
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(path) as tmp:
+                torch.save(ref, tmp)
+        for c in ("ref_chosen_logps", "ref_rejected_logps"):
+            dataset = dataset.add_column(c, ref[c].tolist())
+        return dataset
 
     def compute_ref_log_probs(self, model, inputs):
         # the precompute pass collates with our collator, so the batch may carry `weight`; the model must not see it
@@ -157,17 +189,20 @@ def dpo_args(cfg, section, work: Path, loss_type: tuple, rpo_alpha: float, devic
 
 def dpo_trainer(cfg, section, model, ref_model, tok, dataset, work: Path, loss_type: tuple = ("sigmoid",),
                 callbacks: list | None = None, device: str | None = None, run_name: str | None = None,
-                **arg_overrides) -> WeightedDPOTrainer:
+                ref_cache: Path | None = None, **arg_overrides) -> WeightedDPOTrainer:
     """The WeightedDPOTrainer every DPO run uses (the stage, the GPU benchmark)."""
     from harness.training.common import quiet, skip_final_checkpoint, tracker_dir
     args = dpo_args(cfg, section, work, loss_type, section.rpo_alpha, device, run_name, **arg_overrides)
     with tracker_dir(work):
         return quiet(WeightedDPOTrainer(model=model, ref_model=ref_model, args=args, train_dataset=dataset,
-                                        processing_class=tok, callbacks=[*(callbacks or []), skip_final_checkpoint()]))
+                                        processing_class=tok, callbacks=[*(callbacks or []), skip_final_checkpoint()],
+                                        ref_cache=ref_cache))
 
 
-def train_dpo(cfg, rows: list[dict], sft_dir: str, out: Path, work: Path, recipe) -> list[dict]:
-    """Weighted DPO from the SFT checkpoint on `rows` (prompt/chosen/rejected/weight).
+def train_dpo(cfg, rows: list[dict], sft_dir: str, out: Path, work: Path, recipe,
+              ref_cache: Path | None = None) -> list[dict]:
+    """Weighted DPO from the SFT checkpoint on `rows` (prompt/chosen/rejected/weight); `ref_cache`: see
+    WeightedDPOTrainer.ref_cache.
 
     The policy loads in fp32 (trained); a reference copy, when one is kept instead of precomputed
     log-probs, loads frozen and in bf16 when bf16 is on (it is only run forward)."""
@@ -186,7 +221,7 @@ def train_dpo(cfg, rows: list[dict], sft_dir: str, out: Path, work: Path, recipe
                          for r in rows], work)
     bar = TrainProgress(f"dpo:{recipe.name}", section.max_steps)
     trainer = dpo_trainer(cfg, section, model, ref_model, tok, ds, work, recipe.loss_type, [bar],
-                          run_name=f"{cfg.name}/{recipe.name}")
+                          run_name=f"{cfg.name}/{recipe.name}", ref_cache=ref_cache)
     with bar:
         trainer.train(resume_from_checkpoint=last_checkpoint(work))
     save_final(trainer, tok, out)
