@@ -75,3 +75,42 @@ def test_an_off_path_value_that_is_dropped_still_counts_when_it_comes_first():
     sol = "She has 3 + 4 = 7 apples.\nShe has 12 apples in all.\n12 - 3 = 9 are left.\nThe answer is: 9"
     v = V.verify(q, sol, reference_answer="10", reference_solution=ref)
     assert v.first_error_step == 0, v.reasons
+
+
+def test_a_negative_result_stated_as_a_positive_answer_keeps_the_walk_back():
+    q = "Ann pays $90 for a bike and sells it for $50. How much money does she lose?"
+    ref = "90-50 = <<90-50=40>>40\n#### 40"
+    sol = "She sells it for 2 * 50 = 100 dollars.\nShe loses 90 - 100 = -10 dollars.\nSo she lost $10.\nThe answer is: 10"
+    v = V.verify(q, sol, reference_answer="40", reference_solution=ref)
+    assert v.first_error_step == 0, v.reasons
+
+
+def test_an_expression_in_the_unknown_is_walked_at_the_reference_value():
+    q = "Dale has x candies. He orders 100 more and then sells 50, leaving 130. What is the value of unknown variable x?"
+    ref = "x + 100 - 50 = 130\nx + 50 = 130\nx = 80\n#### 80"
+    sol = ("He orders 100 more, so he has x + 100 candies.\nAfter selling he has x + 100 + 50 candies.\n"
+           "So x + 150 = 130.\nx = 130 - 150 = -20\nThe answer is: -20")
+    v = V.verify(q, sol, reference_answer="80", reference_solution=ref)
+    assert v.first_error_step == 1, v.reasons  # x + 100 + 50 is 230 at x = 80; the reference never reaches it
+    ok = ("He orders 100 more, so he has x + 100 candies.\nAfter selling he has x + 100 - 50 candies.\n"
+          "So x + 50 = 130.\nx = 130 - 50 = 80\nThe answer is: 80")
+    assert V.verify(q, ok, reference_answer="80", reference_solution=ref).first_error_step is None
+
+
+def test_a_correct_value_computed_again_by_another_route_and_given_as_the_answer_blames_the_recomputation():
+    q = ("John boats 6 hours and swims half that time. He watches 3 shows of 2 hours each. That was 30% of his time. "
+         "He spent 40% of his time sightseeing. How many hours did he spend sightseeing?")
+    ref = "6/2=<<6/2=3>>3\n3*2=<<3*2=6>>6\n6+3+6=<<6+3+6=15>>15\n15/.3=<<15/.3=50>>50\n50*.4=<<50*.4=20>>20\n#### 20"
+    sol = ("Swimming takes 6/2 = 3 hours.\nThe shows take 3 * 2 = 6 hours.\nThese add to 6 + 3 + 6 = 15 hours.\n"
+           "Sightseeing is 15 * 0.4 = 6 hours.\nSo he spent 6 hours sightseeing.\nThe answer is: 6")
+    v = V.verify(q, sol, reference_answer="20", reference_solution=ref)
+    assert v.first_error_step == 3, v.reasons
+
+
+def test_a_correct_intermediate_named_as_the_asked_quantity_blames_the_step_naming_it():
+    q = ("Benny threw 2 pieces at each red balloon and 3 at each yellow balloon, 58 pieces in all. 20 balloons were "
+         "red. How many yellow balloons were there?")
+    ref = "2*20=<<2*20=40>>40\n58-40=<<58-40=18>>18\n18/3=<<18/3=6>>6\n#### 6"
+    sol = "The number of yellow balloons is 58 - 2 * 20 = 58 - 40 = 18.\nSo there were 18 of them.\nThe answer is: 18"
+    v = V.verify(q, sol, reference_answer="6", reference_solution=ref)
+    assert v.first_error_step == 0, v.reasons

@@ -28,6 +28,9 @@ class Node:
     """True when a claim derived it (its parents are the claim's operands), False when prose did."""
     op: str = ""
     """the claim's outermost operation ('+' for + and -, '*' for * and /, '^'), '' for prose."""
+    in_letter: bool = False
+    """derived by an expression in the unknown at its true value (add_derived), not by a claim: it uses numbers, but
+    it does not make a value 'used later' (the dropped-deviation rule) nor vouch for it."""
 
 
 @dataclass
@@ -108,6 +111,15 @@ def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction]
     return flow
 
 
+def add_derived(flow: Flow, extra: list[tuple[int, Fraction, frozenset[Fraction], str]]) -> None:
+    """Values steps derive outside any claim, as (step, value, numbers used, expression): an expression in the
+    unknown at its true value ('200 - x' is 50 at x = 150). Nodes stay in step order (first_off_path relies on it)."""
+    for step, v, parents, expr in extra:
+        if v not in flow.nodes or flow.nodes[v].step > step:
+            flow.nodes[v] = Node(v, step, parents, True, outer_op(expr), in_letter=True)
+    flow.nodes = dict(sorted(flow.nodes.items(), key=lambda kv: kv[1].step))
+
+
 _FRACTION = re.compile(r"(?<![\d.])(\d{1,6})\s*/\s*(\d{1,6})(?![\d.])", re.ASCII)
 
 
@@ -155,7 +167,7 @@ def first_off_path(flow: Flow, answer: Fraction, on_path, coincidence=None) -> t
     good: set[Fraction] = set()
     children: dict[Fraction, list[Node]] = {}
     for n in flow.nodes.values():
-        if n.exact:
+        if n.exact and not n.in_letter:
             for p in n.parents:
                 children.setdefault(p, []).append(n)
     odd = {n.value for n in flow.nodes.values() if coincidence and coincidence(n)}

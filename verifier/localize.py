@@ -17,7 +17,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from .flow import Flow, Node, ancestry, first_off_path, outer_op
-from .form import EXPLICIT_ANSWER
+from .form import EXPLICIT_ANSWER, ask_words, content_words
 from .steps import Claim, numbers_at, parse_step, split_steps
 
 
@@ -73,11 +73,29 @@ def _last_statement(parsed, pred_num: Fraction, answer_step: int | None) -> int 
     return None
 
 
+def _stating_step(parsed, pred: Fraction, first: int, last: int, question: str) -> int:
+    """Which step turned a correct intermediate into the answer: a later claim computing it again (a new computation
+    that only coincides with it: '15 * 0.4 = 6' after '3 * 2 = 6'), else the first step from its derivation on that
+    states it in the words of the question's ask ('So she grows 160 roses every week'), else the last one stating it."""
+    redo = [i for i in range(first + 1, last + 1) if any(c.stated == pred for c in parsed[i][0])]
+    if redo:
+        return redo[0]
+    ask = ask_words(question)
+    for i in range(first, last + 1):
+        text = parsed[i][1]
+        if ask and any(v == pred for _, v in numbers_at(text)) and content_words(text) & ask:
+            return i
+    return last
+
+
 def localize(flow: Flow, parsed: list[tuple[list[Claim], str]], pred_num: Fraction, answer_step: int | None,
-             on_path: set | None, reasons: list[str], reference_solution: str | None = None) -> tuple[int | None, float]:
+             on_path: set | None, reasons: list[str], reference_solution: str | None = None,
+             question: str = "", ref_values: set | None = None) -> tuple[int | None, float]:
     """(first flawed step of a wrong answer, share of the answer's derived ancestry that is off the path)."""
     claims = [c for cs, _ in parsed for c in cs]
     last = _last_statement(parsed, pred_num, answer_step)
+    # the answer's node: itself, else the signed or percent form the solution derived ('90 - 200 = -110', 'out $110')
+    pred_num = next((v for v in (pred_num, -pred_num, pred_num / 100, pred_num * 100) if v in flow.nodes), pred_num)
     if on_path is not None:
         on = _with_unit_facts(on_path_test(on_path), flow)
         ref_ops = reference_operations(reference_solution) if reference_solution else {}
@@ -93,11 +111,12 @@ def localize(flow: Flow, parsed: list[tuple[list[Claim], str]], pred_num: Fracti
         node, share = first_off_path(flow, pred_num, on, coincidence)
         first = flow.nodes.get(pred_num)
         if node is not None and node.value == pred_num and on(pred_num) and last is not None and first is not None \
-                and first.step < last:
-            # every ancestor is on the path and so is the answer's own value: the solution derived a correct
-            # intermediate and then stated it as the answer (a misread question) -- the stating step is the flaw
-            reasons.append(f"step {last}: states {_fmt(pred_num)}, a correct intermediate value, as the answer")
-            return last, share
+                and first.step < last and (ref_values is None or pred_num in ref_values):
+            # every ancestor is on the path and the answer's own value is one the reference writes: the solution
+            # derived a correct intermediate and then stated it as the answer (a misread question)
+            step = _stating_step(parsed, pred_num, first.step, last, question)
+            reasons.append(f"step {step}: states {_fmt(pred_num)}, a correct intermediate value, as the answer")
+            return step, share
         if node is not None:
             uses = "the wrong answer depends on it" if node.value in ancestry(flow, pred_num) else \
                 "it comes before the deviation the wrong answer depends on"
