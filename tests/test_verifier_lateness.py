@@ -72,7 +72,7 @@ def test_reference_free_mode_checks_equations_at_the_solutions_own_answer():
 def test_an_off_path_value_that_is_dropped_still_counts_when_it_comes_first():
     q = "Ann has 3 bags of 4 apples and eats 2. How many apples are left?"
     ref = "3*4 = <<3*4=12>>12\n12-2 = <<12-2=10>>10\n#### 10"
-    sol = "She has 3 + 4 = 7 apples.\nShe has 12 apples in all.\n12 - 3 = 9 are left.\nThe answer is: 9"
+    sol = "She has 3 + 4 = 7 apples.\nWith those 7 she has 12 apples in all.\n12 - 3 = 9 are left.\nThe answer is: 9"
     v = V.verify(q, sol, reference_answer="10", reference_solution=ref)
     assert v.first_error_step == 0, v.reasons
 
@@ -114,3 +114,31 @@ def test_a_correct_intermediate_named_as_the_asked_quantity_blames_the_step_nami
     sol = "The number of yellow balloons is 58 - 2 * 20 = 58 - 40 = 18.\nSo there were 18 of them.\nThe answer is: 18"
     v = V.verify(q, sol, reference_answer="6", reference_solution=ref)
     assert v.first_error_step == 0, v.reasons
+
+
+def test_a_dropped_value_never_mentioned_again_is_a_dead_end_not_the_deviation():
+    q = "Ann and Bo each have 100 candies. Ann eats 4 a day and Bo eats 3 a day. After 14 days, how many more does Bo have?"
+    ref = "4-3=<<4-3=1>>1\n1*14=<<1*14=14>>14\n#### 14"
+    sol = ("After a day Ann has 100 - 4 = 96 left.\nAnn eats 4 * 14 = 56.\nBo eats 3 * 14 = 42.\n"
+           "Bo has 100 - 42 = 58 left.\nSo Bo has 58 - 56 = 2 more.\nThe answer is: 2")
+    v = V.verify(q, sol, reference_answer="14", reference_solution=ref)
+    assert v.first_error_step == 1, v.reasons
+    # mentioned again, even rounded or with its sign dropped, it still counts
+    sol2 = "She has 8 / 1.5 = 5.33 bags.\nShe keeps 5 bags.\nThe answer is: 5"
+    v = V.verify("Ann has 8 kg in bags of 1.5 kg and buys 4 more bags. How many bags?", sol2, reference_answer="9",
+                 reference_solution="8/1.5 = <<8/1.5=5>>5\n5+4=<<5+4=9>>9\n#### 9")
+    assert v.first_error_step is not None
+
+
+def test_a_given_number_derived_again_from_derived_values_is_a_coincidence():
+    q = "Mia is 40 and Emma is 16 years older. What is the average of their ages?"
+    ref = "40+16=<<40+16=56>>56\n56+40=<<56+40=96>>96\n96/2=<<96/2=48>>48\n#### 48"
+    sol = "Emma is 40 + 16 = 56.\nTheir age difference is 56 - 40 = 16.\nThe average is 16 / 2 = 8.\nThe answer is: 8"
+    v = V.verify(q, sol, reference_answer="48", reference_solution=ref)
+    assert v.first_error_step == 1, v.reasons
+
+
+def test_a_reference_expression_without_its_result_still_derives_it():
+    from verifier.localize import expression_runs, reference_operations
+    assert [v for v, _ in expression_runs("so (1/4)*12 boys are on varsity, and 12 + x girls")] == [3]
+    assert 3 in reference_operations("One-fourth of the boys, (1/4)*12 boys, are on varsity.")

@@ -142,7 +142,7 @@ class MathVerifier:
                 and states_final_answer(question, steps, pred):
             step, share = localize(flow, parsed, pred_num, answer_step, sourced | ref_all if mode == "reference" else None,
                                    reasons, reference_solution if mode == "reference" else None,
-                                   question, ref_all if mode == "reference" else None)
+                                   question, ref_all if mode == "reference" else None, literal)
             if step is not None:
                 flawed_steps.append(step)
                 if share:

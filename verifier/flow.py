@@ -151,15 +151,16 @@ def outer_op(expr: str) -> str:
     return "+" if seen & {"+", "-"} else "*" if seen & {"*", "/"} else "^" if seen else ""
 
 
-def first_off_path(flow: Flow, answer: Fraction, on_path, coincidence=None) -> tuple[Node | None, float]:
+def first_off_path(flow: Flow, answer: Fraction, on_path, coincidence=None, mentioned=None) -> tuple[Node | None, float]:
     """(the earliest node the answer depends on whose value is off the reference's path, or None; the share of
     the answer's derived ancestry that is off the path).
 
     A value is on the path when `on_path(value)` (the reference states it) or when a claim uses it to derive an
     on-path value: a partial sum taken in another order ('(a + c) + b' where the reference writes 'a + b') led
     back to the reference, so it is an alternative route, not an error. A value a claim computes off the path and
-    then drops (no later claim uses it) is the first deviation when it comes before the one the answer depends on:
-    the graph's coarse prose edges often miss how such a value fed the reasoning.
+    then drops (no later claim uses it) is the first deviation when it comes before the one the answer depends on and
+    a later step still mentions it (`mentioned(value, step)`): the graph's coarse prose edges often miss how such a
+    value fed the reasoning; one never mentioned again is a dead end, not a deviation.
     """
     anc = ancestry(flow, answer)
     if not anc:
@@ -181,7 +182,8 @@ def first_off_path(flow: Flow, answer: Fraction, on_path, coincidence=None) -> t
     if first is not None:
         # a value computed off the path and then dropped (no later claim uses it) still counts when it comes first
         dropped = [n for n in flow.nodes.values() if n.exact and n.value not in good and n.value != answer
-                   and n.step < first.step and not children.get(n.value)]
+                   and n.step < first.step and not children.get(n.value)
+                   and (mentioned is None or n.in_letter or mentioned(n.value, n.step))]
         if dropped:
             first = min(dropped, key=lambda n: n.step)
     return first, len(bad) / len(anc)
