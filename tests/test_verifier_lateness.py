@@ -142,3 +142,20 @@ def test_a_reference_expression_without_its_result_still_derives_it():
     from verifier.localize import expression_runs, reference_operations
     assert [v for v, _ in expression_runs("so (1/4)*12 boys are on varsity, and 12 + x girls")] == [3]
     assert 3 in reference_operations("One-fourth of the boys, (1/4)*12 boys, are on varsity.")
+
+
+def test_without_a_reference_solution_a_negative_quantity_or_a_declared_doubt_is_flagged():
+    q = "A farmer makes 5 bales an hour and a truck takes 3 an hour. After 6 hours, how many bales are in the field?"
+    sol = ("The farmer makes 5 * 6 = 30 bales.\nThe truck takes 3 * 6 = 18 bales.\nTogether that is 30 + 18 = 48 bales.\n"
+           "So 30 - 48 = -18 bales are left.\nThe answer is: 18")
+    for ref in ("12", None):
+        v = V.verify(q, sol, reference_answer=ref)
+        assert v.first_error_step == 3 and any("negative" in r for r in v.reasons), v.reasons
+    q2 = "Shawna is 9. Her father is five times as old as Shawna. How old is her father?"
+    sol2 = "Her father is 9 / 5 = 1.8 years old.\nWe can't have a fraction of a year, so he is 2.\nThe answer is: 2"
+    v = V.verify(q2, sol2)
+    assert v.mode == "free" and v.first_error_step == 0, v.reasons
+    # a question about a loss may have negative values; a doubt restated from the question is none
+    assert V.verify("Ann had $5 and lost $8. What is her balance?", "5 - 8 = -3\nThe answer is: -3").first_error_step is None
+    assert V.verify("3 of 10 runners couldn't finish. How many finished?", "10 - 3 = 7 couldn't finish... no, 7 finished.\n"
+                    "The answer is: 7").first_error_step is None

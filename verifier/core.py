@@ -12,6 +12,7 @@ from fractions import Fraction
 from .answers import compare_answers, extract_answer, resolve_reference, to_number, warm_up
 from .config import VerifierConfig
 from .pool import map_verify
+from .doubts import doubt_flaws
 from .flow import add_derived, build_flow
 from .localize import localize
 from .known import known_from_text, question_quantities, question_values, spelled_from_text
@@ -102,6 +103,10 @@ class MathVerifier:
         for step, reason in flow.flaws:
             flawed_steps.append(step)
             reasons.append(reason)
+        if mode != "reference":  # no path to walk back to: the trouble the solution shows by itself
+            for step, reason in doubt_flaws(parsed, question):
+                flawed_steps.append(step)
+                reasons.append(reason)
         final_mismatch = self._final_mismatch(steps, claims, pred_num, answer_step)
         if final_mismatch:
             flawed_steps.append(answer_step)
