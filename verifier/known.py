@@ -10,7 +10,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from .safe_eval import Num
-from .steps import line_numbers
+from .steps import line_numbers, literal_numbers
 
 _UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
           "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
@@ -69,7 +69,7 @@ def word_numbers(text: str) -> set[Fraction]:
 @lru_cache(maxsize=4096)
 def known_from_text(text: str) -> frozenset[Fraction]:
     """Numbers a step may take from this text: literals, number words, 'N million', 100 +/- a percent."""
-    nums = line_numbers(text)
+    nums = literal_numbers(text)
     known = set(nums)
     lower = text.lower()
     words = _WORD.findall(lower)
@@ -90,7 +90,7 @@ def known_from_text(text: str) -> frozenset[Fraction]:
 def spelled_from_text(text: str) -> frozenset[Fraction]:
     """The values only the words of this text supply (no literal): sourced from the start of the step that says
     them ('two dozen eggs, so 24 * 2'), while its literals are sourced only once stated."""
-    return known_from_text(text) - frozenset(line_numbers(text))
+    return known_from_text(text) - frozenset(literal_numbers(text))
 
 
 @lru_cache(maxsize=1024)
