@@ -32,7 +32,7 @@ _COMPOUND = re.compile(r"\b(half an? |" + _NUM_WORD + r" )?(?:(hundred|dozen|tho
                        + r"))?|(" + "|".join(_ORDINAL) + r")s?)\b|\b(" + _NUM_WORD + r")\b")
 
 
-_SPELLS = frozenset(_SMALL) | frozenset(_ORDINAL) | {w + "s" for w in _ORDINAL} | {"hundred", "dozen", "thousand"}
+_SPELLS = frozenset(_SMALL) - {"a", "an"} | frozenset(_ORDINAL)  # 'a' alone spells nothing: 'a dozen' has 'dozen' | {w + "s" for w in _ORDINAL} | {"hundred", "dozen", "thousand"}
 
 
 def _word_value(w: str | None) -> int:
@@ -98,9 +98,9 @@ def question_values(question: str) -> tuple[frozenset[Fraction], frozenset[Fract
     """(the question's literal numbers, those plus what its words supply), each with its percent fractions.
     Cached: a question is verified with many sampled solutions."""
     literal = set(line_numbers(question))
-    literal |= {k / 100 for k in literal}
+    literal |= {_scaled(k, 1, 100) for k in literal}
     sourced = literal | known_from_text(question)
-    sourced |= {k / 100 for k in sourced}
+    sourced |= {_scaled(k, 1, 100) for k in sourced}
     return frozenset(literal), frozenset(sourced)
 
 
@@ -112,5 +112,10 @@ def question_quantities(question: str) -> dict[Fraction, frozenset[Fraction]]:
     for n in line_numbers(question):
         q = abs(n)
         if q not in (0, 1) and q not in out:
-            out[q] = frozenset(Num(v) for x in (q, q / 100, q * 100) for v in (x, -x))
+            out[q] = frozenset(_scaled(q, a, b) for a, b in ((1, 1), (1, 100), (100, 1), (-1, 1), (-1, 100), (-100, 1)))
     return out
+
+
+def _scaled(q: Fraction, a: int, b: int) -> Num:
+    """q * a / b as a Num, without Fraction's slower generic arithmetic (these sets are built for every question)."""
+    return Num(q.numerator * a, q.denominator * b)
