@@ -15,6 +15,7 @@ _TROUBLE = re.compile(
     r"\b(?:can ?not|can't|cannot|couldn't|isn't possible|is not possible|not possible|impossible|doesn't make sense|"
     r"does not make sense|makes no sense|no (?:valid )?solution|an error in|a mistake in|contradict)|"
     r"\bnot a whole number\b", re.I | re.ASCII)
+_CUES = ("not", "n't", "possible", "sense", "solution", "error", "mistake", "contradict", "whole number")
 _NEGATIVE_OK = re.compile(r"-\s?\d|\b(?:below|negative|loss|lost|lose|debt|owe|minus|deficit|decrease|temperature|"
                           r"degrees|under|difference|change)\b", re.I | re.ASCII)
 
@@ -27,7 +28,8 @@ def doubt_flaws(parsed: list, question: str) -> list[tuple[int, str]]:
         if neg is not None:
             out.append((neg.step, f"step {neg.step}: derives a negative quantity ({neg.lhs} = {neg.stated})"))
     for i, (claims, text) in enumerate(parsed):
-        m = _TROUBLE.search(text)
+        low = text.lower()
+        m = any(w in low for w in _CUES) and _TROUBLE.search(text)  # substring cues first: the pattern is slow
         if m and m.group(0).lower() not in question.lower():  # 'couldn't finish' restated from the question is no doubt
             made = next((j for j in range(i, -1, -1) if parsed[j][0]), None)
             if made is not None:

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from .answers import to_number
 from .safe_eval import EvalError, safe_eval
-from .steps import normalize
+from .steps import normalize, split_steps
 
 _ASKS_X = re.compile(r"(?:value of|solve for|find)(?: the)?(?: unknown)?(?: variable)? x\b", re.I)
 _VAR = re.compile(r"(?<![A-Za-z])x(?![A-Za-z])")
@@ -183,7 +183,7 @@ def reference_letter_values(reference: str, known: tuple = ()) -> frozenset[Frac
     at the value the reference solves it for, or at a known value (the unknown at the reference answer)."""
     letters = solved_values(reference) | dict(known)
     out = set(letters.values())
-    for line in reference.split("\n")[:200]:
+    for line in split_steps(reference):  # bounded: at most 200 lines of 2,000 characters
         t = normalize(line)
         for letter, value in letters.items():
             out.update(v for v, _, _ in expression_values(t, value, letter))
