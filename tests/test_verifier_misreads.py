@@ -140,3 +140,13 @@ def test_operators_in_words_between_numbers_are_read():
     assert _claims("5 times 3 equals 15") == [("5*3", 15, True)]
     assert _claims("So 12 plus 8 equals 21.")[0][2] is False
     assert _claims("The $15 is 1 - 1/4 = 3/4 of the money.") == [("1-1/4", Fraction(3, 4), True)]
+
+
+def test_math_verify_is_warmed_when_the_verifier_is_built_so_no_row_pays_it():
+    import subprocess
+    import sys
+    code = ("import time\nfrom verifier import MathVerifier\nv = MathVerifier()\nc = time.process_time()\n"
+            "assert v.verify('q', r'The answer is: \\frac{\\pi}{2}', reference_answer=r'\\pi/2').correct\n"
+            "print(time.process_time() - c)")  # unequal strings: math-verify itself decides
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert float(out.stdout.strip().splitlines()[-1]) < 0.1  # cold, math-verify's first call costs ~350 ms

@@ -9,7 +9,7 @@ from .config import VerifierConfig
 from .core import MathVerifier, Verdict
 from .guard import exact_value
 from .known import known_from_text, question_quantities, question_values, spelled_from_text
-from .safe_eval import parse_number
+from .safe_eval import evaluation, parse_number
 from .steps import normalize, numbers_at
 
 
@@ -19,5 +19,6 @@ def verify_many(cfg: VerifierConfig, items: list[dict], workers: int | None = No
 
 def clear_caches() -> None:
     """Empty every memo the verifier keeps (parsed numbers, normalized text, answers), for cold-cache timings."""
-    for f in (known_from_text, spelled_from_text, question_values, question_quantities, parse_number, numbers_at, normalize, exact_value, mv_parse):
+    for f in (known_from_text, spelled_from_text, question_values, question_quantities, parse_number, numbers_at, normalize, exact_value, mv_parse,
+              evaluation):
         f.cache_clear()

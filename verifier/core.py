@@ -12,11 +12,12 @@ from fractions import Fraction
 from .answers import compare_answers, extract_answer, resolve_reference, to_number, warm_up
 from .config import VerifierConfig
 from .pool import map_verify
-from .flow import build_flow
+from .doubts import doubt_flaws
+from .flow import add_derived, build_flow
 from .localize import localize
 from .known import known_from_text, question_quantities, question_values, spelled_from_text
 from .form import EXPLICIT_ANSWER, form_score, question_numbers, states_final_answer
-from .unknown import answer_unknown, false_equations
+from .unknown import answer_unknown, false_equations, letter_nodes, reference_letter_values
 from .steps import Claim, line_numbers, numbers_in, parse_step, keep_ends, partial_values, split_steps
 
 DIMENSIONS = ("answer", "distance", "arithmetic", "consistency", "coverage", "form")
@@ -102,6 +103,10 @@ class MathVerifier:
         for step, reason in flow.flaws:
             flawed_steps.append(step)
             reasons.append(reason)
+        if mode != "reference":  # no path to walk back to: the trouble the solution shows by itself
+            for step, reason in doubt_flaws(parsed, question):
+                flawed_steps.append(step)
+                reasons.append(reason)
         final_mismatch = self._final_mismatch(steps, claims, pred_num, answer_step)
         if final_mismatch:
             flawed_steps.append(answer_step)
@@ -114,6 +119,11 @@ class MathVerifier:
                 flawed_steps.append(step)
                 reasons.append(reason)
             false_eq = len(eq_flaws) / n_eq if n_eq else 0.0
+        if mode == "reference":  # expressions in letters, at their values, join the reference's path and the flow
+            ref_all = ref_all | reference_letter_values(reference_solution, (unknown,) if unknown else ())
+            if unknown is not None:
+                add_derived(flow, [n for n in letter_nodes([t for _, t in parsed], unknown[1], unknown[0])
+                                   if n[1] != pred_num])  # the wrong answer is never a value on the way to it
         consistency = min(1.0, cfg.final_mismatch_weight * bool(final_mismatch) + false_eq
                           + (flow.broken_claims / len(claims) if claims else 0.0))
 
@@ -136,7 +146,8 @@ class MathVerifier:
         if not correct and pred_num is not None and not final_mismatch and not truncated and not oversize \
                 and states_final_answer(question, steps, pred):
             step, share = localize(flow, parsed, pred_num, answer_step, sourced | ref_all if mode == "reference" else None,
-                                   reasons, reference_solution if mode == "reference" else None)
+                                   reasons, reference_solution if mode == "reference" else None,
+                                   question, ref_all if mode == "reference" else None, literal)
             if step is not None:
                 flawed_steps.append(step)
                 if share:

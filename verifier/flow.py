@@ -28,6 +28,9 @@ class Node:
     """True when a claim derived it (its parents are the claim's operands), False when prose did."""
     op: str = ""
     """the claim's outermost operation ('+' for + and -, '*' for * and /, '^'), '' for prose."""
+    in_letter: bool = False
+    """derived by an expression in the unknown at its true value (add_derived), not by a claim: it uses numbers, but
+    it does not make a value 'used later' (the dropped-deviation rule) nor vouch for it."""
 
 
 @dataclass
@@ -108,6 +111,15 @@ def build_flow(parsed: list[tuple[list[Claim], str]], given: frozenset[Fraction]
     return flow
 
 
+def add_derived(flow: Flow, extra: list[tuple[int, Fraction, frozenset[Fraction], str]]) -> None:
+    """Values steps derive outside any claim, as (step, value, numbers used, expression): an expression in the
+    unknown at its true value ('200 - x' is 50 at x = 150). Nodes stay in step order (first_off_path relies on it)."""
+    for step, v, parents, expr in extra:
+        if v not in flow.nodes or flow.nodes[v].step > step:
+            flow.nodes[v] = Node(v, step, parents, True, outer_op(expr), in_letter=True)
+    flow.nodes = dict(sorted(flow.nodes.items(), key=lambda kv: kv[1].step))
+
+
 _FRACTION = re.compile(r"(?<![\d.])(\d{1,6})\s*/\s*(\d{1,6})(?![\d.])", re.ASCII)
 
 
@@ -139,15 +151,16 @@ def outer_op(expr: str) -> str:
     return "+" if seen & {"+", "-"} else "*" if seen & {"*", "/"} else "^" if seen else ""
 
 
-def first_off_path(flow: Flow, answer: Fraction, on_path, coincidence=None) -> tuple[Node | None, float]:
+def first_off_path(flow: Flow, answer: Fraction, on_path, coincidence=None, mentioned=None) -> tuple[Node | None, float]:
     """(the earliest node the answer depends on whose value is off the reference's path, or None; the share of
     the answer's derived ancestry that is off the path).
 
     A value is on the path when `on_path(value)` (the reference states it) or when a claim uses it to derive an
     on-path value: a partial sum taken in another order ('(a + c) + b' where the reference writes 'a + b') led
     back to the reference, so it is an alternative route, not an error. A value a claim computes off the path and
-    then drops (no later claim uses it) is the first deviation when it comes before the one the answer depends on:
-    the graph's coarse prose edges often miss how such a value fed the reasoning.
+    then drops (no later claim uses it) is the first deviation when it comes before the one the answer depends on and
+    a later step still mentions it (`mentioned(value, step)`): the graph's coarse prose edges often miss how such a
+    value fed the reasoning; one never mentioned again is a dead end, not a deviation.
     """
     anc = ancestry(flow, answer)
     if not anc:
@@ -155,7 +168,7 @@ def first_off_path(flow: Flow, answer: Fraction, on_path, coincidence=None) -> t
     good: set[Fraction] = set()
     children: dict[Fraction, list[Node]] = {}
     for n in flow.nodes.values():
-        if n.exact:
+        if n.exact and not n.in_letter:
             for p in n.parents:
                 children.setdefault(p, []).append(n)
     odd = {n.value for n in flow.nodes.values() if coincidence and coincidence(n)}
@@ -169,7 +182,8 @@ def first_off_path(flow: Flow, answer: Fraction, on_path, coincidence=None) -> t
     if first is not None:
         # a value computed off the path and then dropped (no later claim uses it) still counts when it comes first
         dropped = [n for n in flow.nodes.values() if n.exact and n.value not in good and n.value != answer
-                   and n.step < first.step and not children.get(n.value)]
+                   and n.step < first.step and not children.get(n.value)
+                   and (mentioned is None or n.in_letter or mentioned(n.value, n.step))]
         if dropped:
             first = min(dropped, key=lambda n: n.step)
     return first, len(bad) / len(anc)

@@ -87,3 +87,13 @@ def _restates_givens(line: str, given: set[str]) -> bool:
     """Every number of the line is a question number and it does no arithmetic: a restated fact, not a loop."""
     nums = re.findall(r"\d+(?:\.\d+)?", line.replace(",", ""))
     return not re.search(r"[=<>]", line) and all(n in given for n in nums)
+
+
+def ask_words(question: str) -> set[str]:
+    """Content words of the question's last ask clause ('How many does she grow a week?': grow, week)."""
+    asks = _ASK.findall(question[-600:])
+    return _words(asks[-1]) if asks else set()
+
+
+def content_words(text: str) -> set[str]:
+    return _words(text)

@@ -10,7 +10,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from .safe_eval import Num
-from .steps import line_numbers
+from .steps import line_numbers, literal_numbers
 
 _UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
           "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
@@ -32,7 +32,7 @@ _COMPOUND = re.compile(r"\b(half an? |" + _NUM_WORD + r" )?(?:(hundred|dozen|tho
                        + r"))?|(" + "|".join(_ORDINAL) + r")s?)\b|\b(" + _NUM_WORD + r")\b")
 
 
-_SPELLS = frozenset(_SMALL) | frozenset(_ORDINAL) | {w + "s" for w in _ORDINAL} | {"hundred", "dozen", "thousand"}
+_SPELLS = frozenset(_SMALL) - {"a", "an"} | frozenset(_ORDINAL)  # 'a' alone spells nothing: 'a dozen' has 'dozen' | {w + "s" for w in _ORDINAL} | {"hundred", "dozen", "thousand"}
 
 
 def _word_value(w: str | None) -> int:
@@ -69,7 +69,7 @@ def word_numbers(text: str) -> set[Fraction]:
 @lru_cache(maxsize=4096)
 def known_from_text(text: str) -> frozenset[Fraction]:
     """Numbers a step may take from this text: literals, number words, 'N million', 100 +/- a percent."""
-    nums = line_numbers(text)
+    nums = literal_numbers(text)
     known = set(nums)
     lower = text.lower()
     words = _WORD.findall(lower)
@@ -90,7 +90,7 @@ def known_from_text(text: str) -> frozenset[Fraction]:
 def spelled_from_text(text: str) -> frozenset[Fraction]:
     """The values only the words of this text supply (no literal): sourced from the start of the step that says
     them ('two dozen eggs, so 24 * 2'), while its literals are sourced only once stated."""
-    return known_from_text(text) - frozenset(line_numbers(text))
+    return known_from_text(text) - frozenset(literal_numbers(text))
 
 
 @lru_cache(maxsize=1024)
@@ -98,9 +98,9 @@ def question_values(question: str) -> tuple[frozenset[Fraction], frozenset[Fract
     """(the question's literal numbers, those plus what its words supply), each with its percent fractions.
     Cached: a question is verified with many sampled solutions."""
     literal = set(line_numbers(question))
-    literal |= {k / 100 for k in literal}
+    literal |= {_scaled(k, 1, 100) for k in literal}
     sourced = literal | known_from_text(question)
-    sourced |= {k / 100 for k in sourced}
+    sourced |= {_scaled(k, 1, 100) for k in sourced}
     return frozenset(literal), frozenset(sourced)
 
 
@@ -112,5 +112,10 @@ def question_quantities(question: str) -> dict[Fraction, frozenset[Fraction]]:
     for n in line_numbers(question):
         q = abs(n)
         if q not in (0, 1) and q not in out:
-            out[q] = frozenset(Num(v) for x in (q, q / 100, q * 100) for v in (x, -x))
+            out[q] = frozenset(_scaled(q, a, b) for a, b in ((1, 1), (1, 100), (100, 1), (-1, 1), (-1, 100), (-100, 1)))
     return out
+
+
+def _scaled(q: Fraction, a: int, b: int) -> Num:
+    """q * a / b as a Num, without Fraction's slower generic arithmetic (these sets are built for every question)."""
+    return Num(q.numerator * a, q.denominator * b)

@@ -34,6 +34,12 @@ class Num(Fraction):
             self._h = h = Fraction.__hash__(self)
             return h
 
+    def __eq__(self, other) -> bool:
+        # Fraction.__eq__ tests isinstance(other, numbers.Rational), an ABC check that dominated set lookups
+        if type(other) is Num or type(other) is Fraction:
+            return self._numerator == other._numerator and self._denominator == other._denominator
+        return Fraction.__eq__(self, other)
+
 
 class EvalError(ValueError):
     """The text is not a bounded arithmetic expression."""
@@ -161,13 +167,26 @@ def safe_eval(text: str) -> Fraction:
     >>> safe_eval("48/2 + 1,000")
     Fraction(1024, 1)
     """
-    p = _Parser(text)
-    if not p.toks:
-        raise EvalError("empty expression")
-    v = p.expr()
-    if p.i != len(p.toks):
-        raise EvalError("trailing tokens")
+    v = evaluation(text)
+    if isinstance(v, EvalError):
+        raise type(v)(*v.args)  # a fresh error: re-raising the memoized one would grow its traceback
     return v
+
+
+@lru_cache(maxsize=8192)
+def evaluation(text: str) -> Fraction | EvalError:
+    """safe_eval's value or its error, memoized: a GSM8K step writes each computation twice ('48/2 = <<48/2=24>>24'),
+    and a solution's claims are tried again as the rewrites and chains of parse_step."""
+    try:
+        p = _Parser(text)
+        if not p.toks:
+            raise EvalError("empty expression")
+        v = p.expr()
+        if p.i != len(p.toks):
+            raise EvalError("trailing tokens")
+        return v if isinstance(v, Num) else Num(v)
+    except EvalError as e:
+        return e
 
 
 def count_operators(text: str) -> int:

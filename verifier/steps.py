@@ -108,6 +108,13 @@ def normalize(line: str) -> str:
     return line
 
 
+def literal_numbers(text: str) -> tuple[Fraction, ...]:
+    """The number literals of a text as line_numbers reads them, without the unit and LaTeX rewriting (which changes
+    no literal): Unicode, scientific notation and '350 000' thousands are still honoured. Cheaper, for word scans."""
+    text = prepare(text).replace("\\$", "").replace("$", "")  # '-$21' is -21
+    return numbers_in(_NUMERIC[0][0].sub(_NUMERIC[0][1], text) if " " in text else text)
+
+
 def line_numbers(text: str) -> tuple[Fraction, ...]:
     """Numbers of a text after normalization, so '$350 000' in a question reads as claims read it."""
     return numbers_in(normalize(text))

@@ -14,8 +14,11 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from functools import lru_cache
+
 from .answers import to_number
 from .safe_eval import EvalError, safe_eval
+from .steps import normalize, split_steps
 
 _ASKS_X = re.compile(r"(?:value of|solve for|find)(?: the)?(?: unknown)?(?: variable)? x\b", re.I)
 _VAR = re.compile(r"(?<![A-Za-z])x(?![A-Za-z])")
@@ -120,6 +123,71 @@ def false_equations(texts: list[str], x: Fraction, letter: str = "x") -> tuple[i
                 out.append((i, f"step {i}: {lhs} = {rhs} is false at {letter} = {_fmt(x)}"))
                 break
     return n, out
+
+
+_RUN = re.compile(r"[0-9.,+\-*/^()% \x00]+")
+_NUMS = re.compile(r"\d[\d,]*(?:\.\d+)?|\.\d+")
+
+
+def expression_values(text: str, x: Fraction, letter: str = "x", min_ops: int = 1) -> list[tuple[Fraction, str, frozenset[Fraction]]]:
+    """(value at x, expression, the numbers it uses) of every arithmetic expression in the letter the text writes
+    ('200 - x', '5x + 15', '(x/100) * 250,000'): the quantities a solution names in terms of its unknown, so that the
+    walk back can compare them with the reference's at the true value. A bare letter is no expression."""
+    var = _VAR if letter == "x" else re.compile(rf"(?<![A-Za-z]){letter}(?![A-Za-z])")
+    if not var.search(text):
+        return []
+    out = []
+    for m in _RUN.finditer(var.sub("\x00", text)):
+        run = m.group(0).strip().rstrip(".,").strip()
+        while run[:1] in ")+*/^%,." and run:
+            run = run[1:].lstrip()
+        while run.count("(") > run.count(")") and run.startswith("("):
+            run = run[1:].lstrip()
+        while run.count(")") > run.count("(") and run.endswith(")"):
+            run = run[:-1].rstrip()
+        if "\x00" not in run or run == "\x00" or re.search(r"\d\s+\x00", run) or len(run) > 120:
+            continue
+        expr = run.replace("\x00", "x")
+        if len(re.findall(r"[-+*/^]|[\d)]\s*(?=x|\()", expr)) < min_ops:
+            continue  # min_ops 2: '2x', '(1/4)*x' translate one quantity of the question, they are no step of their own
+        v = _value(expr, x)
+        if v is not None and v != x:
+            out.append((v, expr.replace("x", letter), frozenset(Fraction(n.replace(",", "")) for n in _NUMS.findall(expr))))
+    return out
+
+
+_SOLVED_ANY = re.compile(r"(?<![A-Za-z])([b-hj-z])\s*=\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?)(?![\d,]|\.\d|\s*[-+*/^(]|[ \t]*[A-Za-z])")
+
+
+def solved_values(text: str) -> dict[str, Fraction]:
+    """letter -> the value the text solves it for ('x=20', 'y = 80.'): the last statement per letter."""
+    out = {}
+    for m in _SOLVED_ANY.finditer(text):
+        before = text[max(0, m.start() - 8):m.start()]
+        if before[-1:].isalnum() or before.rstrip()[-1:] in "+-*/^=(":
+            continue
+        v = to_number(m.group(2))
+        if v is not None:
+            out[m.group(1)] = v
+    return out
+
+
+def letter_nodes(texts: list[str], x: Fraction, letter: str) -> list[tuple[int, Fraction, frozenset[Fraction], str]]:
+    """(step, value, numbers used, expression) of every expression in the unknown the steps write, at its true value."""
+    return [(i, v, nums, expr) for i, t in enumerate(texts) for v, expr, nums in expression_values(t, x, letter, 2)]
+
+
+@lru_cache(maxsize=1024)
+def reference_letter_values(reference: str, known: tuple = ()) -> frozenset[Fraction]:
+    """The values of the reference's expressions in its letters ('y = x + 60' once it solves 'x=20': 80), each letter
+    at the value the reference solves it for, or at a known value (the unknown at the reference answer)."""
+    letters = solved_values(reference) | dict(known)
+    out = set(letters.values())
+    for line in split_steps(reference):  # bounded: at most 200 lines of 2,000 characters
+        t = normalize(line)
+        for letter, value in letters.items():
+            out.update(v for v, _, _ in expression_values(t, value, letter))
+    return frozenset(out)
 
 
 def _fmt(x: Fraction) -> str:
