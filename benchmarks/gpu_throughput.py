@@ -182,7 +182,9 @@ def main(argv=None) -> dict:
                        f"sft.batch_size={B}", f"dpo.batch_size={B}", "sft.grad_accum=1", "dpo.grad_accum=1",
                        f"sft.max_length={P + C}", f"dpo.max_length={P + C}", f"sft.max_steps={warmup + steps}",
                        f"dpo.max_steps={warmup + steps}", f"sft.liger_kernel={str(args.liger).lower()}",
-                       f"dpo.liger_kernel={str(args.liger).lower()}", "sft.warmup_steps=0", "dpo.warmup_steps=0"])
+                       f"dpo.liger_kernel={str(args.liger).lower()}", "sft.warmup_steps=0", "dpo.warmup_steps=0",
+                       # the CPU smoke compares ours with stock TRL at fp32 (the stock cases force bf16=False on CPU)
+                       *(["model.dtype=float32"] if smoke else [])])
     rows = digit_rows(B * (warmup + steps), P, C, 1)
     quiet = dict(save_strategy="no", logging_steps=10 ** 6)
     peak = matmul_peak(device, 256 if smoke else 8192, 3 if smoke else 10)
