@@ -42,7 +42,9 @@ def _overrides(run_dir, batch):
             "sft.logging_steps=1", "sft.warmup_steps=0", "sampling.n_problems=8", "sampling.k=2",
             "sampling.max_new_tokens=24", "dpo.max_steps=2", f"dpo.batch_size={batch}", "dpo.logging_steps=1",
             "dpo.learning_rate=1e-4", "eval.tasks=[hardneg_synth]", "eval.limit=8", "eval.max_gen_toks=24",
-            "report.control=dpo"]
+            "report.control=dpo",
+            # fp32: the weights are compared to float tolerance, and a bf16 run saves bf16 weights (one ulp ~2e-3)
+            "model.dtype=float32"]
 
 
 def _env(tmp_path, extra=None):
