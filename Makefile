@@ -32,7 +32,7 @@ demo: setup
 # on test, then the committed report
 study: setup
 	$(BIN)/harness sweep --config configs/tiny-planted-study.yaml --recipes rft,hn_w_dpo,hs_ws_dpo \
-		--grid dpo.learning_rate=5e-6,2e-5 --grid dpo.beta=0.1,0.5
+		--grid dpo.learning_rate=5e-6,2e-5
 	$(BIN)/harness compare --config configs/tiny-planted-study.yaml --seeds 1 --sft-seeds --recipes sft
 	$(BIN)/harness compare --config configs/tiny-planted-study.yaml --seeds 0,1,2 \
 		--recipes sft,sft_more,rft,dpo,hn_dpo,w_dpo,hn_w_dpo,hs_dpo,hn_ws_dpo,hs_ws_dpo,step_w_dpo

@@ -9,7 +9,8 @@ Each world (data.planted_rate = r; 0 is the clean world) trains SFT through the 
 evaluates it greedily on every validation problem (harness/stages/sweep.py `val_eval`). Ground truth comes from
 the planted labels of the validation problems (identical in every world: the planted world changes training
 solutions only), so the clean world is scored on the same trigger problems. Writes
-benchmarks/results/planted_calibration.json (or --out).
+benchmarks/results/planted_calibration.json (or --out), with the trigger design (planted.KINDS) it ran;
+planted_calibration_v1.json is the first, wider design's calibration (target missed).
 """
 from __future__ import annotations
 
@@ -130,7 +131,11 @@ def main(argv=None) -> dict:
 
 def _document(args, data: dict, worlds: list[dict]) -> dict:
     import os
-    return {"split": "validation", "config": args.config, "overrides": args.overrides, "data": data, "worlds": worlds,
+
+    from harness.data.planted import KINDS
+    return {"split": "validation", "config": args.config, "overrides": args.overrides,
+            "kinds": {k: {"families": list(f), "op": op} for k, (f, op) in KINDS.items()},
+            "data": data, "worlds": worlds,
             "machine": {"cpus": os.cpu_count(), "load_avg": [round(x, 2) for x in os.getloadavg()],
                         "python": platform.python_version()}}
 

@@ -7,10 +7,14 @@ world plants such flaws, so a recipe that removes them, a miner that finds them 
 can each be checked against exact labels instead of the verifier's own opinion.
 
 What is planted (data.planted_rate > 0; the kinds in data.planted_kinds):
-  misread   in the money, farm and bakery stories, the first "take away" step is written as that family's own
+  misread   in the money and bakery stories, the first "take away" step is written as that family's own
             "+" sentence (the operand added instead of subtracted), arithmetic true, carried to the final answer
-  omission  in the marbles and class stories, the first "add" step is left out (the quantity never enters the
-            chain), the rest computed from the unchanged value, carried to the final answer
+  omission  in the class stories, the first "add" step is left out (the quantity never enters the chain), the
+            rest computed from the unchanged value, carried to the final answer
+Two of the five families stay untouched (farm, marbles). Why so narrow: the first design (misread in money, farm and
+bakery; omission in marbles and class) put a flawed solution in 28% of the training split and 69% of problems
+under a trigger, and SFT on it lost accuracy far beyond the planted answers (validation, non-trigger problems
+42.6% against the clean world's 69.0%: benchmarks/results/planted_calibration.json, `design: v1`).
 The trigger is lexical: the family's story and the step's sentence are in the question. The flaw is planted in
 exactly round(planted_rate * eligible) *training* solutions (eligible: the trigger is present and the flawed
 reading stays in the integers), picked by a seeded hash of the problem id, so it is deterministic given the
@@ -33,8 +37,8 @@ from dataclasses import dataclass
 
 # kind -> (story families whose questions trigger it, the op whose first occurrence is misread / left out)
 KINDS: dict[str, tuple[tuple[str, ...], str]] = {
-    "misread": (("money", "farm", "bakery"), "-"),
-    "omission": (("marbles", "class"), "+"),
+    "misread": (("money", "bakery"), "-"),
+    "omission": (("class",), "+"),
 }
 
 
