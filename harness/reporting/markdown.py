@@ -67,7 +67,7 @@ def rich_table(results: dict, stats: dict) -> Table:
     mdes = [r["vs_sft"]["mde"] for r in rows if (r.get("vs_sft") or {}).get("mde") is not None]
     mde = f"{100 * min(mdes):.1f}–{100 * max(mdes):.1f}" if mdes else dash
     t = Table(title=f"{results['experiment']} · {TASK_SHORT.get(task, task)}, n = {n} · seeds {results['seeds']}",
-              caption=f"Δ: points vs sft, 95% paired CI · p: exact McNemar,\nHolm-corrected (* < {ALPHA}) · "
+              caption=f"Δ: points vs sft, 95% paired CI · p: exact sign test over\nproblems, Holm-corrected (* < {ALPHA}) · "
                       f"MDE {mde} points\nmoved: answers changed vs sft (floor: noise)\nall other figures: report.md",
               caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     t.add_column("recipe", style="bold", no_wrap=True)

@@ -345,12 +345,12 @@ class Pipeline:
         tasks = [t for t in tasks if self._benchmark_available(t)]
         metadata = task_metadata(self.cfg, synth, near)
 
-        derive = (self.cfg.eval.slice_from_synth and {"hardneg_synth", "hardneg_near_miss"} <= set(tasks)
-                  and self.cfg.eval.task_limits.get("hardneg_synth", self.cfg.eval.limit) is None)
+        whole_synth = (self.cfg.eval.slice_from_synth and "hardneg_synth" in tasks
+                       and self.cfg.eval.task_limits.get("hardneg_synth", self.cfg.eval.limit) is None)
+        derive = whole_synth and "hardneg_near_miss" in tasks
         # the slice stage already ran the primary SFT greedily on the whole synthetic test split, with these settings
-        reuse = (self.cfg.eval.slice_from_synth and "hardneg_near_miss" in self.cfg.eval.tasks
-                 and "hardneg_synth" in tasks and self.is_primary and recipe.trainer == "sft" and not recipe.overrides
-                 and self.cfg.eval.task_limits.get("hardneg_synth", self.cfg.eval.limit) is None
+        reuse = (whole_synth and "hardneg_near_miss" in self.cfg.eval.tasks and self.is_primary
+                 and recipe.trainer == "sft" and not recipe.overrides
                  and self.near_miss_slice()[1].get("source") == "hardneg_synth")
 
         def fn(out: Path) -> dict:
