@@ -61,7 +61,7 @@ def test_forest_plot(saved, figures, tmp_path):
         assert f"n = {stats['tasks'][task][1]['vs_sft']['n_problems']}" in ax.get_title()
         assert any(list(line.get_xdata()) == [0, 0] for line in ax.get_lines())  # the zero line
         assert len(ax.collections) == len(names)  # one interval per recipe
-    assert "McNemar" in info["suptitle"] and "bootstrap" in info["suptitle"]
+    assert "sign-test" in info["suptitle"] and "bootstrap" in info["suptitle"]
     _legible(info)
 
 

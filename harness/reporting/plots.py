@@ -77,7 +77,7 @@ def accuracy_plot(results: dict, stats: dict, out: Path) -> list[str]:
         if "sft" in acc:
             ax.axvline(100 * acc["sft"]["mean"], color="grey", ls="--", lw=0.9)
         kind = next(iter(acc.values()))["kind"] if acc else ""
-        ax.set_title(f"{TASK_SHORT.get(task, task)} (n = {_n(stats['tasks'][task], '')}; {kind})", fontsize=FONT)
+        ax.set_title(f"{TASK_SHORT.get(task, task)} (n = {_n(stats['tasks'][task], '')})\n{kind}", fontsize=FONT)
         ax.set_xlabel("accuracy %", fontsize=FONT)
         if k % cols:
             ax.tick_params(axis="y", labelleft=False)
