@@ -12,9 +12,10 @@ What is planted (data.planted_rate > 0; the kinds in data.planted_kinds):
   omission  in the class stories, the first "add" step is left out (the quantity never enters the chain), the
             rest computed from the unchanged value, carried to the final answer
 Two of the five families stay untouched (farm, marbles). Why so narrow: the first design (misread in money, farm and
-bakery; omission in marbles and class) put a flawed solution in 28% of the training split and 69% of problems
-under a trigger, and SFT on it lost accuracy far beyond the planted answers (validation, non-trigger problems
-42.6% against the clean world's 69.0%: benchmarks/results/planted_calibration.json, `design: v1`).
+bakery; omission in marbles and class) put a flawed solution in 28% of the
+training split and a trigger in 61-69% of held-out problems, and SFT on it lost accuracy far beyond the planted
+answers (validation, non-trigger problems 42.6% against the clean world's 69.0%:
+benchmarks/results/planted_calibration_v1.json).
 The trigger is lexical: the family's story and the step's sentence are in the question. The flaw is planted in
 exactly round(planted_rate * eligible) *training* solutions (eligible: the trigger is present and the flawed
 reading stays in the integers), picked by a seeded hash of the problem id, so it is deterministic given the
