@@ -29,14 +29,14 @@ demo: setup
 
 # issue 18: the study in the planted-flaw world (configs/tiny-planted-study.yaml): settings on the validation split
 # (the chosen one is already in the config), a second SFT seed for the near-miss slice's placebo (first: the last
-# compare's pool and pairs feed the report), 3 seeds on test, then the committed report. The ablations hn_dpo, w_dpo,
+# compare's pool and pairs feed the report), 3 seeds on test, then the committed report. The ablations
 # hs_dpo and hn_ws_dpo are left out to fit one session: add them to --recipes (cached stages are reused)
 study: setup
 	$(BIN)/harness sweep --config configs/tiny-planted-study.yaml --recipes rft,hn_w_dpo,hs_ws_dpo \
 		--grid dpo.learning_rate=5e-6,2e-5
 	$(BIN)/harness compare --config configs/tiny-planted-study.yaml --seeds 1 --sft-seeds --recipes sft
 	$(BIN)/harness compare --config configs/tiny-planted-study.yaml --seeds 0,1,2 \
-		--recipes sft,sft_more,rft,dpo,hn_w_dpo,hs_ws_dpo,step_w_dpo
+		--recipes sft,sft_more,rft,dpo,hn_dpo,w_dpo,hn_w_dpo,hs_ws_dpo,step_w_dpo
 	$(BIN)/harness report runs/tiny-planted-study --archive reports/tiny-planted-study
 
 # issue 9: the clean world's study (configs/tiny-study.yaml): validation sweep, 3 seeds on test, the committed report
