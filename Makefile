@@ -39,10 +39,12 @@ study: setup
 		--recipes sft,sft_more,rft,dpo,hn_dpo,w_dpo,hn_w_dpo,hs_ws_dpo,step_w_dpo
 	$(BIN)/harness report runs/tiny-planted-study --archive reports/tiny-planted-study
 
-# issue 9: the clean world's study (configs/tiny-study.yaml): validation sweep, 3 seeds on test, the committed report
+# issue 9: the clean world's study (configs/tiny-study.yaml): validation sweep, a second SFT seed (the slice's
+# independent placebo, issue 15), 3 seeds on test, the committed report
 study-clean: setup
 	$(BIN)/harness sweep --config configs/tiny-study.yaml --recipes step_w_rpo,hn_w_dpo \
 		--grid dpo.learning_rate=1e-6,3e-6 --grid dpo.beta=0.1,1.0
+	$(BIN)/harness compare --config configs/tiny-study.yaml --seeds 1 --sft-seeds --recipes sft
 	$(BIN)/harness compare --config configs/tiny-study.yaml --seeds 0,1,2 \
 		--recipes sft,sft_more,rft,dpo,hn_w_dpo,step_w_dpo,step_fix_w_dpo,step_w_rpo
 	$(BIN)/harness report runs/tiny-study --archive reports/tiny-study
