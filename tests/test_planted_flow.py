@@ -22,7 +22,7 @@ def test_planted_labels_reach_pool_pairs_and_eval_rows(tmp_path):
     by_id = {p["id"]: p["planted"] for p in test}
     assert any(v["trigger"] for v in by_id.values())
     samples = _jsonl(next(run_dir.glob("pool-*")) / "samples.jsonl")
-    assert samples and all(set(s["planted"]) == {"trigger", "answer", "step", "shows"} for s in samples)
+    assert samples and all(set(s["planted"]) == {"trigger", "answer", "step", "shows", "reads"} for s in samples)
     pairs = _jsonl(next(run_dir.glob("pairs-*")) / "pairs.jsonl")
     assert pairs and all("rejected_shows" in p["planted"] for p in pairs)
     res = json.loads((run_dir / "results.json").read_text())

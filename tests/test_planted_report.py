@@ -5,17 +5,20 @@ import json
 from harness.reporting.planted import planted_lines, recipe_table
 
 
-def _run(tmp_path, name, shows: set[int], correct: set[int], planted=True):
+def _run(tmp_path, name, shows: set[int], correct: set[int], planted=True, reads: set[int] | None = None,
+         sft_seed=0):
     rows = []
     for i in range(60):
         trig = i < 40
         lab = {"trigger": "misread" if trig else None, "answer": str(100 + i) if trig else None,
                "step": 0 if trig else None, "shows": i in shows}
+        if reads is not None:
+            lab["reads"] = (i in reads) if trig else None
         rows.append({"doc_id": i, "id": f"p{i}", "equiv": float(i in correct), **({"planted": lab} if planted else {})})
-    d = tmp_path / f"eval-{name}"
+    d = tmp_path / f"eval-{name}-{sft_seed}"
     d.mkdir()
     (d / "samples_hardneg_synth.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return {"name": name, "runs": [{"seed": 0, "sft_seed": 0, "eval_stage": d.name,
+    return {"name": name, "runs": [{"seed": 0, "sft_seed": sft_seed, "eval_stage": d.name,
                                     "samples": {"hardneg_synth": f"{d.name}/samples_hardneg_synth.jsonl"}}]}
 
 
@@ -34,9 +37,26 @@ def test_recipe_table_planted_rate_and_paired_differences(tmp_path):
         "pairs": 10, "trigger_pairs": 8, "rejected_planted": 6, "precision": 0.6, "weight_share": 0.7,
         "mean_weight_planted": 1.2, "mean_weight_other": 0.7}}}}, run_dir=tmp_path)
     text = "\n".join(lines)
+    assert "Planted reading" not in text  # rows without `reads` (written before it existed): no reading table
     assert "| rft | 91.7 | 87.5 | 100.0 | 12.5 |" in text and "| structural/structural | 10 | 8 | 6 | 60.0 | 70.0 |" in text
 
 
 def test_clean_world_has_no_planted_section(tmp_path):
     results = {"recipes": [_run(tmp_path, "sft", set(), set(range(10)), planted=False)]}
     assert recipe_table(results, tmp_path) == {} and planted_lines(results, run_dir=tmp_path) == []
+
+
+def test_reading_rate_and_the_placebo_sft_seed_left_out(tmp_path):
+    """reads counts a planted reading followed by a slip (not in shows); the slice's placebo SFT (another SFT seed)
+    does not enter the sft row every recipe is paired against."""
+    sft = _run(tmp_path, "sft", shows=set(range(10)), correct=set(range(30, 60)), reads=set(range(20)))
+    placebo = _run(tmp_path, "sft", shows=set(), correct=set(range(60)), reads=set(), sft_seed=1)
+    sft["runs"] += placebo["runs"]
+    dpo = _run(tmp_path, "dpo", shows=set(range(4)), correct=set(range(4, 60)), reads=set(range(8)))
+    results = {"primary_seed": 0, "recipes": [sft, dpo]}
+    t = recipe_table(results, tmp_path)
+    assert t["sft"]["planted_rate"] == 10 / 40 and t["sft"]["reading_rate"] == 20 / 40
+    c = t["dpo"]["vs"]["sft"]["reading_rate"]
+    assert abs(c["diff"] - (8 / 40 - 20 / 40)) < 1e-12 and c["down"] == 12 and c["up"] == 0
+    text = "\n".join(planted_lines(results, run_dir=tmp_path))
+    assert "| sft | 50.0 |" in text and "| dpo | 20.0 | -30.0 [" in text

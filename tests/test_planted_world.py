@@ -1,12 +1,13 @@
 """The planted-flaw world (harness/data/planted.py): flaws only in training solutions, at the configured rate,
 deterministically, true arithmetic carried to the final answer; labels on every problem; ground-truth scoring."""
 import random
+import re
 
 import pytest
 
 from harness.config import ConfigError, DataConfig, load_config
 from harness.data.loaders import build_splits, sft_rows
-from harness.data.planted import PlantedWorld, label_records, shows_flaw
+from harness.data.planted import PlantedWorld, label_records, reads_flaw, shows_flaw
 from harness.data.synthetic import Difficulty, generate_splits
 from verifier import MathVerifier
 
@@ -83,6 +84,36 @@ def test_ground_truth_labels_on_records():
     recs = [{"problem_id": p["id"], "a": p["planted"]["answer"]}, {"problem_id": q["id"], "a": "1"}]
     assert label_records(recs, {x["id"]: x for x in (p, q)}, "problem_id", lambda r: r["a"])
     assert recs[0]["planted"]["shows"] and recs[0]["planted"]["trigger"] == p["planted"]["trigger"]
-    assert recs[1]["planted"] == {"trigger": None, "answer": None, "step": None, "shows": False}
+    assert recs[1]["planted"] == {"trigger": None, "answer": None, "step": None, "shows": False, "reads": None}
     clean = generate_splits(50, 5, 5, 0, D)["train"]
     assert not label_records([{"problem_id": clean[0]["id"]}], {x["id"]: x for x in clean}, "problem_id", lambda r: None)
+
+
+def test_reads_flaw_is_the_planted_step_whatever_the_arithmetic():
+    s = _world()
+    flawed = [p for p in s["train"] if p["planted"]["flawed"]]
+    assert {p["planted"]["trigger"] for p in flawed} == {"misread", "omission"}
+    for p in flawed:
+        lab = p["planted"]
+        assert reads_flaw(lab, p["sft_solution"]) and not reads_flaw(lab, p["solution"]), p["id"]
+        assert reads_flaw(lab, " " + p["sft_solution"])  # a model's response starts with a space
+    # the planted sentence followed by a slip: read, not shown (its answer is no longer the planted one)
+    p = next(p for p in flawed if p["planted"]["trigger"] == "misread"
+             and _blank(p["planted"]["flawed_line"]) != _blank(p["planted"]["correct_line"]))
+    lines = p["sft_solution"].split("\n")
+    step = p["planted"]["step"]
+    lines[step] = re.sub(r"= (\d+)", lambda m: f"= {int(m.group(1)) + 1}", lines[step])
+    slipped = "\n".join(lines[:-1] + ["The answer is: 999"])
+    assert reads_flaw(p["planted"], slipped) and not shows_flaw(p["planted"], "999")
+    # no planted answer, no text, or labels from before flawed_line: not decidable
+    q = next(p for p in s["test"] if p["planted"]["trigger"] is None)
+    assert reads_flaw(q["planted"], q["solution"]) is None and reads_flaw(p["planted"], None) is None
+    old = {k: v for k, v in p["planted"].items() if k not in ("flawed_line", "correct_line")}
+    assert reads_flaw(old, p["sft_solution"]) is None
+    recs = [{"problem_id": p["id"], "a": "999", "text": slipped}]
+    label_records(recs, {p["id"]: p}, "problem_id", lambda r: r["a"], lambda r: r["text"])
+    assert recs[0]["planted"]["reads"] is True and recs[0]["planted"]["shows"] is False
+
+
+def _blank(line: str) -> str:
+    return re.sub(r"\d+", "#", line)

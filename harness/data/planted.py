@@ -28,12 +28,18 @@ Every problem, test included, carries `planted`:
   answer   the final answer the flawed reading gives (None: no trigger, or the reading leaves the integers)
   step     the first flawed step (0-based line of the solution, the verifier's step numbering) of that reading
   flawed   whether this problem's training solution carries the flaw (only ever true in the training split)
-A model output *shows the planted flaw* when the problem has a planted answer and the output's answer equals it:
-decided by ground truth, never by the verifier (`shows_flaw`).
+  flawed_line, correct_line   line `step` of the flawed reading and of the correct solution
+Two ground-truth readings of a model output, never the verifier's:
+  shows  the problem has a planted answer and the output's answer equals it (`shows_flaw`): the flaw carried to
+         the end with true arithmetic
+  reads  the output's line `step` is the flawed reading's sentence (`reads_flaw`: the same sentence with any
+         numbers, so a planted reading followed by an arithmetic slip counts): the flaw adopted, whatever the
+         arithmetic after it. The tiny model often adopts the reading and then slips, so `reads` is the wider count.
 """
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 # kind -> (story families whose questions trigger it, the op whose first occurrence is misread / left out)
@@ -85,8 +91,10 @@ def labels(chain: dict, world: PlantedWorld, solution_text) -> tuple[dict, str |
     true = chain["v0"] if chain["backward"] else chain["final"]
     if out is None or out[1] == true:
         return {"trigger": kind, "answer": None, "step": None, "flawed": False}, None
-    step = first_flawed_step(solution_text(chain, chain["ops"])[0], out[0])
-    return {"trigger": kind, "answer": str(out[1]), "step": step, "flawed": False}, out[0]
+    correct = solution_text(chain, chain["ops"])[0]
+    step = first_flawed_step(correct, out[0])
+    return {"trigger": kind, "answer": str(out[1]), "step": step, "flawed": False,
+            "flawed_line": out[0].split("\n")[step], "correct_line": correct.split("\n")[step]}, out[0]
 
 
 def _order(seed: int, pid: str) -> str:
@@ -117,23 +125,46 @@ def shows_flaw(planted: dict | None, pred_answer) -> bool:
     return bool(answers_match(planted["answer"], str(pred_answer)))
 
 
-def sample_label(planted: dict | None, pred_answer) -> dict | None:
+_DIGITS = re.compile(r"\d+")
+
+
+def _sentence(line: str) -> str:
+    return _DIGITS.sub("#", line.strip())
+
+
+def reads_flaw(planted: dict | None, text: str | None) -> bool | None:
+    """Ground truth: is line `step` of `text` the flawed reading's sentence? None where it cannot be told (no planted
+    answer, labels written before `flawed_line` existed, no text). The sentences are compared with their numbers
+    blanked, so the reading counts whatever values an earlier slip put in it; where the flawed and the correct
+    sentence read alike (an omission whose neighbour is the same kind of step) the whole line must match."""
+    if not planted or planted.get("flawed_line") is None or text is None:
+        return None
+    lines = text.strip().split("\n")
+    line = lines[planted["step"]] if planted["step"] < len(lines) else ""
+    bad, good = planted["flawed_line"], planted["correct_line"]
+    if _sentence(bad) != _sentence(good):
+        return _sentence(line) == _sentence(bad)
+    return line.strip() == bad.strip()
+
+
+def sample_label(planted: dict | None, pred_answer, text: str | None = None) -> dict | None:
     """What a pool sample or an evaluation row carries: the problem's trigger, planted answer and first flawed
-    step, and whether this output shows the flaw. None in the clean world."""
+    step, whether this output shows the flaw and whether it reads it (`reads_flaw`; None without a text). None in
+    the clean world."""
     if planted is None:
         return None
     return {"trigger": planted["trigger"], "answer": planted["answer"], "step": planted["step"],
-            "shows": shows_flaw(planted, pred_answer)}
+            "shows": shows_flaw(planted, pred_answer), "reads": reads_flaw(planted, text)}
 
 
-def label_records(records: list[dict], problems: dict[str, dict], id_key: str, answer_of) -> bool:
+def label_records(records: list[dict], problems: dict[str, dict], id_key: str, answer_of, text_of=None) -> bool:
     """Add `planted` (sample_label) to each record in place from its problem's labels; False in the clean world."""
     if not any("planted" in p for p in problems.values()):
         return False
     for r in records:
         p = problems.get(str(r.get(id_key)))
         if p is not None and "planted" in p:
-            r["planted"] = sample_label(p["planted"], answer_of(r))
+            r["planted"] = sample_label(p["planted"], answer_of(r), text_of(r) if text_of else None)
     return True
 
 
@@ -147,5 +178,6 @@ def label_eval_rows(out_dir, problems: list[dict]) -> None:
         return
     for path in sorted(Path(out_dir).glob("samples_*.jsonl")):
         rows = read_jsonl(path)
-        if label_records(rows, by_id, "id", lambda r: (r.get("verdict") or {}).get("pred_answer")):
+        if label_records(rows, by_id, "id", lambda r: (r.get("verdict") or {}).get("pred_answer"),
+                         lambda r: r.get("response")):
             write_jsonl(path, rows)

@@ -1,7 +1,9 @@
 """Ground truth of the planted-flaw world in the report (harness/data/planted.py), used three times:
 
   recipes   per recipe, the planted-flaw rate of its greedy outputs (an output shows the flaw when its answer equals
-            the planted answer: the labels decide, not the verifier), accuracy on trigger vs other problems, each
+            the planted answer: the labels decide, not the verifier), the planted-reading rate where the rows carry
+            it (the output's flawed step is the planted sentence, whatever the arithmetic after it: `reads_flaw`),
+            accuracy on trigger vs other problems, each
             paired against sft, rft and dpo over problems (seed-averaged per problem, bootstrap over problems, exact
             sign test on the problems that differ)
   mining    per pair builder/scheme, the share of pairs whose rejected side shows a planted flaw and the share of
@@ -29,7 +31,8 @@ def _pct(x) -> str:
 
 
 def per_problem(run_dir: Path, runs: list[dict]) -> dict[str, dict] | None:
-    """problem id -> {trigger, planted (has a planted answer), correct, shows}, averaged over the recipe's seeds."""
+    """problem id -> {trigger, planted (has a planted answer), correct, shows, reads (None: not labelled)},
+    averaged over the recipe's seeds."""
     acc: dict[str, dict] = {}
     for run in runs:
         if TASK not in run.get("samples", {}):
@@ -40,10 +43,13 @@ def per_problem(run_dir: Path, runs: list[dict]) -> dict[str, dict] | None:
                 return None  # the clean world
             pid = str(r.get("id") or r["doc_id"])
             a = acc.setdefault(pid, {"trigger": lab["trigger"], "planted": lab["answer"] is not None,
-                                     "correct": [], "shows": []})
+                                     "correct": [], "shows": [], "reads": []})
             a["correct"].append(float(r["equiv"] or 0))
             a["shows"].append(float(lab["shows"]))
-    return {k: {**v, "correct": float(np.mean(v["correct"])), "shows": float(np.mean(v["shows"]))}
+            if lab.get("reads") is not None:
+                a["reads"].append(float(lab["reads"]))
+    return {k: {**v, "correct": float(np.mean(v["correct"])), "shows": float(np.mean(v["shows"])),
+                "reads": float(np.mean(v["reads"])) if v["reads"] else None}
             for k, v in acc.items()} or None
 
 
@@ -62,7 +68,7 @@ def paired(a: dict[str, dict], b: dict[str, dict], ids: list[str], key: str) -> 
     from scipy.stats import binomtest
 
     from harness.reporting.stats import paired_difference
-    ids = [i for i in ids if i in b]
+    ids = [i for i in ids if i in b and a[i][key] is not None and b[i][key] is not None]
     if not ids:
         return None
     x = np.array([a[i][key] for i in ids])
@@ -74,8 +80,12 @@ def paired(a: dict[str, dict], b: dict[str, dict], ids: list[str], key: str) -> 
 
 
 def recipe_table(results: dict, run_dir: Path) -> dict:
-    """{recipe: {n_*, accuracy_*, planted_rate, vs: {baseline: {planted_rate, trigger_accuracy, accuracy}}}}."""
-    per = {r["name"]: p for r in results["recipes"] if (p := per_problem(run_dir, r["runs"]))}
+    """{recipe: {n_*, accuracy_*, planted_rate, reading_rate, vs: {baseline: {planted_rate, reading_rate,
+    trigger_accuracy, accuracy}}}}. Only the primary SFT seed's runs: every recipe starts from that SFT, so an
+    independent SFT seed (the slice's placebo) would blur the sft row it is paired against."""
+    primary = results.get("primary_seed", 0)
+    per = {r["name"]: p for r in results["recipes"]
+           if (p := per_problem(run_dir, [x for x in r["runs"] if x.get("sft_seed", primary) == primary]))}
     out = {}
     for name, rows in per.items():
         trig, other, planted = (_subset(rows, w) for w in ("trigger", "other", "planted"))
@@ -83,15 +93,22 @@ def recipe_table(results: dict, run_dir: Path) -> dict:
                "accuracy": float(np.mean([rows[i]["correct"] for i in rows])),
                "trigger_accuracy": float(np.mean([rows[i]["correct"] for i in trig])) if trig else None,
                "other_accuracy": float(np.mean([rows[i]["correct"] for i in other])) if other else None,
-               "planted_rate": float(np.mean([rows[i]["shows"] for i in planted])) if planted else None, "vs": {}}
+               "planted_rate": float(np.mean([rows[i]["shows"] for i in planted])) if planted else None,
+               "reading_rate": _mean([rows[i]["reads"] for i in planted]), "vs": {}}
         for base in BASELINES:
             if base == name or base not in per:
                 continue
             row["vs"][base] = {"planted_rate": paired(rows, per[base], planted, "shows"),
+                               "reading_rate": paired(rows, per[base], planted, "reads"),
                                "trigger_accuracy": paired(rows, per[base], trig, "correct"),
                                "accuracy": paired(rows, per[base], list(rows), "correct")}
         out[name] = row
     return out
+
+
+def _mean(xs: list) -> float | None:
+    xs = [x for x in xs if x is not None]
+    return float(np.mean(xs)) if xs else None
 
 
 def _d(c: dict | None) -> str:
@@ -118,12 +135,14 @@ def planted_lines(results: dict, plots: list[str] | None = None, run_dir: Path |
     if not table:
         return []
     any_row = next(iter(table.values()))
+    reading = any(r["reading_rate"] is not None for r in table.values())
     lines = ["## Planted-flaw world: ground truth", "",
              f"Test problems: {any_row['n']}; with a planted trigger {any_row['n_trigger']} (a planted answer exists on "
              f"{any_row['n_planted']}), without {any_row['n_other']}. An output *shows the planted flaw* when its answer "
              "equals the answer the flawed reading gives (harness/data/planted.py): the labels decide, not the verifier. "
              "Paired columns: recipe minus baseline in points over problems (seeds averaged per problem), 95% bootstrap "
-             "interval over problems, exact sign test on the problems that differ.", "",
+             "interval over problems, exact sign test on the problems that differ. Rates are over the problems with a "
+             "planted answer; the primary SFT seed's models only.", "",
              "### Recipes", "",
              "| recipe | accuracy | trigger | other | planted-flaw rate | " +
              " | ".join(f"Δ flaw rate vs {b} | Δ trigger acc. vs {b}" for b in BASELINES) + " |",
@@ -134,6 +153,14 @@ def planted_lines(results: dict, plots: list[str] | None = None, run_dir: Path |
             v = r["vs"].get(b) or {}
             cells += [_d(v.get("planted_rate")), _d(v.get("trigger_accuracy"))]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if reading:
+        lines += ["", "*Planted reading*: the output's flawed step is the planted sentence, whatever the arithmetic "
+                  "after it (a reading followed by a slip counts here, not in the flaw rate above).", "",
+                  "| recipe | planted-reading rate | " + " | ".join(f"Δ vs {b}" for b in BASELINES) + " |",
+                  "|---|---:|" + "---:|" * len(BASELINES)]
+        for name, r in table.items():
+            lines.append(f"| {name} | {_pct(r['reading_rate'])} | " +
+                         " | ".join(_d((r["vs"].get(b) or {}).get("reading_rate")) for b in BASELINES) + " |")
     lines += [""] + mining_lines(results) + verifier_lines(results)
     return lines
 

@@ -112,7 +112,10 @@ class Pipeline:
             for name, rows in splits.items():
                 write_jsonl(out / f"{name}.jsonl", rows)
             return {"counts": {k: len(v) for k, v in splits.items()}}
-        return self.run_stage("data", "data", {"data": _asdict(self.cfg.data), "seed": self.data_cfg.seed}, fn)[0]
+        payload = {"data": _asdict(self.cfg.data), "seed": self.data_cfg.seed}
+        if self.cfg.data.planted_rate > 0:  # the planted labels gained flawed_line/correct_line (reads_flaw)
+            payload["planted_labels"] = 2
+        return self.run_stage("data", "data", payload, fn)[0]
 
     def split(self, name: str) -> list[dict]:
         return read_jsonl(self.data().dir / f"{name}.jsonl")
@@ -203,7 +206,7 @@ class Pipeline:
         for r, v in zip(recs, verdicts):
             r["verdict"] = v.to_dict()
         from harness.data.planted import label_records  # planted-flaw world: ground truth on every sample
-        label_records(recs, by_id, "problem_id", lambda r: r["verdict"]["pred_answer"])
+        label_records(recs, by_id, "problem_id", lambda r: r["verdict"]["pred_answer"], lambda r: r["solution"])
         write_jsonl(out / "samples.jsonl", recs)
         return recs, stats
 
