@@ -11,6 +11,7 @@ copy. Nothing is fitted: it re-measures saved outputs with a ground-truth label.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import shutil
 import sys
@@ -48,7 +49,6 @@ def main() -> None:
         n = 0
         for path in sorted(work.glob("eval-*/samples_hardneg_synth.jsonl*")):
             if path.suffix == ".gz":
-                import gzip
                 with gzip.open(path, "rt", encoding="utf-8") as f:
                     rows = [json.loads(line) for line in f if line.strip()]
             else:

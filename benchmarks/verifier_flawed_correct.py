@@ -35,8 +35,7 @@ def false_equation(text: str) -> bool:
         a, b, c = Fraction(a), Fraction(b), Fraction(c)
         if op == "/" and b == 0:
             continue
-        value = {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else None}[op]
-        if value != c:
+        if {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else None}[op] != c:
             return True
     return False
 
