@@ -24,8 +24,9 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
+# --jobs auto: after SFT, the recipes train and evaluate in one one-thread worker per core (harness/stages/parallel.py)
 demo: setup
-	$(BIN)/harness compare --config configs/tiny.yaml --recipes all
+	$(BIN)/harness compare --config configs/tiny.yaml --recipes all --jobs auto
 
 # issue 18: the study in the planted-flaw world (configs/tiny-planted-study.yaml): settings on the validation split
 # (the chosen one is already in the config), a second SFT seed for the near-miss slice's placebo (first: the last

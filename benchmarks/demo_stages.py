@@ -1,7 +1,7 @@
 """Time `make demo`'s stages: a cold `harness compare --config configs/tiny.yaml --recipes all` in a fresh run directory,
 then the same command again (served from the stage cache), with the machine's load and SFT steps/s beside them.
 
-    python benchmarks/demo_stages.py [--run-dir /tmp/demo_bench] [--timeout 3600] [--label quiet-1] [key=value ...]
+    python benchmarks/demo_stages.py [--run-dir /tmp/demo_bench] [--jobs auto] [--timeout 3600] [--label quiet-1] [key=value ...]
 
 Per stage: its label (`train:sft`, `eval:dpo`, ...), the seconds its meta.json records and whether it was cached;
 per run: wall time, the load average sampled every 15 s while it ran, the cores, and the SFT trainer's steps/s,
@@ -101,6 +101,7 @@ def main() -> None:
     ap.add_argument("--label", default="", help="a note for this entry, e.g. 'quiet machine, run 1'")
     ap.add_argument("--keep", action="store_true", help="keep the run directory")
     ap.add_argument("--out", default=str(RESULTS), help="the JSON history to append to")
+    ap.add_argument("--jobs", default="auto", help="harness compare --jobs (make demo: auto); stage seconds then overlap")
     ap.add_argument("overrides", nargs="*")
     args = ap.parse_args()
 
@@ -110,7 +111,7 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false", "COLUMNS": "200"}
     cmd = [sys.executable, "-m", "harness.cli", "compare", "--config", args.config, "--recipes", "all",
-           f"run_dir={run_dir}", *args.overrides]
+           "--jobs", args.jobs, f"run_dir={run_dir}", *args.overrides]
     cold_log, warm_log = Path(f"{run_dir}.cold.log"), Path(f"{run_dir}.warm.log")
     cold = run_once(cmd, env, args.timeout, cold_log)
     stages = stage_table(run_dir, cold_log)

@@ -4,6 +4,7 @@
     harness compare --config configs/tiny.yaml --recipes all
     harness compare --recipes sft,dpo sft.max_steps=200 seed=1   # key=value overrides
     harness compare --recipes all --seeds 0,1,2 [--sft-seeds]    # post-SFT stages (and SFT) per seed
+    harness compare --recipes all --jobs auto             # CPU: recipes after SFT in one-thread workers
     harness report runs/tiny --format md,tex,json         # rebuild the report of a saved run
     harness report runs/tiny --archive reports/tiny       # commit-sized copy: results, rows (gzipped), report
     harness verify solutions.jsonl -o verdicts.jsonl      # MathVerifier over a JSONL file
@@ -14,7 +15,6 @@ Bad input (missing file, unknown key, bad value) prints one line and exits with 
 """
 from __future__ import annotations
 
-import os
 import sys
 
 import typer
@@ -82,6 +82,9 @@ def compare(
     sft_seeds: bool = typer.Option(False, "--sft-seeds", help="repeat SFT per seed too (default: one shared SFT)"),
     overrides: list[str] = typer.Argument(None, help="key=value overrides, e.g. sft.max_steps=100"),
     verbose: bool = typer.Option(False, "--verbose", help="also show lm-eval's own progress bars and notes"),
+    jobs: str = typer.Option("1", "--jobs", help="CPU only: train and evaluate the recipes after SFT in N one-thread "
+                                                 "worker processes, or 'auto' (one per core; 1 on a GPU); same stages "
+                                                 "(harness/stages/parallel.py)"),
 ) -> None:
     """Train the recipes, evaluate each through lm-eval tasks, print a table and write a report."""
     from harness.stages.compare import compare as run
@@ -94,7 +97,7 @@ def compare(
         logging.getLogger("lm_eval").setLevel(logging.INFO)
     try:
         cfg = _load(config, overrides, recipes)
-        results = run(cfg, recipes, parse_seeds(seeds, cfg.seed), sft_seeds, argv=sys.argv)
+        results = run(cfg, recipes, parse_seeds(seeds, cfg.seed), sft_seeds, argv=sys.argv, jobs=jobs)
         if results:  # rank 0 only
             _report_run(cfg.run_dir, results)
     except ConfigError as e:
@@ -225,26 +228,9 @@ def config_cmd(
             typer.echo(textwrap.fill(doc, 110, initial_indent="    ", subsequent_indent="    "))
 
 
-def _quiet_libraries() -> None:
-    """Our rich bars report progress; the libraries' own per-map and per-shard bars are noise."""
-    import warnings
-
-    import datasets
-    import transformers
-    # TRL 1.16 still sets `gradient_checkpointing`, which transformers 5.24 renames; nothing for the user to do
-    warnings.filterwarnings("ignore", message=r".*(gradient_checkpointing|is_gradient_checkpointing).*deprecated",
-                            category=FutureWarning)
-    import logging
-    logging.getLogger("lm_eval").setLevel(logging.ERROR)  # per-task notes about --metadata we already pass
-    datasets.disable_progress_bars()
-    transformers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.set_verbosity_error()
-
-
 def main() -> None:
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("TQDM_DISABLE", "1")  # TRL's and lm-eval's tqdm bars; ours are rich
-    _quiet_libraries()
+    from harness.runtime.libraries import quiet_libraries
+    quiet_libraries()
     app()
 
 

@@ -261,6 +261,10 @@ class EvalConfig:
     """Local GSM8K folder (test.jsonl); unset means the hub's openai/gsm8k."""
     math500_path: str | None = "../shared/data/math/math500_test.jsonl"
     """Local MATH-500 jsonl; unset means the hub's HuggingFaceH4/MATH-500."""
+    real_benchmarks_for: Literal["all", "sft"] = "all"
+    """Which models GSM8K and MATH-500 (when in `tasks`) evaluate: 'all', or 'sft' alone, where they are only a smoke
+    test that the real benchmarks run end to end (the embedded default scores 0-4% on them, and their long prompts
+    cost ~4x a synthetic problem: configs/tiny.yaml sets 'sft')."""
 
     def validate(self) -> None:
         """Every check of this section is a field constraint (pydantic)."""

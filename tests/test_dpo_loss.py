@@ -134,6 +134,26 @@ def test_reference_log_probs_are_cached_by_content(micro_model, tmp_path):
         assert all(v < 0 for v in want)
 
 
+def test_sft_only_loss_runs_only_the_chosen_rows(micro_model, tmp_path):
+    """rft's forward takes the chosen half of the batch; its loss is the chosen side's NLL of the full forward."""
+    from harness.training.dpo import chosen_half
+    trainer = _cached_trainer(micro_model, tmp_path, None, loss_type=("sft",))
+    ds = trainer.train_dataset
+    batch = trainer.data_collator([ds[i] for i in range(len(ds))])
+    mask = batch["completion_mask"]
+    with torch.no_grad():
+        trainer.model.eval()
+        full = trainer.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False,
+                             labels=batch["input_ids"].masked_fill(mask == 0, -100), fused_lm_head=True)
+    shift = mask[..., 1:]
+    tok = full.log_probs[:, -shift.size(1):]
+    want = -tok[: len(tok) // 2][shift[: len(tok) // 2].bool()].mean().item()
+    assert _loss_on_first_batch(trainer) == pytest.approx(want, abs=1e-5)
+    kwargs, cm, sm = chosen_half({"input_ids": batch["input_ids"], "use_cache": False}, mask, shift)
+    assert kwargs["input_ids"].shape[0] == batch["input_ids"].shape[0] // 2 and kwargs["use_cache"] is False
+    assert cm.shape[0] == sm.shape[0] == mask.shape[0] // 2
+
+
 def test_sft_only_loss_needs_no_reference(micro_model, tmp_path):
     """rft's loss (the chosen side's NLL) never reads the reference: nothing is computed or cached for it."""
     cache = tmp_path / "ref_logps"

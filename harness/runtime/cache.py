@@ -154,6 +154,25 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+class NotCached(Exception):
+    """Raised by `Stage.run` inside `cache_only()` for a stage that would have to be computed."""
+
+
+_CACHE_ONLY = False
+
+
+@contextlib.contextmanager
+def cache_only():
+    """Within: a stage that is not done raises NotCached instead of computing (`harness compare --jobs` asks whether a
+    task's stages all exist before handing it to a worker process)."""
+    global _CACHE_ONLY
+    old, _CACHE_ONLY = _CACHE_ONLY, True
+    try:
+        yield
+    finally:
+        _CACHE_ONLY = old
+
+
 class Stage:
     """One cached step. `run(fn)` calls fn(partial_dir) -> meta dict unless already done.
 
@@ -186,6 +205,8 @@ class Stage:
     def run(self, fn) -> dict:
         if self.done:
             return self._cached()
+        if _CACHE_ONLY:
+            raise NotCached(self.dir.name)
         if dist.world_size() > 1 and not dist.is_main_process():
             return self._follow(fn)
         from filelock import FileLock, Timeout

@@ -1,23 +1,33 @@
 """Rich progress bars shared by the stages (HF's tqdm bars are turned off)."""
 from __future__ import annotations
 
+import os
+
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-console = Console(stderr=True)  # progress and logs
+# a worker process of `harness compare --jobs` (harness/stages/parallel.py) prints plain log lines: several processes
+# share one terminal, and their live bars and spinners would overwrite each other
+_WORKER = os.environ.get("HARNESS_WORKER") == "1"
+console = Console(stderr=True, force_terminal=False if _WORKER else None)  # progress and logs
 stdout = Console()  # tables and results, so they can be piped
 
 
 def make_progress() -> Progress:
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                    console=console, transient=False)
+                    console=console, transient=False, disable=_WORKER)
 
 
 def set_verbose(on: bool) -> None:
     """`harness compare --verbose`: the libraries' own progress bars and notes (lm-eval's) are shown too."""
     import os
     os.environ["HARNESS_VERBOSE"] = "1" if on else "0"
+
+
+def in_worker() -> bool:
+    """A worker process of `harness compare --jobs`: its parent prints the stage lines, with where the run stands."""
+    return _WORKER
 
 
 def verbose() -> bool:

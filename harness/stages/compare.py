@@ -3,6 +3,7 @@
     harness compare --recipes all                       # one seed (cfg.seed)
     harness compare --recipes all --seeds 0,1,2         # post-SFT stages per seed, one shared SFT
     harness compare --recipes all --seeds 0,1,2 --sft-seeds   # SFT repeated per seed too
+    harness compare --recipes all --jobs auto           # CPU: recipes after SFT in one-thread workers (parallel.py)
 
 Returns results.json's content (rank 0; {} elsewhere); `harness compare` (harness/cli.py) then builds the report
 (harness/reporting/). Stages are cached per seed, so adding a seed to a finished run trains only the new seed. results.json
@@ -51,7 +52,7 @@ def _context(pipe: Pipeline) -> dict:
 
 
 def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None, sft_seeds: bool = False,
-            argv: list[str] | None = None) -> dict:
+            argv: list[str] | None = None, jobs: int | str = 1) -> dict:
     from harness.reporting.results import assemble, record_run, write_results
     t0 = time.time()
     chosen = resolve(recipes)
@@ -62,22 +63,30 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
     skipped: list[dict] = []
     _refuse_mixing(cfg, chosen, seeds, sft_seeds, shared)
     clock = RecipeClock(len(chosen) * len(seeds))
+    from harness.stages.parallel import resolve_jobs, run_recipes
+    jobs = resolve_jobs(cfg, jobs)
+    worker_timings: dict = {}
+    parallel = jobs > 1
+    if parallel:  # train and evaluate in worker processes; the loop below then reads every stage from the cache
+        worker_timings = run_recipes(cfg, chosen, seeds, sft_seeds, jobs, shared, clock)
     for seed in seeds:
         pipe = Pipeline(cfg, seed=seed, sft_seed=seed if sft_seeds else cfg.seed, shared=shared)
-        for i, r in enumerate(chosen, 1):
-            k = clock.done + 1
-            console.rule(f"[bold]recipe {k}/{clock.total} {r.name}[/]{f' · seed {seed}' if len(seeds) > 1 else ''}"
+        for r in chosen:
+            if not parallel:
+                console.rule(f"[bold]recipe {clock.done + 1}/{clock.total} {r.name}[/]{f' · seed {seed}' if len(seeds) > 1 else ''}"
                          f" · {clock.line()}", align="left")
-            clock.start()
+                clock.start()
             n_stages = len(pipe.timings)
             try:
                 ev_stage, ev_meta = pipe.evaluate(r)
             except NoPairs as e:  # one recipe without data must not sink the other recipes of a long run
                 console.log(f"[yellow]skipping recipe {r.name} (seed {seed}): {e}")
                 skipped.append({"recipe": r.name, "seed": seed, "reason": str(e)})
-                clock.finish(computed=False)
+                if not parallel:
+                    clock.finish(computed=False)
                 continue
-            clock.finish(computed=any(not v["cached"] for v in list(pipe.timings.values())[n_stages:]))
+            if not parallel:
+                clock.finish(computed=any(not v["cached"] for v in list(pipe.timings.values())[n_stages:]))
             model_dir, meta, _ = pipe.train(r)
             extras = {}
             if r.trainer == "dpo":
@@ -91,8 +100,9 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
                            {"model_dir": model_dir, "stage": Path(model_dir).parent.name, "seconds": meta.get("seconds"),
                             "log_history": meta.get("log_history", [])}, ev_stage, ev_meta, extras)
     primary = Pipeline(cfg, shared=shared)
+    primary.timings.update(worker_timings)  # the stages the workers computed, which this process found cached
     manifest = build_manifest(cfg, primary.timings, argv)
-    manifest.update(wall_seconds=round(time.time() - t0, 1), seeds=seeds, sft_seeds=sft_seeds)
+    manifest.update(wall_seconds=round(time.time() - t0, 1), seeds=seeds, sft_seeds=sft_seeds, jobs=jobs)
     context = _context(primary)
     context["skipped"] = skipped
     if pairs_stats:

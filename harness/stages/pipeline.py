@@ -21,7 +21,7 @@ from harness.runtime.cache import Stage
 from harness.config import ExperimentConfig
 from harness.data.loaders import build_splits, read_jsonl, sft_rows, write_jsonl
 from harness.runtime.device import resolve_device, use_bf16
-from harness.runtime.progress import console, fmt_seconds
+from harness.runtime.progress import console, fmt_seconds, in_worker
 from harness.registry import Recipe
 from harness.pairs import NoPairs
 
@@ -99,7 +99,7 @@ class Pipeline:
         if st.dir.name in self._memo:
             return self._memo[st.dir.name]
         meta = st.run(fn)
-        if not meta["cached"]:  # one line per stage that did work: what, how long, where
+        if not meta["cached"] and not in_worker():  # one line per stage that did work: what, how long, where
             console.log(f"[bold cyan]{label}[/] {fmt_seconds(meta.get('seconds'))} [dim]{st.dir.name}[/]")
         self.timings[label] = {"seconds": meta.get("seconds"), "cached": meta["cached"], "dir": st.dir.name}
         self._memo[st.dir.name] = (st, meta)
@@ -270,8 +270,7 @@ class Pipeline:
                                       PolicyContext.of(self.cfg, str(self.sft()[0].dir / "model")))
             write_jsonl(out / "pairs.jsonl", rows)
             return {"stats": stats}
-        payload = {"pool": self.pool()[0].key, "builder": builder, "pairs": _asdict(self.cfg.pairs),
-                   "seed": self.pool_seed}
+        payload = self._pair_rows_payload(builder)
         failed = self._shared.setdefault("no_pairs", {})  # a builder that found nothing is not run again per scheme
         key = Stage(self.run_dir, "pairrows", payload).dir.name
         if key in failed:
@@ -281,6 +280,15 @@ class Pipeline:
         except NoPairs as e:
             failed[key] = e
             raise
+
+    def _pair_rows_payload(self, builder: str) -> dict:
+        return {"pool": self.pool()[0].key, "builder": builder, "pairs": _asdict(self.cfg.pairs), "seed": self.pool_seed}
+
+    def mark_no_pairs(self, builder: str, error: NoPairs) -> None:
+        """Record that `builder` found no pairs in this pool (another process tried: `harness compare --jobs`), so
+        this process skips its recipes without building them again."""
+        key = Stage(self.run_dir, "pairrows", self._pair_rows_payload(builder)).dir.name
+        self._shared.setdefault("no_pairs", {})[key] = error
 
     def pairs(self, builder: str, scheme: str) -> tuple[Stage, dict]:
         rows_stage, rows_meta = self.pair_rows(builder)
@@ -345,6 +353,8 @@ class Pipeline:
                 tasks.remove("hardneg_near_miss")
         if synth is None and "hardneg_synth" in tasks:
             tasks.remove("hardneg_synth")
+        if self.cfg.eval.real_benchmarks_for == "sft" and recipe.trainer != "sft":
+            tasks = [t for t in tasks if t not in REAL_BENCHMARKS]
         tasks = [t for t in tasks if self._benchmark_available(t)]
         metadata = task_metadata(self.cfg, synth, near)
 
@@ -375,10 +385,15 @@ class Pipeline:
             return {"scores": scores, "throughput": throughput, "tasks": tasks}
         portable = {k: v for k, v in metadata.items() if k not in ("synth_path", "near_miss_path")}
         # greedy decoding: no seed in the key, so one checkpoint shared by several seeds is evaluated once
-        payload = {"model": train_key, "eval": _asdict(self.cfg.eval), "tasks": tasks, "metadata": portable,
+        # real_benchmarks_for acts through `tasks`: left out, so a run at its default keeps its evaluations' keys
+        settings = {k: v for k, v in _asdict(self.cfg.eval).items() if k != "real_benchmarks_for"}
+        payload = {"model": train_key, "eval": settings, "tasks": tasks, "metadata": portable,
                    "data": self.data().key, "slice": slice_key, "tasks_fingerprint": tasks_fingerprint(),
                    "verifier_code": verifier_fingerprint(), "verifier": _asdict(self.cfg.verifier)}
         return self.run_stage(self.tag(f"eval:{recipe.name}"), "eval", payload, fn)
+
+
+REAL_BENCHMARKS = ("hardneg_gsm8k_cot", "hardneg_math500")
 
 
 def _check_benchmark(task: str, cfg: ExperimentConfig) -> str | None:

@@ -140,10 +140,18 @@ class WeightedDPOTrainer(DPOTrainer):
         model_kwargs = {k: v for k, v in inputs.items()
                         if k not in {"completion_mask", "ref_chosen_logps", "ref_rejected_logps"}}
         model_kwargs["use_cache"] = False
-        labels = inputs["input_ids"].masked_fill(completion_mask == 0, -100)
+        chosen_only = list(self.loss_types) == ["sft"]
+        if chosen_only:  # rft: the loss reads only the chosen half of the batch (rows [chosen; rejected]): run only it
+            model_kwargs, completion_mask, shift_mask = chosen_half(model_kwargs, completion_mask, shift_mask)
+        labels = model_kwargs["input_ids"].masked_fill(completion_mask == 0, -100)
         outputs = model(**model_kwargs, labels=labels, fused_lm_head=True)
         per_token_logps = outputs.log_probs[:, -shift_mask.size(1):]
-        chosen_logps, rejected_logps = per_token_logps.sum(dim=1).chunk(2, dim=0)
+        if chosen_only:
+            chosen_tok, chosen_mask = per_token_logps, shift_mask
+            chosen_logps, rejected_logps = per_token_logps.sum(dim=1), None
+        else:
+            chosen_tok, chosen_mask = per_token_logps.chunk(2, dim=0)[0], shift_mask.chunk(2, dim=0)[0]
+            chosen_logps, rejected_logps = per_token_logps.sum(dim=1).chunk(2, dim=0)
         if self.precompute_ref_logps:
             ref_chosen, ref_rejected = inputs["ref_chosen_logps"], inputs["ref_rejected_logps"]
         else:
@@ -157,8 +165,6 @@ class WeightedDPOTrainer(DPOTrainer):
                 term, chosen_rewards, rejected_rewards = weighted_dpo_loss(
                     chosen_logps, rejected_logps, ref_chosen, ref_rejected, weights, self.beta)
             else:  # "sft": NLL of the chosen completion, as TRL's RPO term
-                chosen_mask, _ = shift_mask.chunk(2, dim=0)
-                chosen_tok, _ = per_token_logps.chunk(2, dim=0)
                 term = -chosen_tok[chosen_mask.bool()].mean()
             loss = loss + term * loss_weight
         m = self._metrics[mode]
@@ -168,9 +174,20 @@ class WeightedDPOTrainer(DPOTrainer):
             m["rewards/accuracies"].append(self.accelerator.gather((chosen_rewards > rejected_rewards).float()).mean().item())
             m["rewards/margins"].append(self.accelerator.gather(chosen_rewards - rejected_rewards).mean().item())
         m["logps/chosen"].append(self.accelerator.gather(chosen_logps.detach()).mean().item())
-        m["logps/rejected"].append(self.accelerator.gather(rejected_logps.detach()).mean().item())
+        if rejected_logps is not None:
+            m["logps/rejected"].append(self.accelerator.gather(rejected_logps.detach()).mean().item())
         m["weights/mean"].append(self.accelerator.gather(weights.float()).mean().item())
         return (loss, outputs) if return_outputs else loss
+
+
+def chosen_half(model_kwargs: dict, completion_mask: torch.Tensor, shift_mask: torch.Tensor):
+    """The chosen rows of a preference batch (TRL stacks [chosen; rejected] along dim 0, shape (2B, L)): every tensor
+    of batch size 2B cut to its first B rows. Row computations do not mix, so the chosen side's log-probs are those of
+    the full batch; the forward and backward cost half."""
+    n = completion_mask.shape[0]
+    half = {k: v[: n // 2] if isinstance(v, torch.Tensor) and v.dim() > 0 and v.shape[0] == n else v
+            for k, v in model_kwargs.items()}
+    return half, completion_mask[: n // 2], shift_mask[: n // 2]
 
 
 def dpo_args(cfg, section, work: Path, loss_type: tuple, rpo_alpha: float, device: str | None = None,

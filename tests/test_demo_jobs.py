@@ -1,0 +1,76 @@
+"""`harness compare --jobs 2` (issue 17): the recipes after SFT train and evaluate in two one-thread worker processes
+and give exactly what one process gives at one thread (the parent at one thread too: a float sum's rounding depends
+on the thread count, so a 2-thread SFT differs from a 1-thread one in the last bits): the same stage keys, the same trained weights' scores and
+per-problem rows; the manifest keeps the workers' stage timings; progress counts recipes with an ETA; a rerun is
+served from the cache; a GPU or distributed run refuses the flag with its fix."""
+import json
+import re
+
+import pytest
+
+from harness.config import ConfigError, load_config
+from harness.stages.parallel import check_jobs, resolve_jobs
+
+from .test_pipeline import _compare
+
+RECIPES = "sft,dpo,hn_w_dpo,rft,step_w_dpo"
+REAL_FOR_SFT = "eval.real_benchmarks_for=sft"  # GSM8K (when ../shared has it) for the SFT model only
+
+
+def _stage_dirs(run_dir):
+    return sorted(p.name for p in run_dir.iterdir() if p.is_dir() and "-" in p.name and not p.name.endswith(".partial"))
+
+
+@pytest.mark.slow
+def test_jobs_equal_one_process_and_cache(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    r1 = _compare(RECIPES, one, REAL_FOR_SFT, timeout=900, env={"OMP_NUM_THREADS": "1"})
+    assert r1.returncode == 0, r1.stderr[-4000:]
+    # one thread in the parent too: float sums depend on the thread count, and this test is about the workers
+    r2 = _compare(RECIPES, two, REAL_FOR_SFT, "--jobs", "2", timeout=900, env={"OMP_NUM_THREADS": "1"})
+    assert r2.returncode == 0, r2.stderr[-4000:]
+    assert _stage_dirs(one) == _stage_dirs(two)  # same inputs, same keys
+    res1, res2 = (json.loads((d / "results.json").read_text()) for d in (one, two))
+    runs1 = {x["name"]: x["runs"][0] for x in res1["recipes"]}
+    runs2 = {x["name"]: x["runs"][0] for x in res2["recipes"]}
+    assert list(runs1) == list(runs2) and {"sft", "dpo", "hn_w_dpo", "rft"} <= set(runs1)
+    assert res1.get("skipped") == res2.get("skipped")  # a micro SFT may leave step pairs empty: skipped alike
+    for name in runs1:
+        assert runs1[name]["scores"] == runs2[name]["scores"], name
+        rows1, rows2 = ((d / run["samples"]["hardneg_synth"]).read_text() for d, run in ((one, runs1[name]), (two, runs2[name])))
+        assert rows1 == rows2, name
+    if "hardneg_gsm8k_cot" in res2["tasks"]:
+        assert "hardneg_gsm8k_cot" in runs2["sft"]["samples"] and "hardneg_gsm8k_cot" not in runs2["dpo"]["samples"]
+    # the stages the workers computed are recorded as computed, with their time
+    stages = res2["manifest"]["stages"]
+    for label in ("train:dpo", "eval:dpo", "train:rft", "eval:hn_w_dpo", "train:sft"):
+        assert stages[label]["cached"] is False and stages[label]["seconds"] > 0, label
+    assert res2["manifest"]["jobs"] == 2
+    log = r2.stderr
+    assert "stages of 5 recipe runs in 2 worker processes" in log
+    assert "recipe 5/5" in log and "ETA ~" in log and "stages · " in log
+    assert "train:dpo" in log and "eval:dpo" in log  # the parent prints the stage lines the workers computed
+    # a second run reads every stage from the cache
+    r3 = _compare(RECIPES, two, REAL_FOR_SFT, "--jobs", "2", timeout=600)
+    assert r3.returncode == 0, r3.stderr[-3000:]
+    res3 = json.loads((two / "results.json").read_text())
+    assert all(v["cached"] for v in res3["manifest"]["stages"].values())
+    # no training or evaluation handed to a worker (a builder that found no pairs is tried again: NoPairs is not cached)
+    assert not re.search(r"(train|eval):\S+ \d+s", r3.stderr)
+
+
+def test_jobs_refused_where_it_cannot_help(monkeypatch):
+    cfg = load_config(None, ["device=cpu"])
+    with pytest.raises(ConfigError, match="positive number"):
+        check_jobs(cfg, 0)
+    check_jobs(cfg, 1)
+    check_jobs(cfg, 2)
+    with pytest.raises(ConfigError, match="CUDA|GPU"):  # no GPU here: the device check refuses first; on one, --jobs does
+        check_jobs(load_config(None, ["device=cuda"]), 2)
+    with pytest.raises(ConfigError, match="'auto'"):
+        resolve_jobs(cfg, "two")
+    assert resolve_jobs(cfg, "3") == 3 and resolve_jobs(cfg, "auto") >= 1
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(ConfigError, match="accelerate launch"):
+        check_jobs(cfg, 2)
+    assert resolve_jobs(cfg, "auto") == 1  # every rank trains each recipe already
