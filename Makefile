@@ -32,11 +32,13 @@ demo: setup
 # (the chosen one is already in the config), a second SFT seed for the near-miss slice's placebo (first: the last
 # compare's pool and pairs feed the report), 3 seeds on test, then the committed report. The ablations
 # hs_dpo and hn_ws_dpo are left out to fit one session: add them to --recipes (cached stages are reused)
+# --jobs auto (both studies): after SFT every stage runs in one-thread worker processes (harness/stages/parallel.py);
+# the committed reports ran in one process at two threads, which rounds float sums differently (as another machine does)
 study: setup
 	$(BIN)/harness sweep --config configs/tiny-planted-study.yaml --recipes rft,hn_w_dpo,hs_ws_dpo \
 		--grid dpo.learning_rate=5e-6,2e-5
 	$(BIN)/harness compare --config configs/tiny-planted-study.yaml --seeds 1 --sft-seeds --recipes sft
-	$(BIN)/harness compare --config configs/tiny-planted-study.yaml --seeds 0,1,2 \
+	$(BIN)/harness compare --config configs/tiny-planted-study.yaml --seeds 0,1,2 --jobs auto \
 		--recipes sft,sft_more,rft,dpo,hn_dpo,w_dpo,hn_w_dpo,hs_ws_dpo,step_w_dpo
 	$(BIN)/harness report runs/tiny-planted-study --archive reports/tiny-planted-study
 
@@ -46,7 +48,7 @@ study-clean: setup
 	$(BIN)/harness sweep --config configs/tiny-study.yaml --recipes step_w_rpo,hn_w_dpo \
 		--grid dpo.learning_rate=1e-6,3e-6 --grid dpo.beta=0.1,1.0
 	$(BIN)/harness compare --config configs/tiny-study.yaml --seeds 1 --sft-seeds --recipes sft
-	$(BIN)/harness compare --config configs/tiny-study.yaml --seeds 0,1,2 \
+	$(BIN)/harness compare --config configs/tiny-study.yaml --seeds 0,1,2 --jobs auto \
 		--recipes sft,sft_more,rft,dpo,hn_w_dpo,step_w_dpo,step_fix_w_dpo,step_w_rpo
 	$(BIN)/harness report runs/tiny-study --archive reports/tiny-study
 

@@ -59,6 +59,28 @@ def test_jobs_equal_one_process_and_cache(tmp_path):
     assert not re.search(r"(train|eval):\S+ \d+s", r3.stderr)
 
 
+@pytest.mark.slow
+def test_jobs_with_seeds_and_a_shared_pool_equal_one_process(tmp_path):
+    """Two seeds over one SFT and one pool (`sampling.seed`): the pool, its pair rows and the SFT's evaluation are one
+    stage each, computed once, and every (recipe, seed) equals the one-process run's."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    extra = ("--seeds", "0,1", "sampling.seed=0", "eval.tasks=[hardneg_synth]")
+    r1 = _compare("sft,dpo,rft", one, *extra, timeout=900, env={"OMP_NUM_THREADS": "1"})
+    assert r1.returncode == 0, r1.stderr[-4000:]
+    r2 = _compare("sft,dpo,rft", two, *extra, "--jobs", "2", timeout=900, env={"OMP_NUM_THREADS": "1"})
+    assert r2.returncode == 0, r2.stderr[-4000:]
+    assert _stage_dirs(one) == _stage_dirs(two)
+    assert len(list(two.glob("pool-*"))) == 1 and len(list(two.glob("sft-*"))) == 1
+    res1, res2 = (json.loads((d / "results.json").read_text()) for d in (one, two))
+    for a, b in zip(res1["recipes"], res2["recipes"], strict=True):
+        assert a["name"] == b["name"] and len(a["runs"]) == len(b["runs"])
+        for x, y in zip(a["runs"], b["runs"], strict=True):
+            assert (x["seed"], x["scores"]) == (y["seed"], y["scores"]), a["name"]
+    labels = list(res2["manifest"]["stages"])
+    assert "pool" in labels and not any(k.startswith("pool@") for k in labels)  # the pool is the first seed's
+    assert "recipe 6/6" in r2.stderr
+
+
 def test_jobs_refused_where_it_cannot_help(monkeypatch):
     cfg = load_config(None, ["device=cpu"])
     with pytest.raises(ConfigError, match="positive number"):

@@ -189,6 +189,7 @@ def run_recipes(cfg: ExperimentConfig, chosen: list[Recipe], seeds: list[int], s
                 f"(one thread each) · {clock.line()}")
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker)
     running: dict = {}  # future -> (task, start time)
+    submitted = False  # a rerun served from the cache starts no worker and prints no stage lines
     try:
         with _worker_env(1):
             while waiting or running:
@@ -202,10 +203,14 @@ def run_recipes(cfg: ExperimentConfig, chosen: list[Recipe], seeds: list[int], s
                     cached = _from_cache(cfg, t, shared)  # a rerun: nothing to hand out, no worker started
                     if cached is None:
                         running[pool.submit(_run_task, cfg, t)] = (t, time.time())
+                        submitted = True
                     else:
                         (failed if "skipped" in cached else done).add(t)
                         clock.done += t.kind == "eval"
                         progressed = True
+                        if t.kind == "eval" and submitted:  # a stage shared by seeds, read in the middle of a run
+                            _announce(t, {**cached, "timings": {}}, clock,
+                                      f"{len(done) + len(failed)}/{len(graph)} stages", None, many)
                 if progressed or not running:  # what the cache resolved may have made more tasks ready
                     continue
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -285,7 +290,9 @@ def _announce(t: Task, out: dict, clock: RecipeClock, count: str, eta: float | N
     if "skipped" in out:
         console.log(f"[yellow]{t.label} skipped: {out['skipped']}[/] · {' · '.join(where)}")
         return
-    stages = out.get("timings") or {t.label: {"seconds": out["seconds"], "dir": "cached"}}
-    for label, v in stages.items():
+    if not out.get("timings"):  # nothing computed: a stage another task or an earlier run made
+        console.log(f"[bold cyan]{t.label}[/] cached · " + " · ".join(where))
+        return
+    for label, v in out["timings"].items():
         console.log(f"[bold cyan]{label}[/] {fmt_seconds(v.get('seconds'))} [dim]{v.get('dir', '')}[/] · "
                     + " · ".join(where))
