@@ -2,9 +2,10 @@
 one process with every core.
 
 Why: the embedded default's matmuls are small (hidden 256, ~2k tokens a batch), so a second thread buys a process
-only ~1.5x (3.5 vs 2.3 SFT steps/s on the 2-core Xeon of 2026-12-02) while two one-thread processes do 2x the work of
-one; once SFT exists, the slice, the pool, each pair builder's rows, each recipe's training and each evaluation are
-separate pieces of work whose only order is their data flow.
+only ~1.5x (3.5 vs 2.3 SFT steps/s on the 2-core Xeon of 2026-12-02), while two one-thread processes, sharing caches
+and memory, got 1.4x more done than one over the demo's stages after SFT. Once SFT exists, the slice, the pool, each
+pair builder's rows, each recipe's training and each evaluation are separate pieces of work whose only order is their
+data flow.
 
 What runs where: SFT (one per SFT seed) runs first in this process with every core. Then every later stage is one
 task of a `concurrent.futures` process pool (the standard library's, spawn start), submitted as soon as the stages it
