@@ -8,7 +8,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 # a worker process of `harness compare --jobs` (harness/stages/parallel.py) prints plain log lines: several processes
 # share one terminal, and their live bars and spinners would overwrite each other
-_WORKER = os.environ.get("HARNESS_WORKER") == "1"
+WORKER_ENV = "HARNESS_WORKER"  # harness/stages/parallel.py sets it in the environment its workers start with
+_WORKER = os.environ.get(WORKER_ENV) == "1"
 console = Console(stderr=True, force_terminal=False if _WORKER else None)  # progress and logs
 stdout = Console()  # tables and results, so they can be piped
 
@@ -21,7 +22,6 @@ def make_progress() -> Progress:
 
 def set_verbose(on: bool) -> None:
     """`harness compare --verbose`: the libraries' own progress bars and notes (lm-eval's) are shown too."""
-    import os
     os.environ["HARNESS_VERBOSE"] = "1" if on else "0"
 
 
@@ -31,7 +31,6 @@ def in_worker() -> bool:
 
 
 def verbose() -> bool:
-    import os
     return os.environ.get("HARNESS_VERBOSE") == "1"
 
 

@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 from harness.config import ConfigError, ExperimentConfig
 from harness.pairs import NoPairs
 from harness.registry import Recipe
-from harness.runtime.progress import RecipeClock, console, fmt_seconds
+from harness.runtime.progress import WORKER_ENV, RecipeClock, console, fmt_seconds
 from harness.stages.pipeline import Pipeline
 
 MAX_AUTO_JOBS = 8  # `--jobs auto` on a many-core box: more one-thread workers than recipes left would sit idle
-WORKER_ENV = "HARNESS_WORKER"  # set in the workers: their console prints plain lines, no live spinners or bars
 
 
 def resolve_jobs(cfg: ExperimentConfig, spec: str | int) -> int:
