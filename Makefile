@@ -29,17 +29,16 @@ demo: setup
 	$(BIN)/harness compare --config configs/tiny.yaml --recipes all --jobs auto
 
 # issue 18: the study in the planted-flaw world (configs/tiny-planted-study.yaml): settings on the validation split
-# (the chosen one is already in the config), a second SFT seed for the near-miss slice's placebo (first: the last
-# compare's pool and pairs feed the report), 3 seeds on test, then the committed report. The ablations
-# hs_dpo and hn_ws_dpo are left out to fit one session: add them to --recipes (cached stages are reused)
-# --jobs auto (both studies): after SFT every stage runs in one-thread worker processes (harness/stages/parallel.py);
-# the committed reports ran in one process at two threads, which rounds float sums differently (as another machine does)
+# (learning rate x beta x steps; the choice rule and the chosen point are in the config), a second SFT seed for the
+# near-miss slice's placebo (first: the last compare's pool and pairs feed the report), 3 seeds on test with the
+# ablations hs_dpo (structural mining, uniform weights) and hn_ws_dpo (hard mining, structural weights), the report.
+# --jobs auto (both studies): after SFT every stage runs in one-thread worker processes (harness/stages/parallel.py)
 study: setup
 	$(BIN)/harness sweep --config configs/tiny-planted-study.yaml --recipes rft,hn_w_dpo,hs_ws_dpo \
-		--grid dpo.learning_rate=5e-6,2e-5
+		--grid dpo.learning_rate=5e-6,2e-5 --grid dpo.beta=0.1,0.5 --grid dpo.max_steps=60,120
 	$(BIN)/harness compare --config configs/tiny-planted-study.yaml --seeds 1 --sft-seeds --recipes sft
 	$(BIN)/harness compare --config configs/tiny-planted-study.yaml --seeds 0,1,2 --jobs auto \
-		--recipes sft,sft_more,rft,dpo,hn_dpo,w_dpo,hn_w_dpo,hs_ws_dpo,step_w_dpo
+		--recipes sft,sft_more,rft,dpo,hn_dpo,w_dpo,hn_w_dpo,hs_dpo,hn_ws_dpo,hs_ws_dpo,step_w_dpo
 	$(BIN)/harness report runs/tiny-planted-study --archive reports/tiny-planted-study
 
 # issue 9: the clean world's study (configs/tiny-study.yaml): validation sweep, a second SFT seed (the slice's

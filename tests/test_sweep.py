@@ -33,6 +33,10 @@ def test_sweep_on_validation_never_touches_test(tmp_path):
         ("sft", "(config)"), ("hn_dpo", "dpo.beta=0.1"), ("hn_dpo", "dpo.beta=1.0"), ("rft", "dpo.beta=0.1"),
         ("rft", "dpo.beta=1.0")]
     assert all(x["n"] == 8 for x in out["rows"])                      # every validation problem, not eval.limit
+    # rft's NLL never reads beta: one rft training serves both settings; hn_dpo trains once per beta
+    assert len(list(run_dir.glob("dpo-*"))) == 3
+    rft = [x for x in out["rows"] if x["recipe"] == "rft"]
+    assert rft[0]["accuracy"] == rft[1]["accuracy"]
     names = {p.name.split("-")[0] for p in run_dir.iterdir()}
     assert "eval" not in names and "slice" not in names                # no test evaluation, no near-miss slice
     data = next(run_dir.glob("data-*"))

@@ -30,6 +30,16 @@ def _asdict(x):
     return dataclasses.asdict(x)
 
 
+def dpo_train_payload(cfg: ExperimentConfig, recipe: Recipe, sft_key: str, pairs_key: str, seed: int) -> dict:
+    """What a DPO-trainer stage's key covers. rft's NLL (loss_type ('sft',)) never reads beta, so beta stays out of
+    its key: a beta sweep, or a study at another beta, reuses its training."""
+    dpo = _asdict(cfg.dpo)
+    if "sigmoid" not in recipe.loss_type:
+        dpo.pop("beta")
+    return {"sft": sft_key, "pairs": pairs_key, "dpo": dpo, "overrides": recipe.overrides,
+            "loss_type": list(recipe.loss_type), "seed": seed}
+
+
 def _fingerprint(folder: Path, suffixes: tuple[str, ...]) -> str:
     h = hashlib.sha256()
     for p in sorted(folder.glob("*")):
@@ -321,8 +331,7 @@ class Pipeline:
                             ref_cache=self.run_dir / "cache" / "ref_logps")
             _drop_checkpoints(work)
             return {"log_history": log}
-        payload = {"sft": sft_stage.key, "pairs": pair_stage.key, "dpo": _asdict(self.cfg.dpo),
-                   "overrides": recipe.overrides, "loss_type": list(recipe.loss_type), "seed": self.seed}
+        payload = dpo_train_payload(self.cfg, recipe, sft_stage.key, pair_stage.key, self.seed)
         st, meta = self.run_stage(self.tag(f"train:{recipe.name}"), "dpo", payload, fn, resumable=True)
         return str(st.dir / "model"), meta, st.key
 
