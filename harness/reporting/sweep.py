@@ -84,9 +84,9 @@ def summarize(sweep_out: dict) -> dict:
     shared_best = best_shared(table, settings)
     beats = [r for r in best.values() if r["vs_sft"]["diff"] > 0 and r["vs_sft"]["low"] > 0]
     holm_beats = [r for r in family if r["vs_sft"]["diff"] > 0 and r["p_holm"] < 0.05]
-    verdict = ("settings whose validation accuracy beats SFT with a paired interval above 0: "
-               + ", ".join(f"{r['recipe']} ({r['setting']})" for r in beats)) if beats else \
-        "no recipe setting beats SFT on validation (no paired 95% interval lies above 0)."
+    verdict = ("Settings whose validation accuracy beats SFT with a paired interval above 0: "
+               + ", ".join(f"{r['recipe']} ({r['setting']})" for r in beats) + ".") if beats else \
+        "No recipe setting beats SFT on validation (no paired 95% interval lies above 0)."
     verdict += (" After Holm over the table's settings, p < 0.05 for: " + ", ".join(
         f"{r['recipe']} ({r['setting']})" for r in holm_beats) + ".") if holm_beats else \
         f" No setting beats SFT after Holm over the table's {len(family)} settings."
