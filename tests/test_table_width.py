@@ -48,3 +48,18 @@ def test_every_recipe_name_whole_at_80_columns(movement, mde_none):
         else:
             assert hits[0].count("–") >= 3
     assert ("MDE –" in text) == mde_none
+
+
+def test_sft_row_is_the_checkpoint_the_deltas_are_paired_with():
+    """With two SFT seeds the recipes start from the primary one: its accuracy, not the seed average, is the sft row,
+    so the row and a recipe's Δ add up, and the caption names the other seed's accuracy."""
+    results, stats = _stats(["sft", "rft"], movement=True, mde_none=False)
+    results["primary_seed"] = 0
+    stats["sft_seed_spread"] = {"hardneg_synth": {"per_sft_seed": {"0": 0.61, "1": 0.389}, "min": 0.389, "max": 0.61}}
+    console = Console(width=80, record=True, color_system=None)
+    console.print(rich_table(results, stats))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    sft_line = next(line for line in text.splitlines() if line.split() and line.split()[0] == "sft")
+    assert sft_line.split()[1] == "61.0"
+    assert "SFT seed 0, the one recipes start from" in text and "1: 38.9" in text

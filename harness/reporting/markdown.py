@@ -66,9 +66,18 @@ def rich_table(results: dict, stats: dict) -> Table:
     n = next((r["accuracy"].get("n") for r in rows if r.get("accuracy")), None)
     mdes = [r["vs_sft"]["mde"] for r in rows if (r.get("vs_sft") or {}).get("mde") is not None]
     mde = f"{100 * min(mdes):.1f}–{100 * max(mdes):.1f}" if mdes else dash
+    # With several SFT seeds the recipes start from the primary one and Δ is paired with it, so the sft row shows that
+    # checkpoint's accuracy (not the seed average) and the caption names the others: 66.2 - 61.0 reads as the Δ.
+    per_seed = ((stats.get("sft_seed_spread") or {}).get(task) or {}).get("per_sft_seed") or {}
+    primary = str(results.get("primary_seed", 0))
+    sft_note = ""
+    if len(per_seed) > 1 and primary in per_seed:
+        sft_note = (f"\nsft: SFT seed {primary}, the one recipes start from; other SFT\nseeds: "
+                    + ", ".join(f"{k}: {pct(v)}" for k, v in per_seed.items() if k != primary))
     t = Table(title=f"{results['experiment']} · {TASK_SHORT.get(task, task)}, n = {n} · seeds {results['seeds']}",
               caption=f"Δ: points vs sft, 95% paired CI · p: exact sign test over\nproblems, Holm-corrected (* < {ALPHA}) · "
-                      f"MDE {mde} points\nmoved: answers changed vs sft (floor: noise)\nall other figures: report.md",
+                      f"MDE {mde} points\nmoved: answers changed vs sft (floor: noise){sft_note}\n"
+                      "all other figures: report.md",
               caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     t.add_column("recipe", style="bold", no_wrap=True)
     t.add_column("acc %", justify="right", no_wrap=True)
@@ -77,7 +86,10 @@ def rich_table(results: dict, stats: dict) -> Table:
     t.add_column("moved", justify="right", no_wrap=True)
     for row in rows:
         c = row.get("vs_sft")
-        t.add_row(row["recipe"], pct((row.get("accuracy") or {}).get("mean")), delta(c), pval(c),
+        acc = (row.get("accuracy") or {}).get("mean")
+        if row["recipe"] == "sft" and sft_note:
+            acc = per_seed[primary]
+        t.add_row(row["recipe"], pct(acc), delta(c), pval(c),
                   movement(row.get("movement")))
     return t
 
