@@ -50,12 +50,13 @@ def test_every_recipe_name_whole_at_80_columns(movement, mde_none):
     assert ("MDE –" in text) == mde_none
 
 
-def test_sft_row_is_the_checkpoint_the_deltas_are_paired_with():
+@pytest.mark.parametrize("key", [int, str])  # int in memory, str after a JSON round trip
+def test_sft_row_is_the_checkpoint_the_deltas_are_paired_with(key):
     """With two SFT seeds the recipes start from the primary one: its accuracy, not the seed average, is the sft row,
     so the row and a recipe's Δ add up, and the caption names the other seed's accuracy."""
     results, stats = _stats(["sft", "rft"], movement=True, mde_none=False)
     results["primary_seed"] = 0
-    stats["sft_seed_spread"] = {"hardneg_synth": {"per_sft_seed": {"0": 0.61, "1": 0.389}, "min": 0.389, "max": 0.61}}
+    stats["sft_seed_spread"] = {"hardneg_synth": {"per_sft_seed": {key(0): 0.61, key(1): 0.389}, "min": 0.389, "max": 0.61}}
     console = Console(width=80, record=True, color_system=None)
     console.print(rich_table(results, stats))
     text = console.export_text()

@@ -68,7 +68,8 @@ def rich_table(results: dict, stats: dict) -> Table:
     mde = f"{100 * min(mdes):.1f}–{100 * max(mdes):.1f}" if mdes else dash
     # With several SFT seeds the recipes start from the primary one and Δ is paired with it, so the sft row shows that
     # checkpoint's accuracy (not the seed average) and the caption names the others: 66.2 - 61.0 reads as the Δ.
-    per_seed = ((stats.get("sft_seed_spread") or {}).get(task) or {}).get("per_sft_seed") or {}
+    per_seed = {str(k): v for k, v in  # int keys in memory, str after a JSON round trip
+                (((stats.get("sft_seed_spread") or {}).get(task) or {}).get("per_sft_seed") or {}).items()}
     primary = str(results.get("primary_seed", 0))
     sft_note = ""
     if len(per_seed) > 1 and primary in per_seed:
