@@ -1,5 +1,5 @@
 # Two commands that work on a fresh machine (2 CPU cores, no GPU, package registries only):
-#   make demo   - create .venv, install, run `harness compare --recipes all` on the embedded tiny default
+#   make demo   - create .venv, install, run `harness compare --recipes all` on the embedded tiny model (planted world)
 #   make test   - same set-up, run the test suite
 PY ?= python3
 VENV ?= .venv
@@ -24,9 +24,11 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
+# The planted-flaw world at the demo's size (configs/tiny-planted.yaml: configs/tiny.yaml plus planted training flaws):
+# the world where the recipes separate (issue 18); the clean world is `harness compare --config configs/tiny.yaml`.
 # --jobs auto: after SFT, the recipes train and evaluate in one one-thread worker per core (harness/stages/parallel.py)
 demo: setup
-	$(BIN)/harness compare --config configs/tiny.yaml --recipes all --jobs auto
+	$(BIN)/harness compare --config configs/tiny-planted.yaml --recipes all --jobs auto
 
 # issue 18: the study in the planted-flaw world (configs/tiny-planted-study.yaml): settings on the validation split
 # (learning rate x beta x steps; the choice rule and the chosen point are in the config), a second SFT seed for the

@@ -1,4 +1,5 @@
-"""Time `make demo`'s stages: a cold `harness compare --config configs/tiny.yaml --recipes all` in a fresh run directory,
+"""Time `make demo`'s stages: a cold `harness compare --config configs/tiny-planted.yaml --recipes all` (the demo's
+config since 2026-12-03; the entries before used configs/tiny.yaml, the same settings without planted flaws) in a fresh run directory,
 then the same command again (served from the stage cache), with the machine's load and SFT steps/s beside them.
 
     python benchmarks/demo_stages.py [--run-dir /tmp/demo_bench] [--jobs auto] [--timeout 3600] [--label quiet-1] [key=value ...]
@@ -95,7 +96,7 @@ def summarize(stages: list[dict]) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--config", default="configs/tiny.yaml")
+    ap.add_argument("--config", default="configs/tiny-planted.yaml")
     ap.add_argument("--run-dir", default="/tmp/hardneg_demo_bench")
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds before the cold run is stopped")
     ap.add_argument("--label", default="", help="a note for this entry, e.g. 'quiet machine, run 1'")
