@@ -83,6 +83,11 @@ class ModelConfig:
     """'auto' (bf16 where the hardware computes it natively: a GPU that supports it, or a CPU with AVX512-BF16/AMX;
     else fp32; HARDNEG_CPU_BF16=0 keeps a CPU at fp32), 'float32' or 'bfloat16'. Trained weights stay fp32 (bf16 is
     autocast); the manifest records the result as `precision`."""
+    train_attention: Literal["auto", "eager", "sdpa", "flash_attention_2"] = "auto"
+    """Attention kernel of a model being *trained* (SFT, DPO, sft_more; sampling and evaluation keep the model's
+    default, sdpa). 'auto': 'eager' on a CPU, where PyTorch's SDPA backward for CPU (flash_attention_for_cpu) took
+    30% of an SFT step of the embedded default and eager's matmul + softmax makes the step ~25% faster
+    (benchmarks/results/train_attention.json), 'sdpa' on a GPU. The resolved value enters every stage key."""
 
     def validate(self) -> None:
         if self.kind == "pretrained" and not self.name_or_path:

@@ -94,11 +94,27 @@ def set_threads() -> None:
 
 
 def resolve_precision(cfg):
-    """`cfg` with `model.dtype: auto` replaced by what this machine runs (`bfloat16` or `float32`, `use_bf16`), so the
-    precision enters every stage key through the base model's: an fp32 run never reads a bf16 run's cached stages."""
+    """`cfg` with `model.dtype: auto` replaced by what this machine runs (`bfloat16` or `float32`, `use_bf16`) and
+    `model.train_attention: auto` by `train_attention`'s choice, so both enter every stage key through the base
+    model's: an fp32 run never reads a bf16 run's cached stages, nor an eager-attention run an sdpa one's."""
     import dataclasses
-    if cfg.model.dtype != "auto":
-        return cfg
-    dtype = "bfloat16" if use_bf16(resolve_device(cfg.device), "auto") else "float32"
-    return dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, dtype=dtype))
+    device = resolve_device(cfg.device)
+    changes = {}
+    if cfg.model.dtype == "auto":
+        changes["dtype"] = "bfloat16" if use_bf16(device, "auto") else "float32"
+    if cfg.model.train_attention == "auto":
+        changes["train_attention"] = train_attention(device, "auto")
+    return dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, **changes)) if changes else cfg
+
+
+def train_attention(device: str, choice: str) -> str:
+    """The attention kernel a trained model runs: `choice`, or for 'auto' 'eager' on a CPU and 'sdpa' elsewhere.
+
+    Why eager on a CPU: PyTorch's SDPA backward there (`_scaled_dot_product_flash_attention_for_cpu_backward`) took
+    30% of an SFT step of the embedded default (torch.profiler, 30 steps, bf16 autocast, 2 threads); eager's matmul
+    and fp32 softmax do the same sums faster at these lengths (<= 256 tokens). Generation keeps sdpa: its one-token
+    decode steps ran 20% slower eager (benchmarks/results/train_attention.json)."""
+    if choice != "auto":
+        return choice
+    return "eager" if device == "cpu" else "sdpa"
 

@@ -43,7 +43,7 @@ def build_manifest(cfg, timings: dict, argv: list[str] | None = None) -> dict:
         "git_revision": git_revision(), "python": sys.version.split()[0], "platform": platform.platform(),
         "cpu_count": __import__("os").cpu_count(), "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "libraries": library_versions(), "launch": launch_info(), "config": cfg.to_dict(), "stages": timings,
-        "precision": precision(cfg),
+        "precision": precision(cfg), "train_attention": train_attention_of(cfg),
     }
 
 
@@ -51,6 +51,12 @@ def precision(cfg) -> str:
     """'bf16' or 'fp32': what `model.dtype` resolved to on this machine (harness/runtime/device.py)."""
     from harness.runtime.device import resolve_device, use_bf16
     return "bf16" if use_bf16(resolve_device(cfg.device), cfg.model.dtype) else "fp32"
+
+
+def train_attention_of(cfg) -> str:
+    """The attention kernel trained models run on this machine (`model.train_attention`, harness/runtime/device.py)."""
+    from harness.runtime.device import resolve_device, train_attention
+    return train_attention(resolve_device(cfg.device), cfg.model.train_attention)
 
 
 def launcher() -> str:

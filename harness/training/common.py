@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from harness.config import ConfigError, ExperimentConfig, TrainConfig
-from harness.runtime.device import param_dtype, resolve_device, use_bf16
+from harness.runtime.device import param_dtype, resolve_device, train_attention, use_bf16
 
 _TRACKER_PACKAGES = {"tensorboard": ("tensorboard", "tensorboardX"), "wandb": ("wandb",)}
 
@@ -91,13 +91,16 @@ def quiet(trainer):
 
 
 def load_policy(path: str, cfg: ExperimentConfig, trainable: bool = True, device: str | None = None):
-    """(model, tokenizer) from a checkpoint; fp32 parameters when `trainable`, else bf16 if bf16 is on."""
+    """(model, tokenizer) from a checkpoint; fp32 parameters when `trainable`, else bf16 if bf16 is on. A trainable
+    model runs `model.train_attention`'s kernel (eager on a CPU: see harness/runtime/device.py); a frozen copy keeps
+    the checkpoint's default."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
     device = device or resolve_device(cfg.device)
     tok = AutoTokenizer.from_pretrained(path)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=param_dtype(device, cfg.model.dtype, trainable))
+    kernel = {"attn_implementation": train_attention(device, cfg.model.train_attention)} if trainable else {}
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=param_dtype(device, cfg.model.dtype, trainable), **kernel)
     if not trainable:
         model.eval().requires_grad_(False)
     return model, tok
