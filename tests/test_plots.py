@@ -65,6 +65,18 @@ def test_forest_plot(saved, figures, tmp_path):
     _legible(info)
 
 
+def test_forest_plot_leaves_out_tasks_scored_for_sft_alone(figures, tmp_path):
+    """The planted demo runs GSM8K/MATH-500 for SFT only (eval.real_benchmarks_for: sft): no recipe has a paired
+    difference there, so the forest plot has no panel for them (not an empty one titled `n = None`)."""
+    ref = REF.parent / "tiny-planted"
+    results, stats = (json.loads(p.read_text()) for p in (ref / "results.json", ref / "report" / "stats.json"))
+    assert {"hardneg_gsm8k_cot", "hardneg_math500"} <= set(results["tasks"])
+    plots.difference_plot(results, stats, tmp_path)
+    titles = [ax.get_title() for ax in figures["paired_differences.png"]["axes"]]
+    assert len(titles) == 2 and titles[0].startswith("synth (n = 1000") and titles[1].startswith("near-miss (n = ")
+    assert not any("None" in t for t in titles)
+
+
 def test_accuracy_plot(saved, figures, tmp_path):
     results, stats = saved
     plots.accuracy_plot(results, stats, tmp_path)
