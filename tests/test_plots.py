@@ -75,6 +75,10 @@ def test_forest_plot_leaves_out_tasks_scored_for_sft_alone(figures, tmp_path):
     titles = [ax.get_title() for ax in figures["paired_differences.png"]["axes"]]
     assert len(titles) == 2 and titles[0].startswith("synth (n = 1000") and titles[1].startswith("near-miss (n = ")
     assert not any("None" in t for t in titles)
+    plots.accuracy_plot(results, stats, tmp_path)   # the same two tasks drawn; the SFT-only ones named in the title
+    info = figures["accuracy.png"]
+    assert [ax.get_title().split(" (")[0] for ax in info["axes"]] == ["synth", "near-miss"]
+    assert "gsm8k (sft only)" in info["suptitle"] and "math500 (sft only)" in info["suptitle"]
 
 
 def test_accuracy_plot(saved, figures, tmp_path):
