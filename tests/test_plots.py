@@ -79,6 +79,10 @@ def test_forest_plot_leaves_out_tasks_scored_for_sft_alone(figures, tmp_path):
     info = figures["accuracy.png"]
     assert [ax.get_title().split(" (")[0] for ax in info["axes"]] == ["synth", "near-miss"]
     assert "gsm8k (sft only)" in info["suptitle"] and "math500 (sft only)" in info["suptitle"]
+    plots.profile_plot(results, stats, tmp_path)
+    info = figures["error_profile.png"]
+    assert [ax.get_title().split(" (")[0] for ax in info["axes"]] == ["synth", "near-miss"]
+    assert "gsm8k (sft only)" in info["suptitle"]
 
 
 def test_accuracy_plot(saved, figures, tmp_path):

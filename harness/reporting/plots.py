@@ -63,12 +63,19 @@ def _n(rows: list[dict], key: str) -> int | None:
     return None
 
 
+def _drawn_tasks(scored: dict[str, list[str]], n_names: int) -> tuple[list[str], str]:
+    """(tasks to draw, a note naming the rest): a task scored for one recipe alone (the demo's GSM8K/MATH-500 smoke,
+    `eval.real_benchmarks_for: sft`) is one row, not a panel of empty ones; the note names it for the title."""
+    drawn = [t for t, recipes in scored.items() if len(recipes) > 1 or n_names == 1]
+    alone = [f"{TASK_SHORT.get(t, t)} ({scored[t][0]} only)" for t in scored if t not in drawn]
+    return drawn, (f"\nnot drawn, in report.md: {', '.join(alone)}" if alone else "")
+
+
 def accuracy_plot(results: dict, stats: dict, out: Path) -> list[str]:
     """Accuracy per recipe as a point with its 95% interval, one panel per task; a dashed line at sft's accuracy."""
     names = [r["name"] for r in results["recipes"]]
-    scored = [t for t in results["tasks"] if stats["tasks"].get(t)]
-    # a task scored for one recipe alone (the demo's GSM8K/MATH-500 smoke for sft) is a row, not a panel: named below
-    tasks = [t for t in scored if len(stats["tasks"][t]) > 1 or len(names) == 1]
+    tasks, note = _drawn_tasks({t: [r["recipe"] for r in stats["tasks"][t]] for t in results["tasks"]
+                                if stats["tasks"].get(t)}, len(names))
     if not names or not tasks:
         return []
     fig, axes, cols = _panels(len(tasks), len(names))
@@ -83,9 +90,7 @@ def accuracy_plot(results: dict, stats: dict, out: Path) -> list[str]:
         ax.set_xlabel("accuracy %", fontsize=FONT)
         if k % cols:
             ax.tick_params(axis="y", labelleft=False)
-    alone = [f"{TASK_SHORT.get(t, t)} ({stats['tasks'][t][0]['recipe']} only)" for t in scored if t not in tasks]
-    fig.suptitle("Greedy accuracy with 95% intervals (dashed: sft)"
-                 + (f"\nnot drawn, in report.md: {', '.join(alone)}" if alone else ""), fontsize=FONT + 1)
+    fig.suptitle("Greedy accuracy with 95% intervals (dashed: sft)" + note, fontsize=FONT + 1)
     return [_save(fig, out / "accuracy.png")]
 
 
@@ -134,7 +139,8 @@ def profile_plot(results: dict, stats: dict, out: Path) -> list[str]:
     categories overlap (a near miss can carry an arithmetic error), so nothing is stacked or summed."""
     import matplotlib.pyplot as plt
     import numpy as np
-    tasks = [t for t in results["tasks"] if stats["profiles"].get(t)]
+    tasks, note = _drawn_tasks({t: list(stats["profiles"][t]) for t in results["tasks"] if stats["profiles"].get(t)},
+                               len(results["recipes"]))
     if not tasks:
         return []
     names = [r["name"] for r in results["recipes"] if any(r["name"] in stats["profiles"][t] for t in tasks)]
@@ -156,7 +162,8 @@ def profile_plot(results: dict, stats: dict, out: Path) -> list[str]:
         ax.set_title(f"{TASK_SHORT.get(task, task)} (n = {n})", fontsize=FONT)
         if k % cols:
             ax.tick_params(axis="y", labelleft=False)
-    fig.suptitle("% of greedy solutions with each flaw (categories overlap: rows do not sum to 100)", fontsize=FONT + 1)
+    fig.suptitle("% of greedy solutions with each flaw (categories overlap: rows do not sum to 100)" + note,
+                 fontsize=FONT + 1)
     plt.setp(fig.axes, frame_on=False)
     for ax in axes:
         ax.tick_params(length=0)
