@@ -25,7 +25,8 @@ $(BIN)/.installed: pyproject.toml
 setup: $(BIN)/.installed
 
 # The planted-flaw world at the demo's size (configs/tiny-planted.yaml: configs/tiny.yaml plus planted training flaws):
-# the world where the recipes separate (issue 18); the clean world is `harness compare --config configs/tiny.yaml`.
+# the world where the recipes measurably change the model (the planted flaw, by ground truth; issue 18); the clean
+# world is `harness compare --config configs/tiny.yaml`.
 # --jobs auto: after SFT, the recipes train and evaluate in one one-thread worker per core (harness/stages/parallel.py)
 demo: setup
 	$(BIN)/harness compare --config configs/tiny-planted.yaml --recipes all --jobs auto
