@@ -28,14 +28,13 @@ KERNELS = ("sdpa", "eager")
 
 
 def sft_seconds_per_step(cfg_path: str, kernel: str, steps: int, tmp: str) -> float:
-    from transformers import TrainerCallback
+    from transformers import AutoTokenizer, TrainerCallback
 
     from harness.config import load_config
     from harness.data.loaders import sft_rows
     from harness.stages.pipeline import Pipeline
     from harness.training.sft import train_sft
     from harness.training.sft_tokens import pretokenize
-    from transformers import AutoTokenizer
     cfg = load_config(cfg_path, [f"run_dir={tmp}", "device=cpu", f"model.train_attention={kernel}",
                                  f"sft.max_steps={steps}"])
     pipe = Pipeline(cfg)

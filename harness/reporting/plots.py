@@ -94,13 +94,6 @@ def accuracy_plot(results: dict, stats: dict, out: Path) -> list[str]:
     return [_save(fig, out / "accuracy.png")]
 
 
-def compared_tasks(results: dict, stats: dict) -> list[str]:
-    """Tasks where at least one recipe has a paired difference vs sft: a task scored for SFT alone
-    (`eval.real_benchmarks_for: sft`, the demo's GSM8K/MATH-500 smoke) has nothing to draw in a forest plot."""
-    return [t for t in results["tasks"]
-            if any((r.get("vs_sft") or {}).get("diff") is not None for r in stats["tasks"].get(t) or [])]
-
-
 def difference_plot(results: dict, stats: dict, out: Path) -> list[str]:
     """A forest plot: Δ accuracy vs sft per recipe with its 95% paired-bootstrap interval, zero line, one panel per
     task (each on its own x-scale); filled markers where the Holm-corrected problem-level p < 0.05 (the exact sign test
@@ -108,7 +101,8 @@ def difference_plot(results: dict, stats: dict, out: Path) -> list[str]:
     names = [r["name"] for r in results["recipes"] if r["name"] != "sft"]
     if not names or not stats["baselines"]["sft"]:
         return []
-    tasks = compared_tasks(results, stats)
+    tasks, _ = _drawn_tasks({t: [r["recipe"] for r in stats["tasks"][t]] for t in results["tasks"]
+                             if stats["tasks"].get(t)}, len(results["recipes"]))
     if not tasks:
         return []
     fig, axes, cols = _panels(len(tasks), len(names))
