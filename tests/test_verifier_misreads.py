@@ -149,4 +149,6 @@ def test_math_verify_is_warmed_when_the_verifier_is_built_so_no_row_pays_it():
             "assert v.verify('q', r'The answer is: \\frac{\\pi}{2}', reference_answer=r'\\pi/2').correct\n"
             "print(time.process_time() - c)")  # unequal strings: math-verify itself decides
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert float(out.stdout.strip().splitlines()[-1]) < 0.1  # cold, math-verify's first call costs ~350 ms
+    # warm, this call costs ~40 ms; cold, math-verify's first call adds ~350 ms. The bound sits between them with
+    # room either side for a slower or loaded CI core.
+    assert float(out.stdout.strip().splitlines()[-1]) < 0.2
