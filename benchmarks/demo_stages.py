@@ -1,6 +1,8 @@
 """Time `make demo`'s stages: a cold `harness compare --config configs/tiny-planted.yaml --recipes all` (the demo's
 config since 2026-12-03; the entries before used configs/tiny.yaml, the same settings without planted flaws) in a fresh run directory,
 then the same command again (served from the stage cache), with the machine's load and SFT steps/s beside them.
+The cold run starts with an empty torch.compile cache (TORCHINDUCTOR_CACHE_DIR beside the run directory), so a config
+with `model.train_compile: layers` pays its compile as a fresh machine would.
 
     python benchmarks/demo_stages.py [--run-dir /tmp/demo_bench] [--jobs auto] [--timeout 3600] [--label quiet-1] [key=value ...]
 
@@ -109,8 +111,10 @@ def main() -> None:
     run_dir = Path(args.run_dir)
     if run_dir.exists():
         shutil.rmtree(run_dir)
+    inductor = Path(f"{run_dir}.inductor")  # model.train_compile: an empty compile cache, as on a fresh machine
+    shutil.rmtree(inductor, ignore_errors=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-           "TOKENIZERS_PARALLELISM": "false", "COLUMNS": "200"}
+           "TOKENIZERS_PARALLELISM": "false", "COLUMNS": "200", "TORCHINDUCTOR_CACHE_DIR": str(inductor)}
     cmd = [sys.executable, "-m", "harness.cli", "compare", "--config", args.config, "--recipes", "all",
            "--jobs", args.jobs, f"run_dir={run_dir}", *args.overrides]
     cold_log, warm_log = Path(f"{run_dir}.cold.log"), Path(f"{run_dir}.warm.log")
@@ -134,6 +138,7 @@ def main() -> None:
         print(f"warm (cached) {entry['warm']['wall_seconds']:.0f}s, stages recomputed: {entry['warm']['stages_recomputed']}")
     if not args.keep:
         shutil.rmtree(run_dir, ignore_errors=True)
+        shutil.rmtree(inductor, ignore_errors=True)
 
 
 if __name__ == "__main__":

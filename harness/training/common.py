@@ -103,7 +103,27 @@ def load_policy(path: str, cfg: ExperimentConfig, trainable: bool = True, device
     model = AutoModelForCausalLM.from_pretrained(path, dtype=param_dtype(device, cfg.model.dtype, trainable), **kernel)
     if not trainable:
         model.eval().requires_grad_(False)
+    elif cfg.model.train_compile == "layers":
+        compile_layers(model, device)
     return model, tok
+
+
+def compile_layers(model, device: str) -> None:
+    """`model.train_compile: layers`: torch.compile each decoder layer in place (regional compilation: identical
+    layers share one compiled graph, so the compile costs one layer's, not the model's; parameter names and the saved
+    checkpoint do not change). Dynamic shapes: batches of different lengths reuse the graph."""
+    import shutil
+
+    from harness.config import ConfigError
+    layers = getattr(getattr(model, "model", None), "layers", None)
+    if layers is None:
+        raise ConfigError(f"model.train_compile=layers: {type(model).__name__} has no model.layers to compile; "
+                          "set model.train_compile=none")
+    if device == "cpu" and not any(shutil.which(c) for c in ("g++", "c++", "clang++")):
+        raise ConfigError("model.train_compile=layers needs a C++ compiler for torch.compile's CPU kernels (none of "
+                          "g++, c++, clang++ is on PATH): install one (apt install g++) or set model.train_compile=none")
+    for layer in layers:
+        layer.compile(dynamic=True)
 
 
 def save_final(trainer, tok, out: Path) -> None:
