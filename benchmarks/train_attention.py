@@ -51,16 +51,17 @@ def sft_seconds_per_step(cfg_path: str, kernel: str, steps: int, tmp: str) -> fl
     return (marks[steps] - marks[10]) / (steps - 10)
 
 
-def dpo_seconds(cfg_path: str, run_dir: Path, kernel: str, steps: int, tmp: str) -> float:
+def dpo_seconds(cfg_path: str, run_dir: Path, setting: str, steps: int, tmp: str,
+                field: str = "model.train_attention") -> float:
+    """Wall seconds of a `dpo` recipe's training stage with `field=setting`, on the run's largest pair set."""
     from harness.config import load_config
     from harness.registry import get_recipe
     from harness.runtime.device import resolve_precision
     from harness.runtime.io import read_jsonl
     from harness.training.dpo import train_dpo
-    cfg = resolve_precision(load_config(cfg_path, ["device=cpu", f"model.train_attention={kernel}",
-                                                   f"dpo.max_steps={steps}"]))
+    cfg = resolve_precision(load_config(cfg_path, ["device=cpu", f"{field}={setting}", f"dpo.max_steps={steps}"]))
     pairs = max(glob.glob(str(run_dir / "pairs-*" / "pairs.jsonl")), key=os.path.getsize)
-    out = Path(tmp) / f"dpo_{kernel}"
+    out = Path(tmp) / f"dpo_{setting}"
     t0 = time.perf_counter()
     train_dpo(cfg, read_jsonl(pairs), sft_model(run_dir), out / "model", out / "work", get_recipe("dpo"))
     shutil.rmtree(out, ignore_errors=True)

@@ -56,25 +56,6 @@ def sft_timing(cfg_path: str, setting: str, steps: int, tmp: str) -> tuple[float
     return marks[10] - marks[0], (marks[steps] - marks[10]) / (steps - 10)
 
 
-def dpo_seconds(cfg_path: str, run_dir: Path, setting: str, steps: int, tmp: str) -> float:
-    import glob
-
-    from harness.config import load_config
-    from harness.registry import get_recipe
-    from harness.runtime.device import resolve_precision
-    from harness.runtime.io import read_jsonl
-    from harness.training.dpo import train_dpo
-    from train_attention import sft_model
-    cfg = resolve_precision(load_config(cfg_path, ["device=cpu", f"model.train_compile={setting}",
-                                                   f"dpo.max_steps={steps}"]))
-    pairs = max(glob.glob(str(run_dir / "pairs-*" / "pairs.jsonl")), key=os.path.getsize)
-    out = Path(tmp) / f"dpo_{setting}"
-    t0 = time.perf_counter()
-    train_dpo(cfg, read_jsonl(pairs), sft_model(run_dir), out / "model", out / "work", get_recipe("dpo"))
-    shutil.rmtree(out, ignore_errors=True)
-    return time.perf_counter() - t0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", default=str(ROOT / "configs" / "tiny-planted.yaml"))
@@ -88,6 +69,7 @@ def main() -> None:
     os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(Path(tmp) / "inductor")  # empty: round 1 compiles cold
 
     import torch
+    from train_attention import dpo_seconds
 
     from harness.runtime.device import set_threads
     rows: dict[str, dict[str, list[float]]] = {"sft_to_step10_s": {}, "sft_s_per_step": {}, "dpo_stage_s": {}}
@@ -101,7 +83,7 @@ def main() -> None:
             os.environ["OMP_NUM_THREADS"] = "1"  # what a --jobs auto worker gets (harness/stages/parallel.py)
             torch.set_num_threads(1)
             rows["dpo_stage_s"].setdefault(setting, []).append(
-                dpo_seconds(args.config, Path(args.run_dir), setting, args.dpo_steps, tmp))
+                dpo_seconds(args.config, Path(args.run_dir), setting, args.dpo_steps, tmp, "model.train_compile"))
     shutil.rmtree(tmp, ignore_errors=True)
     median = {what: {k: round(statistics.median(v), 4) for k, v in by.items()} for what, by in rows.items()}
     entry = {"benchmark": "train_compile", "label": args.label, "config": Path(args.config).name,
