@@ -47,3 +47,15 @@ def test_train_compile_enters_the_stage_keys_and_frozen_copies_stay_eager(micro_
     assert off.base_key() != on.base_key()
     frozen, _ = load_policy(str(micro_model), on.cfg, trainable=False)
     assert all(getattr(layer, "_compiled_call_impl", None) is None for layer in frozen.model.layers)
+
+
+def test_no_cpu_compiler_is_a_one_line_config_error_with_the_fix(micro_model, tmp_path, monkeypatch):
+    import shutil
+
+    import pytest
+
+    from harness.config import ConfigError
+    from harness.training.common import load_policy
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(ConfigError, match=r"needs a C\+\+ compiler.*model.train_compile=none"):
+        load_policy(str(micro_model), _cfg(tmp_path, "model.train_compile=layers"))
