@@ -27,7 +27,10 @@ sys.path.insert(0, str(ROOT))
 KERNELS = ("sdpa", "eager")
 
 
-def sft_seconds_per_step(cfg_path: str, kernel: str, steps: int, tmp: str) -> float:
+def sft_timing(cfg_path: str, setting: str, steps: int, tmp: str,
+               field: str = "model.train_attention") -> tuple[float, float]:
+    """SFT with `field=setting` through the stage's own `train_sft`: (seconds from train start to step 10, where a
+    compile lands; seconds per step over steps 10..steps)."""
     from transformers import AutoTokenizer, TrainerCallback
 
     from harness.config import load_config
@@ -35,20 +38,23 @@ def sft_seconds_per_step(cfg_path: str, kernel: str, steps: int, tmp: str) -> fl
     from harness.stages.pipeline import Pipeline
     from harness.training.sft import train_sft
     from harness.training.sft_tokens import pretokenize
-    cfg = load_config(cfg_path, [f"run_dir={tmp}", "device=cpu", f"model.train_attention={kernel}",
+    cfg = load_config(cfg_path, [f"run_dir={tmp}", "device=cpu", f"{field}={setting}",
                                  f"sft.max_steps={steps}"])
     pipe = Pipeline(cfg)
     rows = pretokenize(sft_rows(pipe.split("train"), cfg.data.prompt_template), AutoTokenizer.from_pretrained(pipe.base()))
     marks: dict[int, float] = {}
 
     class Clock(TrainerCallback):
+        def on_train_begin(self, a, state, control, **kw):
+            marks[0] = time.perf_counter()
+
         def on_step_end(self, a, state, control, **kw):
             if state.global_step in (10, steps):
                 marks[state.global_step] = time.perf_counter()
-    out = Path(tmp) / f"sft_{kernel}"
+    out = Path(tmp) / f"sft_{setting}"
     train_sft(pipe.sft_cfg, rows, pipe.base(), out / "model", out / "work", callbacks=[Clock()])
     shutil.rmtree(out, ignore_errors=True)
-    return (marks[steps] - marks[10]) / (steps - 10)
+    return marks[10] - marks[0], (marks[steps] - marks[10]) / (steps - 10)
 
 
 def dpo_seconds(cfg_path: str, run_dir: Path, setting: str, steps: int, tmp: str,
@@ -85,6 +91,14 @@ def decode_seconds(cfg_path: str, run_dir: Path, kernel: str, n: int) -> tuple[f
     return time.perf_counter() - t0, json.dumps(out, sort_keys=True)
 
 
+def append_entry(name: str, entry: dict) -> Path:
+    """Append `entry` to the JSON list benchmarks/results/<name>; returns its path."""
+    dest = ROOT / "benchmarks" / "results" / name
+    old = json.loads(dest.read_text()) if dest.exists() else []
+    dest.write_text(json.dumps([*old, entry], indent=2) + "\n")
+    return dest
+
+
 def sft_model(run_dir: Path) -> str:
     return sorted(glob.glob(str(run_dir / "sft-*" / "model")))[0]
 
@@ -111,7 +125,7 @@ def main() -> None:
         for kernel in KERNELS:
             set_threads()
             times["sft_s_per_step"].setdefault(kernel, []).append(
-                sft_seconds_per_step(args.config, kernel, args.sft_steps, tmp))
+                sft_timing(args.config, kernel, args.sft_steps, tmp)[1])
         if args.run_dir:
             os.environ["OMP_NUM_THREADS"] = "1"   # what a --jobs auto worker gets (harness/stages/parallel.py)
             torch.set_num_threads(1)
@@ -131,9 +145,7 @@ def main() -> None:
              "median": summary, "all": times, "eager_over_sdpa": {
                  what: round(v["eager"] / v["sdpa"], 3) for what, v in summary.items()},
              "greedy_text_identical": same_greedy if args.run_dir else None}
-    dest = ROOT / "benchmarks" / "results" / "train_attention.json"
-    old = json.loads(dest.read_text()) if dest.exists() else []
-    dest.write_text(json.dumps([*old, entry], indent=2) + "\n")
+    dest = append_entry("train_attention.json", entry)
     print(f"{'measure':16s} {'sdpa':>9s} {'eager':>9s} {'eager/sdpa':>11s}")
     for what, v in summary.items():
         print(f"{what:16s} {v['sdpa']:9.3f} {v['eager']:9.3f} {entry['eager_over_sdpa'][what]:11.3f}")

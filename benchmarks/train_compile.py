@@ -28,34 +28,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 SETTINGS = ("none", "layers")
 
 
-def sft_timing(cfg_path: str, setting: str, steps: int, tmp: str) -> tuple[float, float]:
-    """(seconds from train start to step 10, seconds per step over steps 10..steps)."""
-    from transformers import AutoTokenizer, TrainerCallback
-
-    from harness.config import load_config
-    from harness.data.loaders import sft_rows
-    from harness.stages.pipeline import Pipeline
-    from harness.training.sft import train_sft
-    from harness.training.sft_tokens import pretokenize
-    cfg = load_config(cfg_path, [f"run_dir={tmp}", "device=cpu", f"model.train_compile={setting}",
-                                 f"sft.max_steps={steps}"])
-    pipe = Pipeline(cfg)
-    rows = pretokenize(sft_rows(pipe.split("train"), cfg.data.prompt_template), AutoTokenizer.from_pretrained(pipe.base()))
-    marks: dict[int, float] = {}
-
-    class Clock(TrainerCallback):
-        def on_train_begin(self, a, state, control, **kw):
-            marks[0] = time.perf_counter()
-
-        def on_step_end(self, a, state, control, **kw):
-            if state.global_step in (10, steps):
-                marks[state.global_step] = time.perf_counter()
-    out = Path(tmp) / f"sft_{setting}"
-    train_sft(pipe.sft_cfg, rows, pipe.base(), out / "model", out / "work", callbacks=[Clock()])
-    shutil.rmtree(out, ignore_errors=True)
-    return marks[10] - marks[0], (marks[steps] - marks[10]) / (steps - 10)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", default=str(ROOT / "configs" / "tiny-planted.yaml"))
@@ -69,7 +41,7 @@ def main() -> None:
     os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(Path(tmp) / "inductor")  # empty: round 1 compiles cold
 
     import torch
-    from train_attention import dpo_seconds
+    from train_attention import append_entry, dpo_seconds, sft_timing
 
     from harness.runtime.device import set_threads
     rows: dict[str, dict[str, list[float]]] = {"sft_to_step10_s": {}, "sft_s_per_step": {}, "dpo_stage_s": {}}
@@ -77,7 +49,7 @@ def main() -> None:
         for setting in SETTINGS:
             os.environ.pop("OMP_NUM_THREADS", None)
             set_threads()
-            first, per_step = sft_timing(args.config, setting, args.sft_steps, tmp)
+            first, per_step = sft_timing(args.config, setting, args.sft_steps, tmp, "model.train_compile")
             rows["sft_to_step10_s"].setdefault(setting, []).append(first)
             rows["sft_s_per_step"].setdefault(setting, []).append(per_step)
             os.environ["OMP_NUM_THREADS"] = "1"  # what a --jobs auto worker gets (harness/stages/parallel.py)
@@ -92,9 +64,7 @@ def main() -> None:
              "note": "round 1's 'layers' rows include the compile on an empty inductor cache, later rounds the warm "
                      "cache; sft_s_per_step excludes the compile (steps 10..sft_steps)",
              "layers_over_none_s_per_step": round(median["sft_s_per_step"]["layers"] / median["sft_s_per_step"]["none"], 3)}
-    dest = ROOT / "benchmarks" / "results" / "train_compile.json"
-    old = json.loads(dest.read_text()) if dest.exists() else []
-    dest.write_text(json.dumps([*old, entry], indent=2) + "\n")
+    dest = append_entry("train_compile.json", entry)
     print(f"{'measure (per round)':20s} {'none':>24s} {'layers':>24s}")
     for what, by in rows.items():
         print(f"{what:20s} {' '.join(f'{x:7.2f}' for x in by['none']):>24s} {' '.join(f'{x:7.2f}' for x in by['layers']):>24s}")
