@@ -19,6 +19,18 @@ def _frequent_token(model, enc) -> int:
     return int(new.bincount().argmax())
 
 
+def _staggered_stop(model, enc) -> int:
+    """A token the random model emits at different steps in different rows (or never in some): as the stop token,
+    rows finish at different steps."""
+    with torch.no_grad():
+        ids = model.generate(**enc, max_new_tokens=16, do_sample=False, pad_token_id=0)
+    new = ids[:, enc["input_ids"].shape[1]:]
+
+    def spread(t: int) -> int:
+        return len({int((row == t).nonzero()[0]) if (row == t).any() else -1 for row in new})
+    return max(sorted(set(new.flatten().tolist())), key=spread)
+
+
 def test_greedy_matches_generate_and_rows_stop(micro_model):
     from harness.models.decode import generate_compact
     model, tok = _load(micro_model)
@@ -79,3 +91,51 @@ def test_hflm_generates_through_compact_decoding(micro_model):
     ours = compact_lm(HFLM)(pretrained=model, tokenizer=tok, batch_size=3, device="cpu").generate_until(reqs)
     stock = HFLM(pretrained=model, tokenizer=tok, batch_size=3, device="cpu").generate_until(reqs)
     assert ours == stock and all(isinstance(s, str) for s in ours)
+
+
+def test_buffer_cache_and_late_compaction_change_no_token(micro_model):
+    """The preallocated cache with finished rows cut out late gives the tokens of transformers' DynamicCache cut at
+    every finished row, greedy and sampled (each token is chosen over the live rows only, so the seeded draws match),
+    and greedy ones equal `generate`'s. The micro model's weights are redrawn wider so its greedy text depends on the
+    prompt (at its init every row repeats one token) and a staggered stop token ends rows at different steps."""
+    from harness.models.decode import BufferLayer, generate_compact, preallocated_cache
+    model, tok = _load(micro_model)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() == 2:
+                p.normal_(0, 0.3)
+    prompts = ["Question: Tom has 3 apples and buys 4 more. How many?\nAnswer:", "Question: 2 + 2?\nAnswer:",
+               "Question: A box holds 5 pens; 3 boxes hold how many pens in all?\nAnswer:", "Question: 9 - 4?\nAnswer:",
+               "Question: 13 + 40?\nAnswer:", "Question: Ann reads 6 pages a day for 5 days. How many pages?\nAnswer:"]
+    enc = tok(prompts, return_tensors="pt", padding=True)
+    stop = _staggered_stop(model, enc)
+    assert all(isinstance(layer, BufferLayer) for layer in preallocated_cache(model, 8).layers)
+    for sample in (False, True):
+        outs = []
+        for kv_cache, compact_at in (("dynamic", 0.0), ("buffer", 0.0), ("buffer", 0.5), ("buffer", 1.0)):
+            torch.manual_seed(11)
+            outs.append(generate_compact(model, enc["input_ids"], enc["attention_mask"], 20, [stop], tok.pad_token_id,
+                                         do_sample=sample, kv_cache=kv_cache, compact_at=compact_at))
+        lengths = (outs[0] != tok.pad_token_id).sum(1)
+        assert len(set(lengths.tolist())) > 2, "rows ran equally long: late compaction was never exercised"
+        if not sample:
+            ref = model.generate(**enc, max_new_tokens=20, do_sample=False, eos_token_id=[stop],
+                                 pad_token_id=tok.pad_token_id)[:, enc["input_ids"].shape[1]:]
+            assert torch.equal(outs[-1][:, :ref.shape[1]], ref)
+        for other in outs[1:]:
+            assert torch.equal(other, outs[0])
+
+
+def test_buffer_layer_refuses_to_overflow():
+    import pytest
+
+    from harness.models.decode import BufferLayer
+    layer = BufferLayer(3)
+    k = torch.zeros(2, 1, 2, 4)
+    layer.update(k, k)
+    assert layer.get_seq_length() == 2 and layer.keys.shape == (2, 1, 2, 4)
+    layer.batch_select_indices(torch.tensor([1]))
+    assert layer.keys.shape == (1, 1, 2, 4)
+    with pytest.raises(ValueError, match="holds 3 positions"):
+        layer.update(torch.zeros(1, 1, 2, 4), torch.zeros(1, 1, 2, 4))
