@@ -8,7 +8,8 @@ batches them, with the checkpoint `--model` names (default: the run's first DPO-
 DynamicCache with a finished row cut out at once (what the evaluation ran before the preallocated cache) against
 the preallocated `BufferLayer` cache with finished rows cut out at once or when they are 25% / 50% of the batch.
 Settings alternate within each round so machine drift hits all alike; medians are reported, and every setting's
-tokens are compared with the first setting's at the same batch size. Writes benchmarks/results/decode_cache.json
+tokens are compared with the first setting's at the same batch size; so are seeded sampled draws (temperature 1,
+untimed) of the old path and the shipped one (`COMPACT_AT`). Writes benchmarks/results/decode_cache.json
 (one entry per invocation, appended).
 """
 from __future__ import annotations
@@ -44,7 +45,7 @@ def main() -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from harness.config import load_config
-    from harness.models.decode import generate_compact
+    from harness.models.decode import COMPACT_AT, generate_compact
     from harness.runtime.io import read_jsonl
     from train_attention import append_entry
     torch.set_num_threads(1)
@@ -57,13 +58,14 @@ def main() -> None:
     prompts = sorted((cfg.data.prompt_template.format(question=p["question"]) for p in problems), key=len, reverse=True)
     max_new = cfg.eval.max_gen_toks
 
-    def decode(bs: int, kv_cache: str, compact_at: float) -> tuple[float, torch.Tensor]:
+    def decode(bs: int, kv_cache: str, compact_at: float, sample: bool = False) -> tuple[float, torch.Tensor]:
+        torch.manual_seed(0)
         t0, outs = time.perf_counter(), []
         for s in range(0, len(prompts), bs):
             enc = tok(prompts[s:s + bs], return_tensors="pt", padding=True)
             outs.append(generate_compact(model, enc["input_ids"], enc["attention_mask"], max_new,
                                          [tok.eos_token_id], tok.pad_token_id, stop_strings=STOP, tok=tok,
-                                         compact_at=compact_at, kv_cache=kv_cache))
+                                         compact_at=compact_at, kv_cache=kv_cache, do_sample=sample))
         return time.perf_counter() - t0, torch.cat([o.flatten() for o in outs])
 
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
@@ -78,17 +80,21 @@ def main() -> None:
                 secs.setdefault(name, []).append(round(took, 3))
                 ref = first.setdefault(bs, tokens)
                 same[name] = same.get(name, True) and torch.equal(tokens, ref)
+    sampled_same = {bs: torch.equal(decode(bs, "dynamic", 0.0, True)[1], decode(bs, "buffer", COMPACT_AT, True)[1])
+                    for bs in batch_sizes}
     base = {bs: statistics.median(secs[f"batch {bs}, dynamic, cut at 0"]) for bs in batch_sizes}
     rows = [{"setting": name, "median_s": round(statistics.median(v), 3), "runs": v,
              "vs_dynamic": round(statistics.median(v) / base[int(name.split(",")[0].split()[1])], 3),
              "tokens_identical": same[name]} for name, v in secs.items()]
     entry = {"benchmark": "decode_cache", "label": args.label, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
              "model": model_dir, "n": len(prompts), "max_new_tokens": max_new, "threads": 1, "rounds": args.rounds,
-             "cores": os.cpu_count(), "load_average": os.getloadavg(), "settings": rows}
+             "cores": os.cpu_count(), "load_average": os.getloadavg(), "settings": rows,
+             "sampled_tokens_identical": {f"batch {bs}": v for bs, v in sampled_same.items()}}
     dest = append_entry("decode_cache.json", entry)
     print(f"{'setting':34s} {'median s':>9s} {'vs dynamic':>11s} {'same tokens':>12s}")
     for r in rows:
         print(f"{r['setting']:34s} {r['median_s']:9.2f} {r['vs_dynamic']:11.3f} {str(r['tokens_identical']):>12s}")
+    print("sampled draws, old path vs buffer cut at", COMPACT_AT, "identical:", entry["sampled_tokens_identical"])
     print(f"wrote {dest}")
 
 

@@ -139,3 +139,80 @@ def test_buffer_layer_refuses_to_overflow():
     assert layer.keys.shape == (1, 1, 2, 4)
     with pytest.raises(ValueError, match="holds 3 positions"):
         layer.update(torch.zeros(1, 1, 2, 4), torch.zeros(1, 1, 2, 4))
+
+
+def _wide_random(micro_model):
+    """The micro model with its matrices redrawn wider: its greedy text then depends on the prompt."""
+    model, tok = _load(micro_model)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() == 2:
+                p.normal_(0, 0.3)
+    return model, tok
+
+
+def test_stop_strings_with_late_compaction(micro_model):
+    """Rows ended by stop strings while finished rows ride along: the same tokens as cutting each row out at once."""
+    from harness.models.decode import generate_compact
+    model, tok = _wide_random(micro_model)
+    prompts = ["Question: Tom has 3 apples and buys 4 more. How many?\nAnswer:", "Question: 2 + 2?\nAnswer:",
+               "Question: A box holds 5 pens; 3 boxes hold how many pens in all?\nAnswer:", "Question: 9 - 4?\nAnswer:",
+               "Question: 13 + 40?\nAnswer:", "Question: Ann reads 6 pages a day for 5 days. How many pages?\nAnswer:",
+               "Question: 7 * 8?\nAnswer:", "Question: 100 - 1?\nAnswer:"]
+    enc = tok(prompts, return_tensors="pt", padding=True)
+    free = generate_compact(model, enc["input_ids"], enc["attention_mask"], 24, [], tok.pad_token_id)
+    texts = [tok.decode(r) for r in free]
+    # two-character pieces of different rows' text as stop strings: rows stop at different steps
+    staggered = 0
+    for stop in sorted({t[i:i + 2] for t in texts for i in range(2, len(t) - 2, 5)})[:12]:
+        outs = [generate_compact(model, enc["input_ids"], enc["attention_mask"], 24, [], tok.pad_token_id,
+                                 stop_strings=[stop], tok=tok, compact_at=c) for c in (0.0, 0.3, 1.0)]
+        staggered += len(set((outs[0] != tok.pad_token_id).sum(1).tolist())) > 2
+        assert torch.equal(outs[0], outs[1]) and torch.equal(outs[0], outs[2]), stop
+    assert staggered >= 3, "too few stop strings ended rows at different steps"
+
+
+def test_finished_padded_rows_leave_once_no_live_row_is_padded(micro_model):
+    """Left-padded rows that finish while only unpadded rows go on leave at once, whatever `compact_at`: the unpadded
+    rows then run with an all-ones mask (transformers drops it: the mask-free attention path), as with eager cuts."""
+    from harness.models.decode import generate_compact
+    model, tok = _wide_random(micro_model)
+    enc = tok(["Question: A box holds 5 pens; 3 boxes hold how many pens in all?\nAnswer:",
+               "Question: 2 + 2?\nAnswer:"], return_tensors="pt", padding=True)
+    assert (enc["attention_mask"][1] == 0).any() and (enc["attention_mask"][0] == 1).all()
+    first = generate_compact(model, enc["input_ids"], enc["attention_mask"], 1, [], tok.pad_token_id)
+    stop = int(first[1, 0])  # the padded row's first token ends it
+    masks = []
+    hook = model.register_forward_pre_hook(lambda m, a, kw: masks.append(kw["attention_mask"].clone()), with_kwargs=True)
+    try:
+        out = generate_compact(model, enc["input_ids"], enc["attention_mask"], 8, [stop], tok.pad_token_id,
+                               compact_at=1.0)
+    finally:
+        hook.remove()
+    assert (out[1, 1:] == tok.pad_token_id).all() and (out[0] != tok.pad_token_id).sum() > 1
+    assert len(masks) > 2 and all(m.shape[0] == 1 and bool((m == 1).all()) for m in masks[1:])
+
+
+def test_buffer_layer_keeps_the_cache_contracts():
+    """reset, crop, beam reorder, repeat and select act on the buffers (not only on the views), and keys and values
+    may differ in width (multi-head latent attention)."""
+    from harness.models.decode import BufferLayer
+    layer = BufferLayer(6)
+    k = torch.arange(2 * 3, dtype=torch.float).reshape(2, 1, 3, 1).expand(2, 1, 3, 4).contiguous()
+    v = torch.zeros(2, 1, 3, 2)
+    layer.update(k, v)
+    assert layer.get_max_length() == 6 and layer.values.shape == (2, 1, 3, 2)
+    layer.crop(-1)
+    assert layer.get_seq_length() == 2
+    layer.update(k[:, :, :1] + 100, v[:, :, :1])
+    assert layer.keys[:, 0, :, 0].tolist() == [[0, 1, 100], [3, 4, 103]]
+    layer.reorder_cache(torch.tensor([1, 0]))
+    layer.batch_repeat_interleave(2)
+    assert layer.keys[:, 0, 0, 0].tolist() == [3, 3, 0, 0]
+    layer.update(torch.ones(4, 1, 1, 4), torch.ones(4, 1, 1, 2))
+    assert layer.keys.shape == (4, 1, 4, 4) and layer.keys[0, 0, :, 0].tolist() == [3, 4, 103, 1]
+    layer.reset()
+    assert layer.get_seq_length() == 0
+    layer.update(k, v)
+    assert layer.keys[:, 0, :, 0].tolist() == [[0, 1, 2], [3, 4, 5]]

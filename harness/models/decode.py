@@ -9,10 +9,15 @@ equally seeded draw (the random stream is shared by fewer rows once some stop).
 
 How rows leave: the KV cache is preallocated for the prompt plus `max_new_tokens` (`BufferLayer`: one in-place
 write per step where `DynamicCache` re-copies the whole cache with `torch.cat`), and finished rows are cut out of the
-batch once they are `compact_at` of it; until then they ride along and their tokens are dropped. Every choice of a
-token is made over the live rows only, so the output (sampled draws included) is the one eager compaction gives.
-On the 2-core Xeon, one thread, 500 greedy test problems at batch 100: 9.8 s against 11.6 s with a cut at every
-finished row and `torch.cat` (benchmarks/decode_cache.py, benchmarks/results/decode_cache.json).
+batch once they are more than `compact_at` of it; until then they ride along and their tokens are dropped. Every
+token is chosen over the live rows only, and finished left-padded rows leave as soon as no live row is padded (the
+live rows then run without an attention mask, as they would had each finished row left at once), so the tokens,
+seeded draws included, are those of cutting every row out at once wherever a row's arithmetic does not depend on the
+other rows in its batch: so on the CPUs tested (tests/test_demo_decode.py; benchmarks/decode_cache.py compares a demo
+model's greedy and sampled tokens on 500 test problems). A GPU may choose kernels by batch size; there equal tokens
+are not guaranteed, as they were not before for two batch sizes.
+On the 2-core Xeon, one thread, 500 greedy test problems at batch 100: 0.82x the time of a cut at every finished row
+with `torch.cat` (benchmarks/results/decode_cache.json).
 """
 from __future__ import annotations
 
@@ -23,18 +28,18 @@ COMPACT_AT = 0.25
 
 
 class BufferLayer(DynamicLayer):
-    """One layer's keys and values in a buffer of `capacity` positions, (B, heads, capacity, head_dim): `update`
-    writes the new positions in place and returns views of the filled part."""
+    """One layer's keys and values in buffers of `capacity` positions, (B, heads, capacity, head_dim): `update`
+    writes the new positions in place and returns views of the filled part. Keys and values may differ in width
+    (multi-head latent attention caches two different tensors)."""
 
     def __init__(self, capacity: int):
         super().__init__()
         self.capacity, self.filled = capacity, 0
 
     def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
-        b, h, _, d = key_states.shape
         self.device = key_states.device
-        self.k_buf = key_states.new_empty((b, h, self.capacity, d))
-        self.v_buf = value_states.new_empty((b, h, self.capacity, d))
+        self.k_buf = key_states.new_empty((*key_states.shape[:2], self.capacity, key_states.shape[-1]))
+        self.v_buf = value_states.new_empty((*value_states.shape[:2], self.capacity, value_states.shape[-1]))
         self.is_initialized = True
         self._views()
 
@@ -56,9 +61,50 @@ class BufferLayer(DynamicLayer):
     def get_seq_length(self) -> int:
         return self.filled
 
+    def get_max_length(self) -> int:
+        return self.capacity
+
+    def _rebuild(self, pick) -> None:
+        """New buffers from `pick(buffer)` applied to the filled part only (the rest is never read)."""
+        if not self.is_initialized:
+            return
+        for name in ("k_buf", "v_buf"):
+            part = pick(getattr(self, name)[:, :, :self.filled])
+            buf = part.new_empty((part.shape[0], part.shape[1], self.capacity, part.shape[-1]))
+            buf[:, :, :self.filled] = part
+            setattr(self, name, buf)
+        self._views()
+
     def batch_select_indices(self, indices: torch.Tensor) -> None:
+        self._rebuild(lambda t: t[indices.to(t.device)])
+
+    def reorder_cache(self, beam_idx: torch.LongTensor) -> None:
+        self._rebuild(lambda t: t.index_select(0, beam_idx.to(t.device)))
+
+    def batch_repeat_interleave(self, repeats: int) -> None:
+        self._rebuild(lambda t: t.repeat_interleave(repeats, dim=0))
+
+    def crop(self, tokens_to_remove: int) -> None:
+        if tokens_to_remove > 0:
+            raise ValueError(f"crop takes a negative count of positions to remove; got {tokens_to_remove}")
+        self.filled = max(0, self.filled + tokens_to_remove)
         if self.is_initialized:
-            self.k_buf, self.v_buf = self.k_buf[indices], self.v_buf[indices]
+            self._views()
+
+    def reset(self) -> None:
+        """Empty, sized again by the next update (the batch may differ), as DynamicLayer.reset."""
+        self.filled, self.is_initialized = 0, False
+        self.k_buf = self.v_buf = self.keys = self.values = None
+
+    def offload(self) -> None:
+        if self.is_initialized:
+            self.k_buf, self.v_buf = self.k_buf.to("cpu", non_blocking=True), self.v_buf.to("cpu", non_blocking=True)
+            self._views()
+
+    def prefetch(self) -> None:
+        if self.is_initialized and self.k_buf.device != self.device:
+            self.k_buf = self.k_buf.to(self.device, non_blocking=True)
+            self.v_buf = self.v_buf.to(self.device, non_blocking=True)
             self._views()
 
 
@@ -84,6 +130,8 @@ def generate_compact(model, input_ids: torch.Tensor, attention_mask: torch.Tenso
     completing one of `stop_strings` (decoded with `tok`), the row holds `pad_id`. `compact_at`: the share of the
     batch that may be finished rows before they are cut out (0: at once); `kv_cache`: "buffer" (preallocated) or
     "dynamic" (transformers' DynamicCache); neither changes the tokens."""
+    if not 0.0 <= compact_at <= 1.0:
+        raise ValueError(f"compact_at is a share of the batch in [0, 1]; got {compact_at}")
     n_rows = input_ids.shape[0]
     device = input_ids.device
     out = torch.full((n_rows, max_new_tokens), pad_id, dtype=torch.long, device=device)
@@ -99,6 +147,7 @@ def generate_compact(model, input_ids: torch.Tensor, attention_mask: torch.Tenso
     rows = torch.arange(n_rows, device=device)       # the output row of each batch row
     live = torch.ones(n_rows, dtype=torch.bool, device=device)
     nxt = torch.full((n_rows,), pad_id, dtype=torch.long, device=device)
+    padded = (mask == 0).any(1)    # left-padded rows: while one is in the batch, attention runs with a mask
     next_pos = pos[:, -1] + 1
     for t in range(max_new_tokens):
         idx = live.nonzero().squeeze(1)
@@ -112,15 +161,21 @@ def generate_compact(model, input_ids: torch.Tensor, attention_mask: torch.Tenso
         n_live = len(idx) - int(done.sum())
         if t == max_new_tokens - 1 or n_live == 0:
             break
-        if len(live) - n_live > compact_at * len(live):
+        n_dead = len(live) - n_live
+        # second clause: once no live row is padded, eager cutting would run them mask-free (another SDPA branch,
+        # not bitwise the same in fp32), so finished padded rows leave at once
+        if n_dead > compact_at * len(live) or (n_dead and bool(padded.any()) and not bool(padded[live].any())):
             keep = live.nonzero().squeeze(1)
             cache.batch_select_indices(keep)
-            rows, nxt, mask, next_pos, live = rows[keep], nxt[keep], mask[keep], next_pos[keep], live[keep]
+            rows, nxt, mask, next_pos, live, padded = (rows[keep], nxt[keep], mask[keep], next_pos[keep], live[keep],
+                                                       padded[keep])
         mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
         logits = model(input_ids=nxt[:, None], attention_mask=mask, position_ids=next_pos[:, None],
                        cache=cache, use_cache=True).logits[:, -1, :]
         next_pos = next_pos + 1
     return out
+
+
 def _choose(logits: torch.Tensor, do_sample: bool, temperature: float, top_p: float) -> torch.Tensor:
     """Greedy argmax, or a draw at `temperature` from the smallest top-p nucleus (transformers' order: temperature,
     then top-p)."""
