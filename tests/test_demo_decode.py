@@ -93,22 +93,31 @@ def test_hflm_generates_through_compact_decoding(micro_model):
     assert ours == stock and all(isinstance(s, str) for s in ours)
 
 
-def test_buffer_cache_and_late_compaction_change_no_token(micro_model):
-    """The preallocated cache with finished rows cut out late gives the tokens of transformers' DynamicCache cut at
-    every finished row, greedy and sampled (each token is chosen over the live rows only, so the seeded draws match),
-    and greedy ones equal `generate`'s. The micro model's weights are redrawn wider so its greedy text depends on the
-    prompt (at its init every row repeats one token) and a staggered stop token ends rows at different steps."""
-    from harness.models.decode import BufferLayer, generate_compact, preallocated_cache
+# prompts of different lengths (left padding) for the tests in which rows must finish at different steps
+ROWS = ["Question: Tom has 3 apples and buys 4 more. How many?\nAnswer:", "Question: 2 + 2?\nAnswer:",
+        "Question: A box holds 5 pens; 3 boxes hold how many pens in all?\nAnswer:", "Question: 9 - 4?\nAnswer:",
+        "Question: 13 + 40?\nAnswer:", "Question: Ann reads 6 pages a day for 5 days. How many pages?\nAnswer:",
+        "Question: 7 * 8?\nAnswer:", "Question: 100 - 1?\nAnswer:"]
+
+def _wide_random(micro_model):
+    """The micro model with its matrices redrawn wider: its greedy text then depends on the prompt."""
     model, tok = _load(micro_model)
     torch.manual_seed(0)
     with torch.no_grad():
         for p in model.parameters():
             if p.dim() == 2:
                 p.normal_(0, 0.3)
-    prompts = ["Question: Tom has 3 apples and buys 4 more. How many?\nAnswer:", "Question: 2 + 2?\nAnswer:",
-               "Question: A box holds 5 pens; 3 boxes hold how many pens in all?\nAnswer:", "Question: 9 - 4?\nAnswer:",
-               "Question: 13 + 40?\nAnswer:", "Question: Ann reads 6 pages a day for 5 days. How many pages?\nAnswer:"]
-    enc = tok(prompts, return_tensors="pt", padding=True)
+    return model, tok
+
+
+def test_buffer_cache_and_late_compaction_change_no_token(micro_model):
+    """The preallocated cache with finished rows cut out late gives the tokens of transformers' DynamicCache cut at
+    every finished row, greedy and sampled (each token is chosen over the live rows only, so the seeded draws match),
+    and greedy ones equal `generate`'s. The micro model's weights are redrawn wider so its greedy text depends on the
+    prompt (at its init every row repeats one token) and a staggered stop token ends rows at different steps."""
+    from harness.models.decode import BufferLayer, generate_compact, preallocated_cache
+    model, tok = _wide_random(micro_model)
+    enc = tok(ROWS[:6], return_tensors="pt", padding=True)
     stop = _staggered_stop(model, enc)
     assert all(isinstance(layer, BufferLayer) for layer in preallocated_cache(model, 8).layers)
     for sample in (False, True):
@@ -141,26 +150,11 @@ def test_buffer_layer_refuses_to_overflow():
         layer.update(torch.zeros(1, 1, 2, 4), torch.zeros(1, 1, 2, 4))
 
 
-def _wide_random(micro_model):
-    """The micro model with its matrices redrawn wider: its greedy text then depends on the prompt."""
-    model, tok = _load(micro_model)
-    torch.manual_seed(0)
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.dim() == 2:
-                p.normal_(0, 0.3)
-    return model, tok
-
-
 def test_stop_strings_with_late_compaction(micro_model):
     """Rows ended by stop strings while finished rows ride along: the same tokens as cutting each row out at once."""
     from harness.models.decode import generate_compact
     model, tok = _wide_random(micro_model)
-    prompts = ["Question: Tom has 3 apples and buys 4 more. How many?\nAnswer:", "Question: 2 + 2?\nAnswer:",
-               "Question: A box holds 5 pens; 3 boxes hold how many pens in all?\nAnswer:", "Question: 9 - 4?\nAnswer:",
-               "Question: 13 + 40?\nAnswer:", "Question: Ann reads 6 pages a day for 5 days. How many pages?\nAnswer:",
-               "Question: 7 * 8?\nAnswer:", "Question: 100 - 1?\nAnswer:"]
-    enc = tok(prompts, return_tensors="pt", padding=True)
+    enc = tok(ROWS, return_tensors="pt", padding=True)
     free = generate_compact(model, enc["input_ids"], enc["attention_mask"], 24, [], tok.pad_token_id)
     texts = [tok.decode(r) for r in free]
     # two-character pieces of different rows' text as stop strings: rows stop at different steps
