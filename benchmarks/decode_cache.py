@@ -69,23 +69,21 @@ def main() -> None:
         return time.perf_counter() - t0, torch.cat([o.flatten() for o in outs])
 
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
-    secs: dict[str, list[float]] = {}
-    same: dict[str, bool] = {}
+    secs: dict[tuple, list[float]] = {}
+    same: dict[tuple, bool] = {}
     first: dict[int, torch.Tensor] = {}
     for _ in range(args.rounds):
         for bs in batch_sizes:
             for kv_cache, compact_at in SETTINGS:
-                name = f"batch {bs}, {kv_cache}, cut at {compact_at:g}"
                 took, tokens = decode(bs, kv_cache, compact_at)
-                secs.setdefault(name, []).append(round(took, 3))
+                secs.setdefault((bs, kv_cache, compact_at), []).append(round(took, 3))
                 ref = first.setdefault(bs, tokens)
-                same[name] = same.get(name, True) and torch.equal(tokens, ref)
+                same[bs, kv_cache, compact_at] = same.get((bs, kv_cache, compact_at), True) and torch.equal(tokens, ref)
     sampled_same = {bs: torch.equal(decode(bs, "dynamic", 0.0, True)[1], decode(bs, "buffer", COMPACT_AT, True)[1])
                     for bs in batch_sizes}
-    base = {bs: statistics.median(secs[f"batch {bs}, dynamic, cut at 0"]) for bs in batch_sizes}
-    rows = [{"setting": name, "median_s": round(statistics.median(v), 3), "runs": v,
-             "vs_dynamic": round(statistics.median(v) / base[int(name.split(",")[0].split()[1])], 3),
-             "tokens_identical": same[name]} for name, v in secs.items()]
+    rows = [{"setting": f"batch {bs}, {kv}, cut at {cut:g}", "median_s": round(statistics.median(v), 3), "runs": v,
+             "vs_dynamic": round(statistics.median(v) / statistics.median(secs[bs, "dynamic", 0.0]), 3),
+             "tokens_identical": same[bs, kv, cut]} for (bs, kv, cut), v in secs.items()]
     entry = {"benchmark": "decode_cache", "label": args.label, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
              "model": model_dir, "n": len(prompts), "max_new_tokens": max_new, "threads": 1, "rounds": args.rounds,
              "cores": os.cpu_count(), "load_average": os.getloadavg(), "settings": rows,

@@ -115,11 +115,11 @@ def test_buffer_cache_and_late_compaction_change_no_token(micro_model):
     every finished row, greedy and sampled (each token is chosen over the live rows only, so the seeded draws match),
     and greedy ones equal `generate`'s. The micro model's weights are redrawn wider so its greedy text depends on the
     prompt (at its init every row repeats one token) and a staggered stop token ends rows at different steps."""
-    from harness.models.decode import BufferLayer, generate_compact, preallocated_cache
+    from harness.models.decode import BufferLayer, generate_compact, new_cache
     model, tok = _wide_random(micro_model)
     enc = tok(ROWS[:6], return_tensors="pt", padding=True)
     stop = _staggered_stop(model, enc)
-    assert all(isinstance(layer, BufferLayer) for layer in preallocated_cache(model, 8).layers)
+    assert all(isinstance(layer, BufferLayer) for layer in new_cache(model, 8).layers)
     for sample in (False, True):
         outs = []
         for kv_cache, compact_at in (("dynamic", 0.0), ("buffer", 0.0), ("buffer", 0.5), ("buffer", 1.0)):

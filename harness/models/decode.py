@@ -13,7 +13,7 @@ batch once they are more than `compact_at` of it; until then they ride along and
 token is chosen over the live rows only, and finished left-padded rows leave as soon as no live row is padded (the
 live rows then run without an attention mask, as they would had each finished row left at once), so the tokens,
 seeded draws included, are those of cutting every row out at once wherever a row's arithmetic does not depend on the
-other rows in its batch: so on the CPUs tested (tests/test_demo_decode.py; benchmarks/decode_cache.py compares a demo
+other rows in its batch, as on the CPUs tested (tests/test_demo_decode.py; benchmarks/decode_cache.py compares a demo
 model's greedy and sampled tokens on 500 test problems). A GPU may choose kernels by batch size; there equal tokens
 are not guaranteed, as they were not before for two batch sizes.
 On the 2-core Xeon, one thread, 500 greedy test problems at batch 100: 0.82x the time of a cut at every finished row
@@ -108,9 +108,10 @@ class BufferLayer(DynamicLayer):
             self._views()
 
 
-def preallocated_cache(model, capacity: int, kind: str = "buffer"):
-    """A DynamicCache whose plain full-attention layers are `BufferLayer`s (sliding-window or other layer kinds stay
-    as transformers builds them); kind "dynamic": transformers' own, every layer growing by `torch.cat`."""
+def new_cache(model, capacity: int, kind: str = "buffer"):
+    """kind "buffer": a DynamicCache whose plain full-attention layers are `BufferLayer`s of `capacity` positions
+    (sliding-window or other layer kinds stay as transformers builds them); "dynamic": transformers' own, every layer
+    growing by `torch.cat`."""
     from transformers import DynamicCache
     cache = DynamicCache(config=model.config)
     if kind == "dynamic":
@@ -141,7 +142,7 @@ def generate_compact(model, input_ids: torch.Tensor, attention_mask: torch.Tenso
     lookback = _lookback(stop_strings, tok)
     mask = attention_mask.to(device).long()
     pos = (mask.cumsum(-1) - 1).clamp(min=0)
-    cache = preallocated_cache(model, input_ids.shape[1] + max_new_tokens, kv_cache)
+    cache = new_cache(model, input_ids.shape[1] + max_new_tokens, kv_cache)
     logits = model(input_ids=input_ids, attention_mask=mask, position_ids=pos, cache=cache,
                    use_cache=True).logits[:, -1, :]
     rows = torch.arange(n_rows, device=device)       # the output row of each batch row
