@@ -1,6 +1,7 @@
 """Greedy accuracy of the embedded default during SFT, against wall-clock time (2 CPU cores target: 40-75% in 5 min).
 
-    python benchmarks/sft_curve.py [--config configs/tiny.yaml] [--every 150] [--split validation] [key=value ...]
+    python benchmarks/sft_curve.py [--config configs/tiny.yaml] [--every 150] [--split validation] [--sft-seed N]
+                                   [key=value ...]
 
 Schedules are chosen on the validation split (the default); `--split test` exists only to check a chosen one.
 
@@ -29,6 +30,9 @@ def main() -> None:
     ap.add_argument("--n-test", type=int, default=500, help="problems of --split to evaluate")
     ap.add_argument("--split", default="validation", choices=("validation", "test"))
     ap.add_argument("--label", default="", help="a note for this entry")
+    ap.add_argument("--sft-seed", type=int, default=None,
+                    help="seed of the base model and SFT (default: the config's); the data split stays the config's, "
+                         "as `harness compare --sft-seeds` does")
     ap.add_argument("overrides", nargs="*")
     args = ap.parse_args()
 
@@ -39,11 +43,12 @@ def main() -> None:
     from harness.data.loaders import sft_rows
     from harness.stages.pipeline import Pipeline
     from harness.training.sft import train_sft
+    from harness.training.sft_tokens import pretokenize
     from verifier import MathVerifier
 
     tmp = tempfile.mkdtemp(prefix="sft_curve_")
     cfg = load_config(args.config, [*args.overrides, f"run_dir={tmp}", "device=cpu"])
-    pipe = Pipeline(cfg)
+    pipe = Pipeline(cfg, sft_seed=args.sft_seed)
     base = pipe.base()
     test = pipe.split(args.split)[: args.n_test]
     tok = AutoTokenizer.from_pretrained(base, padding_side="left")
@@ -82,13 +87,13 @@ def main() -> None:
                 print(f"step {state.global_step:5d}  train {curve[-1]['train_seconds']:6.0f}s  greedy acc {100 * acc:5.1f}%  "
                       f"hard negatives {100 * hn:5.1f}%", flush=True)
 
-    rows = sft_rows(pipe.split("train"), cfg.data.prompt_template)
-    train_sft(cfg, rows, base, Path(tmp) / "model", Path(tmp) / "work", callbacks=[Curve()])
+    rows = pretokenize(sft_rows(pipe.split("train"), cfg.data.prompt_template), tok)  # as the SFT stage does
+    train_sft(pipe.sft_cfg, rows, base, Path(tmp) / "model", Path(tmp) / "work", callbacks=[Curve()])
     import os
 
     from harness.runtime.device import use_bf16
     out = {"benchmark": "sft_curve", "label": args.label, "config": Path(args.config).name, "overrides": args.overrides,
-           "split": args.split, "n_eval": len(test), "bf16": use_bf16("cpu", cfg.model.dtype),
+           "split": args.split, "sft_seed": pipe.sft_seed, "n_eval": len(test), "bf16": use_bf16("cpu", cfg.model.dtype),
            "torch_threads": torch.get_num_threads(), "load_average_end": round(os.getloadavg()[0], 2),
            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "curve": curve}
     dest = ROOT / "benchmarks" / "results" / "sft_curve.json"
