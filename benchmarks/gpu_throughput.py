@@ -9,7 +9,12 @@ Random weights, synthetic batches of prompt 128 + completion 256 tokens, batch 8
   wdpo       our weighted DPO step: harness.training.dpo.dpo_trainer (WeightedDPOTrainer, precomputed reference log-probs)
   stock_dpo  stock TRL DPOTrainer, its defaults (gradient checkpointing on, reference model kept and run every step,
              model loaded by TRL from a path as its docs show), on the identical rows
-  sample     harness.models.sampling.generate_samples, batch 256, 256 new tokens: dynamic KV cache, then static (compiled)
+  sample     harness.models.sampling.generate_samples, batch 256, 256 new tokens: our decoding (preallocated KV buffer, finished
+             rows leave), the same with transformers' DynamicCache, then static (compiled `generate`); beside them stock
+             `model.generate` with its default dynamic cache on the same prompts (the x-stock reference)
+Each training case starts from a freshly built model, as every stage loads its own: a model object that has already
+been through one Trainer keeps accelerate's forward wrappers, and the next trainer's fused LM head then runs outside
+bf16 autocast, in fp32 (this script's first H200 run timed its DPO case so: 4,680 tok/s, 0.26x stock).
 MFU = model FLOPs / (time x bf16 matmul peak measured in this run). Model FLOPs per token: forward
 2*(matmul params) + 2*layers*context*hidden (causal attention); a train step is 3x forward; stock DPO also runs the
 reference forward (counted, as in the reference figures of /work/shared/notes/stack.md).
@@ -141,6 +146,50 @@ def run_train_case(name, make_trainer, device, warmup, steps, tokens_per_step, f
     return row
 
 
+STOCK_GENERATE = "sampling, stock model.generate, dynamic cache"
+
+
+def sampling_references(new_tokens: int) -> list[tuple[str, callable]]:
+    """(label, run(model, enc, stop_ids, pad_id) -> new ids) for the decoders compared with ours on the same batch:
+    stock `generate` (transformers' DynamicCache, every row to the longest), and our decoding with transformers'
+    DynamicCache in place of the preallocated buffer (which of the two costs what, on this GPU)."""
+    from harness.models.decode import generate_compact
+
+    def stock(model, enc, stop_ids, pad_id):
+        ids = model.generate(**enc, max_new_tokens=new_tokens, do_sample=True, temperature=1.0, top_p=1.0,
+                             pad_token_id=pad_id, eos_token_id=stop_ids)
+        return ids[:, enc["input_ids"].shape[1]:]
+
+    def ours_dynamic(model, enc, stop_ids, pad_id):
+        return generate_compact(model, enc["input_ids"], enc["attention_mask"], new_tokens, [*stop_ids, pad_id],
+                                pad_id, do_sample=True, kv_cache="dynamic")
+    return [(STOCK_GENERATE, stock), ("sampling, ours with DynamicCache (diagnostic)", ours_dynamic)]
+
+
+def sample_case(label, run, model, tok, rows, template, device) -> dict:
+    """One warm-up batch, then one timed batch of `rows`; tokens = generated tokens before a stop or pad."""
+    import torch
+    from harness.models.sampling import _stop_ids
+    tok.padding_side = "left"
+    stop_ids = _stop_ids(tok)
+    enc = tok([template.format(question=r["question"]) for r in rows], return_tensors="pt", padding=True).to(device)
+    _peak_reset(device)
+    with torch.no_grad():
+        torch.manual_seed(0)
+        t0 = time.perf_counter()
+        run(model, enc, stop_ids, tok.pad_token_id)
+        _sync(device)
+        warm_s = time.perf_counter() - t0
+        torch.manual_seed(1)
+        t0 = time.perf_counter()
+        new = run(model, enc, stop_ids, tok.pad_token_id)
+        _sync(device)
+        dt = time.perf_counter() - t0
+    n = int((new != tok.pad_token_id).sum())
+    return {"case": label, "tokens_per_s": round(n / dt), "step_s": round(dt, 2), "setup_s": round(warm_s, 1),
+            "mfu": None, "peak_gib": _peak_gib(device), "tokens": n}
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cpu-smoke", action="store_true", help="tiny shape, 2 steps, on CPU: proves it runs; not a result")
@@ -171,7 +220,7 @@ def main(argv=None) -> dict:
     warmup, steps = (1, 2) if smoke else (3, args.steps)
     S_BATCH, S_NEW = (4, 8) if smoke else (256, 256)
     cases = args.cases.split(",")
-    console = Console()
+    console = Console(width=max(Console().width, 120))  # one line per case in a log, not a wrapped cell
     tmp = Path(tempfile.mkdtemp(prefix="gpu-bench-"))
     problems = generate_splits(max(S_BATCH, 64), 0, 0, 0, Difficulty())["train"]
     tok = train_tokenizer([f"Question: {p['question']}\nAnswer: {p['solution']}" for p in problems] + ["0123456789"],
@@ -191,6 +240,10 @@ def main(argv=None) -> dict:
     console.print(f"{'CPU fp32' if smoke else 'bf16'} matmul peak: {peak:.1f} TFLOP/s on "
                   f"{'CPU' if smoke else torch.cuda.get_device_name()}")
     results, ctx = [], P + C
+
+    def add(row: dict) -> None:  # each case printed as it ends: a lease cut short still leaves its rows in the log
+        results.append(row)
+        print("case:", json.dumps(row), flush=True)
     model = build_model(shape, device, len(tok))
     fwd = flops_per_token_fwd(model, ctx)
     params = sum(p.numel() for p in model.parameters())
@@ -202,12 +255,15 @@ def main(argv=None) -> dict:
 
     if "sft" in cases:
         ds = Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in rows])
-        results.append(run_train_case(
+        add(run_train_case(
             "sft (ours)", lambda t: sft_trainer(cfg, cfg.sft, model, tok, ds, tmp / "w_sft", [t], device, **quiet),
             device, warmup, steps, B * ctx, fwd, 3, peak))
     if "wdpo" in cases:
+        del model  # fresh, as a DPO stage loads it (docstring: a model reused across trainers trains in fp32)
+        _peak_reset(device)
+        model = build_model(shape, device, len(tok))
         ds = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected", "weight")} for r in rows])
-        results.append(run_train_case(
+        add(run_train_case(
             "weighted DPO (ours)", lambda t: dpo_trainer(cfg, cfg.dpo, model, None, tok, ds, tmp / "w_dpo", ("sigmoid",),
                                                         [t], device, **quiet),
             device, warmup, steps, 2 * B * ctx, fwd, 3, peak))
@@ -225,7 +281,7 @@ def main(argv=None) -> dict:
                           report_to=[], disable_tqdm=True, **quiet, **extra)
             return DPOTrainer(model=str(model_dir), args=a, train_dataset=ds, processing_class=tok, callbacks=[t])
         label = "stock TRL DPOTrainer" + (", no grad ckpt" if variant.endswith("no_ckpt") else "")
-        results.append(run_train_case(label, stock, device, warmup, steps, 2 * B * ctx, fwd, 4, peak))
+        add(run_train_case(label, stock, device, warmup, steps, 2 * B * ctx, fwd, 4, peak))
 
     if "sample" in cases:
         smodel = build_model(shape, device, len(tok)).to(torch.bfloat16 if device == "cuda" else torch.float32).eval()
@@ -238,17 +294,19 @@ def main(argv=None) -> dict:
             generate_samples(smodel, tok, rows_s, tpl, scfg, 0, device)  # warm-up (static: compiles)
             warm_s = time.perf_counter() - t0
             _, stats = generate_samples(smodel, tok, rows_s, tpl, scfg, 1, device)
-            results.append({"case": f"sampling, {cache} cache (ours)", "tokens_per_s": round(stats["tokens_per_s"]),
+            add({"case": f"sampling, {cache} cache (ours)", "tokens_per_s": round(stats["tokens_per_s"]),
                             "step_s": stats["seconds"], "setup_s": round(warm_s, 1), "mfu": None,
                             "peak_gib": _peak_gib(device), "tokens": stats["tokens"]})
+        for label, run in sampling_references(S_NEW):
+            add(sample_case(label, run, smodel, tok, rows_s, tpl, device))
         del smodel
 
     base = {r["case"]: r["tokens_per_s"] for r in results}
     for r in results:
         if r["case"].startswith("weighted DPO") and "stock TRL DPOTrainer" in base:
             r["vs_stock"] = round(r["tokens_per_s"] / base["stock TRL DPOTrainer"], 2)
-        if r["case"].startswith("sampling, static") and "sampling, dynamic cache (ours)" in base:
-            r["vs_stock"] = round(r["tokens_per_s"] / base["sampling, dynamic cache (ours)"], 2)
+        if r["case"].startswith("sampling") and r["case"] != STOCK_GENERATE and STOCK_GENERATE in base:
+            r["vs_stock"] = round(r["tokens_per_s"] / base[STOCK_GENERATE], 2)
     device_name = "CPU (smoke: not a result)" if smoke else torch.cuda.get_device_name()
     out = {"device": device_name, "torch": torch.__version__, "shape": shape, "params": params,
            "prompt_tokens": P, "completion_tokens": C, "batch": B, "timed_steps": steps,

@@ -20,13 +20,16 @@ def test_gpu_throughput_cpu_smoke_runs_every_case(tmp_path):
     assert "not a result" in res["device"] and res["matmul_peak_tflops"] > 0
     cases = [x["case"] for x in res["results"]]
     assert cases == ["sft (ours)", "weighted DPO (ours)", "stock TRL DPOTrainer", "stock TRL DPOTrainer, no grad ckpt",
-                     "sampling, dynamic cache (ours)", "sampling, static cache (ours)"]
+                     "sampling, dynamic cache (ours)", "sampling, static cache (ours)",
+                     "sampling, stock model.generate, dynamic cache", "sampling, ours with DynamicCache (diagnostic)"]
     for x in res["results"]:
         assert x["tokens_per_s"] > 0
     train = res["results"][:4]
     assert all(0 < x["mfu"] and x["bf16"] is False for x in train)  # CPU: no bf16
     assert [x["gradient_checkpointing"] for x in train] == [False, False, False, False]  # smoke turns it off on CPU
-    assert "vs_stock" in res["results"][1] and "vs_stock" in res["results"][5]
+    # ours against stock: DPO against TRL's DPOTrainer, every sampling row of ours against stock `generate`
+    assert [("vs_stock" in x) for x in res["results"]] == [False, True, False, False, True, True, False, True]
+    assert "case: {" in r.stdout  # each case is printed as it ends (a lease cut short keeps its rows)
     assert not (ROOT / "benchmarks" / "results" / "gpu_throughput_cpu_smoke.json").exists()
 
 
