@@ -110,3 +110,20 @@ def test_error_profile_is_not_stacked(saved, figures, tmp_path):
         assert "near miss" in [t.get_text() for t in ax.get_xticklabels()]
     assert "overlap" in info["suptitle"]
     _legible(info)
+
+
+def test_training_curves_give_every_recipe_its_own_line(saved, figures, tmp_path):
+    """dpo_curves.png draws one line per DPO recipe (14 in the reference run): no two share colour and dash, so the
+    legend names each line (with tab10's colours alone the 11th recipe's line was the 1st's)."""
+    results, _ = saved
+    plots.training_plots(results, tmp_path)
+    info = figures["dpo_curves.png"]
+    n_dpo = sum(r["trainer"] == "dpo" for r in results["recipes"])
+    assert n_dpo > 10
+    counts = []
+    for ax in info["axes"]:  # rft logs no rejected side: its panels hold one line fewer
+        lines = [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
+        assert len({(ln.get_color(), ln.get_linestyle()) for ln in lines}) == len(lines)
+        counts.append(len(lines))
+    assert max(counts) == n_dpo
+    _legible(info)

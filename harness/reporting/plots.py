@@ -164,6 +164,12 @@ def profile_plot(results: dict, stats: dict, out: Path) -> list[str]:
     return [_save(fig, out / "error_profile.png")]
 
 
+def line_style(i: int) -> dict:
+    """The i-th curve's colour and dash: tab10's ten colours, then the same colours dashed, then dotted, so that no two
+    of up to 30 recipes share a look (with colours alone, the 11th recipe's line was the 1st's)."""
+    return {"color": f"C{i % 10}", "ls": ("-", "--", ":")[(i // 10) % 3]}
+
+
 def training_plots(results: dict, out: Path) -> list[str]:
     import matplotlib.pyplot as plt
     made = []
@@ -174,10 +180,10 @@ def training_plots(results: dict, out: Path) -> list[str]:
         fig, grid = plt.subplots(2, 2, figsize=(8.5, 5.2), squeeze=False)
         axes = [ax for line in grid for ax in line]
         for ax, key in zip(axes, CURVE_KEYS):
-            for r in dpo:
+            for i, r in enumerate(dpo):
                 pts = [(h["step"], h[key]) for h in first[r["name"]]["train"]["log_history"] if key in h]
                 if pts:
-                    ax.plot(*zip(*pts), label=r["name"], lw=1.2)
+                    ax.plot(*zip(*pts), label=r["name"], lw=1.2, **line_style(i))
             ax.set_title(key, fontsize=FONT)
             ax.set_xlabel("step", fontsize=FONT)
             ax.tick_params(labelsize=FONT)
