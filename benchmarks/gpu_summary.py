@@ -2,8 +2,8 @@
 seconds, wall) and recipes (run or skipped with the reason) condensed into benchmarks/results/gpu_smoke.json, and the
 throughput table of gpu_throughput.json.
 
-    python benchmarks/gpu_summary.py build/gpu-session          # what gpu_session.sh runs last
-    python benchmarks/gpu_summary.py DIR --no-write             # print only
+    python benchmarks/gpu_summary.py build/gpu-session          # print
+    python benchmarks/gpu_summary.py DIR --write                # and write gpu_smoke.json (gpu_session.sh: smoke exit 0)
 """
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def smoke_summary(manifest: dict, results: dict | None) -> dict:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("dest", help="the session's folder (gpu_session.sh's $OUT or build/gpu-session)")
-    ap.add_argument("--no-write", action="store_true", help="print, do not write benchmarks/results/gpu_smoke.json")
+    ap.add_argument("--write", action="store_true",
+                    help="also write the smoke's figures to benchmarks/results/gpu_smoke.json and DEST/gpu_smoke.json")
     args = ap.parse_args(argv)
     d = Path(args.dest)
     if (d / "manifest.json").exists():
@@ -42,10 +43,10 @@ def main(argv=None) -> None:
             print("smoke recipes run:", ", ".join(s["recipes_run"]))
             for sk in s["skipped"]:
                 print(f"  skipped {sk['recipe']}: {sk['reason'][:160]}")
-        if not args.no_write:
-            path = ROOT / "benchmarks" / "results" / "gpu_smoke.json"
-            path.write_text(json.dumps(s, indent=2) + "\n")
-            print(f"wrote {path}")
+        if args.write:
+            for path in (ROOT / "benchmarks" / "results" / "gpu_smoke.json", d / "gpu_smoke.json"):
+                path.write_text(json.dumps(s, indent=2) + "\n")
+                print(f"wrote {path}")
     if (d / "gpu_throughput.json").exists():
         b = json.loads((d / "gpu_throughput.json").read_text())
         print(f"benchmark on {b['device']}: matmul peak {b['matmul_peak_tflops']} TFLOP/s")

@@ -9,9 +9,12 @@ Random weights, synthetic batches of prompt 128 + completion 256 tokens, batch 8
   wdpo       our weighted DPO step: harness.training.dpo.dpo_trainer (WeightedDPOTrainer, precomputed reference log-probs)
   stock_dpo  stock TRL DPOTrainer, its defaults (gradient checkpointing on, reference model kept and run every step,
              model loaded by TRL from a path as its docs show), on the identical rows
-  sample     harness.models.sampling.generate_samples, batch 256, 256 new tokens: our decoding (preallocated KV buffer, finished
-             rows leave), the same with transformers' DynamicCache, then static (compiled `generate`); beside them stock
-             `model.generate` with its default dynamic cache on the same prompts (the x-stock reference)
+  sample     batch 256, 256 new tokens, sampled at temperature 1 over the whole vocabulary, each decoder timed alike (the
+             generate call only; one warm-up, then 2 rounds taken in turn, mean and both rounds kept): ours
+             (harness/models/decode.py: preallocated KV buffer, finished rows leave), ours with transformers'
+             DynamicCache (diagnostic), stock `model.generate` with a static compiled cache (what `sampling.cache=static`
+             runs) and stock `model.generate` with its dynamic cache (the x-stock reference); `generate` gets top_k=0 and
+             repetition_penalty=1.0, so that every decoder samples the same distribution
 Each training case starts from a freshly built model, as every stage loads its own: a model object that has already
 been through one Trainer keeps accelerate's forward wrappers, and the next trainer's fused LM head then runs outside
 bf16 autocast, in fp32 (this script's first H200 run timed its DPO case so: 4,680 tok/s, 0.26x stock).
@@ -146,48 +149,67 @@ def run_train_case(name, make_trainer, device, warmup, steps, tokens_per_step, f
     return row
 
 
-STOCK_GENERATE = "sampling, stock model.generate, dynamic cache"
+STOCK_GENERATE = "sampling, stock generate, dynamic cache"
+OURS_SAMPLING = "sampling, ours (KV buffer, finished rows leave)"
+SAMPLE_NEW_TOKENS = 256
 
 
 def sampling_references(new_tokens: int) -> list[tuple[str, callable]]:
-    """(label, run(model, enc, stop_ids, pad_id) -> new ids) for the decoders compared with ours on the same batch:
-    stock `generate` (transformers' DynamicCache, every row to the longest), and our decoding with transformers'
-    DynamicCache in place of the preallocated buffer (which of the two costs what, on this GPU)."""
+    """(label, run(model, enc, stop_ids, pad_id) -> new ids): the decoders compared on the same batch."""
     from harness.models.decode import generate_compact
 
-    def stock(model, enc, stop_ids, pad_id):
-        ids = model.generate(**enc, max_new_tokens=new_tokens, do_sample=True, temperature=1.0, top_p=1.0,
-                             pad_token_id=pad_id, eos_token_id=stop_ids)
-        return ids[:, enc["input_ids"].shape[1]:]
+    def ours(kv_cache):
+        def run(model, enc, stop_ids, pad_id):
+            return generate_compact(model, enc["input_ids"], enc["attention_mask"], new_tokens, [*stop_ids, pad_id],
+                                    pad_id, do_sample=True, kv_cache=kv_cache)
+        return run
 
-    def ours_dynamic(model, enc, stop_ids, pad_id):
-        return generate_compact(model, enc["input_ids"], enc["attention_mask"], new_tokens, [*stop_ids, pad_id],
-                                pad_id, do_sample=True, kv_cache="dynamic")
-    return [(STOCK_GENERATE, stock), ("sampling, ours with DynamicCache (diagnostic)", ours_dynamic)]
+    def stock(cache):
+        def run(model, enc, stop_ids, pad_id):
+            extra = {"cache_implementation": "static"} if cache == "static" else {}
+            ids = model.generate(**enc, max_new_tokens=new_tokens, do_sample=True, temperature=1.0, top_p=1.0, top_k=0,
+                                 repetition_penalty=1.0, pad_token_id=pad_id, eos_token_id=stop_ids, **extra)
+            return ids[:, enc["input_ids"].shape[1]:]
+        return run
+    return [(OURS_SAMPLING, ours("buffer")), ("sampling, ours with DynamicCache (diagnostic)", ours("dynamic")),
+            ("sampling, stock generate, static cache (compiled; sampling.cache=static)", stock("static")),
+            (STOCK_GENERATE, stock("dynamic"))]
 
 
-def sample_case(label, run, model, tok, rows, template, device) -> dict:
-    """One warm-up batch, then one timed batch of `rows`; tokens = generated tokens before a stop or pad."""
+def sampling_cases(model, tok, rows, template, device, rounds: int = 2) -> list[dict]:
+    """Each decoder warmed once (the static cache compiles then), then `rounds` timed rounds taken in turn, so a drift
+    of the machine touches every decoder alike; tokens = generated tokens before a stop or pad."""
     import torch
-    from harness.models.sampling import _stop_ids
+    from harness.models.sampling import stop_token_ids
     tok.padding_side = "left"
-    stop_ids = _stop_ids(tok)
+    stop_ids = stop_token_ids(tok)
     enc = tok([template.format(question=r["question"]) for r in rows], return_tensors="pt", padding=True).to(device)
-    _peak_reset(device)
-    with torch.no_grad():
-        torch.manual_seed(0)
-        t0 = time.perf_counter()
-        run(model, enc, stop_ids, tok.pad_token_id)
+    decoders = sampling_references(SAMPLE_NEW_TOKENS if device == "cuda" else 8)
+    warm, times, tokens, peaks = {}, {label: [] for label, _ in decoders}, {}, {}
+
+    def timed(label, run, seed):
+        torch.manual_seed(seed)
         _sync(device)
-        warm_s = time.perf_counter() - t0
-        torch.manual_seed(1)
         t0 = time.perf_counter()
-        new = run(model, enc, stop_ids, tok.pad_token_id)
+        with torch.no_grad():
+            new = run(model, enc, stop_ids, tok.pad_token_id)
         _sync(device)
-        dt = time.perf_counter() - t0
-    n = int((new != tok.pad_token_id).sum())
-    return {"case": label, "tokens_per_s": round(n / dt), "step_s": round(dt, 2), "setup_s": round(warm_s, 1),
-            "mfu": None, "peak_gib": _peak_gib(device), "tokens": n}
+        return time.perf_counter() - t0, int((new != tok.pad_token_id).sum())
+    for label, run in decoders:
+        _peak_reset(device)
+        warm[label], _ = timed(label, run, 0)
+        peaks[label] = _peak_gib(device)
+    for r in range(rounds):
+        for label, run in decoders:
+            dt, tokens[label] = timed(label, run, 1 + r)
+            times[label].append(dt)
+    out = []
+    for label, _ in decoders:
+        mean = sum(times[label]) / rounds
+        out.append({"case": label, "tokens_per_s": round(tokens[label] / mean), "step_s": round(mean, 2),
+                    "rounds_s": [round(t, 2) for t in times[label]], "setup_s": round(warm[label], 1), "mfu": None,
+                    "peak_gib": peaks[label], "tokens": tokens[label]})
+    return out
 
 
 def main(argv=None) -> dict:
@@ -204,9 +226,8 @@ def main(argv=None) -> dict:
     from rich.console import Console
     from rich.table import Table
 
-    from harness.config import SamplingConfig, load_config
+    from harness.config import load_config
     from harness.training.dpo import dpo_trainer
-    from harness.models.sampling import generate_samples
     from harness.data.synthetic import Difficulty, generate_splits
     from harness.models.tiny import train_tokenizer
     from harness.training.sft import sft_trainer
@@ -218,7 +239,7 @@ def main(argv=None) -> dict:
     shape = TINY if smoke else QWEN
     P, C, B = (16, 32, 2) if smoke else (128, 256, 8)
     warmup, steps = (1, 2) if smoke else (3, args.steps)
-    S_BATCH, S_NEW = (4, 8) if smoke else (256, 256)
+    S_BATCH = 4 if smoke else 256
     cases = args.cases.split(",")
     console = Console(width=max(Console().width, 120))  # one line per case in a log, not a wrapped cell
     tmp = Path(tempfile.mkdtemp(prefix="gpu-bench-"))
@@ -286,19 +307,8 @@ def main(argv=None) -> dict:
     if "sample" in cases:
         smodel = build_model(shape, device, len(tok)).to(torch.bfloat16 if device == "cuda" else torch.float32).eval()
         rows_s = [{"id": f"b{i}", "question": problems[i % len(problems)]["question"]} for i in range(S_BATCH)]
-        tpl = "Question: {question}\nAnswer:"
-        for cache in ("dynamic", "static"):
-            scfg = SamplingConfig(k=1, batch_size=S_BATCH, max_new_tokens=S_NEW, temperature=1.0, cache=cache)
-            _peak_reset(device)
-            t0 = time.perf_counter()
-            generate_samples(smodel, tok, rows_s, tpl, scfg, 0, device)  # warm-up (static: compiles)
-            warm_s = time.perf_counter() - t0
-            _, stats = generate_samples(smodel, tok, rows_s, tpl, scfg, 1, device)
-            add({"case": f"sampling, {cache} cache (ours)", "tokens_per_s": round(stats["tokens_per_s"]),
-                            "step_s": stats["seconds"], "setup_s": round(warm_s, 1), "mfu": None,
-                            "peak_gib": _peak_gib(device), "tokens": stats["tokens"]})
-        for label, run in sampling_references(S_NEW):
-            add(sample_case(label, run, smodel, tok, rows_s, tpl, device))
+        for row in sampling_cases(smodel, tok, rows_s, "Question: {question}\nAnswer:", device):
+            add(row)
         del smodel
 
     base = {r["case"]: r["tokens_per_s"] for r in results}
@@ -308,7 +318,8 @@ def main(argv=None) -> dict:
         if r["case"].startswith("sampling") and r["case"] != STOCK_GENERATE and STOCK_GENERATE in base:
             r["vs_stock"] = round(r["tokens_per_s"] / base[STOCK_GENERATE], 2)
     device_name = "CPU (smoke: not a result)" if smoke else torch.cuda.get_device_name()
-    out = {"device": device_name, "torch": torch.__version__, "shape": shape, "params": params,
+    from harness.runtime.manifest import git_revision
+    out = {"device": device_name, "git_revision": git_revision(), "torch": torch.__version__, "shape": shape, "params": params,
            "prompt_tokens": P, "completion_tokens": C, "batch": B, "timed_steps": steps,
            "matmul_peak_tflops": round(peak, 3), "results": results}
     table = Table(title=f"throughput on {device_name}, {params / 1e9:.2f}B params, batch {B}, {P}+{C} tokens")

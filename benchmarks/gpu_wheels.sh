@@ -3,15 +3,15 @@
 # reaches PyPI, so that there `pip install --no-index --no-deps --find-links DIR ...` works.
 #   bash benchmarks/gpu_wheels.sh [DIR] [PYTHON_VERSION] [lean]   # defaults: build/gpu-wheels 3.12
 # lean: only what the lent H200 image lacks (trl, datasets, lm-eval, math-verify, pydantic and their own needs; 15 MB,
-# 16 wheels), for a transfer capped at 64 MiB with the working tree; the full set is ~103 MB (scipy, pandas, ...).
+# 15 wheels; use its own DIR, which it empties of wheels first), for a transfer capped at 64 MiB with the working tree; the full set is ~103 MB (scipy, pandas, ...).
 # DIR (under build/, git-ignored) then travels to the GPU machine (e.g. as a carried path); benchmarks/gpu_session.sh
 # installs from it only what the image lacks. Versions are the set this repo is tested with (CPU venv, 2026-11);
 # PYTHON_VERSION must be the GPU image's (`python -V` there): compiled wheels (xxhash, lxml, pandas,
 # matplotlib's kiwisolver/contourpy, pillow) are built per Python version.
 set -euo pipefail
+LEAN=${3:-}
 DIR=${1:-build/gpu-wheels}
 PYV=${2:-3.12}
-LEAN=${3:-}
 PY=${PYTHON:-python3}
 ABI="cp${PYV/./}"
 mkdir -p "$DIR"
@@ -33,6 +33,7 @@ PKGS=(
   pydantic==2.14.4 pydantic_core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5 typing_extensions==4.16.0
 )
 if [ "$LEAN" = lean ]; then  # the image has the rest (KINDS.md's package list; checked in a run, 2026-12-04)
+  rm -f "$DIR"/*.whl  # the folder travels as it is: wheels of a full download left in it would break the 64 MiB cap
   PKGS=(
     trl==1.16.0 datasets==5.2.0 dill==0.4.1 multiprocess==0.70.19
     lm_eval==0.4.13 math-verify==0.9.0 latex2sympy2_extended==1.11.0 antlr4-python3-runtime==4.11.0

@@ -90,7 +90,8 @@ def test_report_to_wandb_without_wandb_is_a_config_error(micro_model, tmp_path):
 
 def test_gpu_session_time_limit_and_carried_wheels_match_what_a_run_needs():
     """The smoke's time cap lies between its measured wall (benchmarks/results/gpu_smoke.json, one H200) and the
-    config's own target, and smoke + benchmark caps leave room for the install inside one 10-minute device call;
+    config's own target, and smoke + benchmark caps leave room for the install inside one 10-minute device call (a
+    slower GPU's session must raise SMOKE_LIMIT, and this test with it);
     scipy/statsmodels/pydantic travel and are import-checked before any training (a box without them would otherwise
     die at the report, after every recipe trained)."""
     import json
@@ -104,8 +105,8 @@ def test_gpu_session_time_limit_and_carried_wheels_match_what_a_run_needs():
     measured = json.loads((ROOT / "benchmarks" / "results" / "gpu_smoke.json").read_text())["wall_seconds"]
     smoke_cap = int(re.search(r"SMOKE_LIMIT:-(\d+)", session).group(1))
     bench_cap = int(re.search(r"BENCH_LIMIT:-(\d+)", session).group(1))
-    assert measured * 1.1 < smoke_cap <= minutes * 60
-    assert smoke_cap + bench_cap + 30 <= 600
+    assert measured * 1.05 < smoke_cap <= minutes * 60
+    assert smoke_cap + bench_cap + 50 <= 600   # install/import check (~15 s measured) and slack inside the call
     for pkg in ("scipy==", "statsmodels==", "patsy==", "pydantic==", "pydantic_core=="):
         assert pkg in wheels, pkg
     check = next(line for line in session.splitlines() if line.startswith('"$PY" -c "import trl'))

@@ -36,3 +36,23 @@ def test_static_cache_sampling_runs(micro_model):
     cfg = SamplingConfig(k=1, max_new_tokens=8, batch_size=3, cache="static")
     recs, stats = sample_in_process(str(micro_model), PROBLEMS, TEMPLATE, cfg, 0, "cpu", False, True)
     assert len(recs) == 3 and stats["tokens"] > 0
+
+
+def test_static_cache_ignores_the_checkpoints_generation_config_as_the_dynamic_path_does(micro_model):
+    """`generate` (the static cache) would apply a checkpoint's repetition_penalty and top_k (Qwen's instruct models
+    ship 1.1 and 20; transformers' own default top_k is 50); our dynamic decoding reads only temperature and top_p.
+    Pinned, both caches decode the same: greedy token ids equal under a generation_config that says otherwise."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from harness.models.sampling import generate_samples
+    tok = AutoTokenizer.from_pretrained(micro_model, padding_side="left")
+    model = AutoModelForCausalLM.from_pretrained(micro_model, dtype=torch.float32).eval()
+    model.generation_config.repetition_penalty = 50.0   # loud enough to change a greedy path were it applied
+    model.generation_config.top_k = 1
+    ids = {}
+    for cache in ("dynamic", "static"):
+        cfg = SamplingConfig(k=1, max_new_tokens=12, batch_size=3, cache=cache)
+        recs, _ = generate_samples(model, tok, PROBLEMS, TEMPLATE, cfg, 0, "cpu", greedy=True)
+        ids[cache] = [r["token_ids"] for r in recs]
+    assert ids["static"] == ids["dynamic"] and any(ids["dynamic"])

@@ -126,24 +126,32 @@ def test_final_model_is_written_in_bf16_and_no_last_step_checkpoint(micro_model,
     assert {p.dtype for p in saved.parameters()} == {torch.bfloat16}
 
 
-def test_weighted_dpo_step_computes_in_bf16_on_a_freshly_loaded_policy(micro_model, bf16_cfg, tmp_path):
-    """Our DPO step (TRL's fused LM head under WeightedDPOTrainer) runs its matmuls in bf16 under bf16=True, on a
-    policy loaded as a DPO stage loads it. The H200 benchmark's first run handed DPO a model that had already been
-    through an SFT trainer: accelerate's forward wrappers from the first trainer left the second one's fused forward
-    outside autocast, and that step ran in fp32 (4,680 against 32,430 tok/s). The stages load every model fresh."""
+def test_dpo_step_computes_in_bf16_also_after_another_trainer_trained_the_same_model(micro_model, bf16_cfg, tmp_path):
+    """Our DPO step (TRL's fused LM head under WeightedDPOTrainer) runs under bf16 autocast with bf16=True, also when
+    the model object has already been through an SFT trainer, as in benchmarks/gpu_throughput.py. Without
+    `unwrap_trained_forward` accelerate saw the first trainer's mark and did not wrap the second trainer's forward:
+    that step ran in fp32 (on an H200: 4,680 against 32,430 tok/s). CPU autocast stands in for CUDA's; the wrappers
+    are the same."""
     from datasets import Dataset
 
     from harness.training.common import load_policy
     from harness.training.dpo import dpo_trainer
+    from harness.training.sft import sft_trainer
     model, tok = load_policy(str(micro_model), bf16_cfg, device="cuda")
+    sft_trainer(bf16_cfg, bf16_cfg.sft, model, tok, Dataset.from_list(_rows(8)), tmp_path / "s", device="cpu",
+                bf16=True, save_strategy="no", max_steps=1).train()
     rows = [{"prompt": r["prompt"], "chosen": r["completion"], "rejected": r["completion"][::-1], "weight": 1.0}
             for r in _rows(8)]
-    seen = []
-    hook = model.model.layers[0].mlp.down_proj.register_forward_hook(lambda m, i, o: seen.append(o.dtype))
+    seen = {"autocast": [], "mlp": []}
+    hooks = [model.model.register_forward_pre_hook(lambda m, a: seen["autocast"].append(torch.is_autocast_enabled("cpu"))),
+             model.model.layers[-1].mlp.down_proj.register_forward_hook(lambda m, i, o: seen["mlp"].append(o.dtype))]
     trainer = dpo_trainer(bf16_cfg, bf16_cfg.dpo, model, None, tok, Dataset.from_list(rows), tmp_path / "w",
                           device="cpu", bf16=True, save_strategy="no", max_steps=2)
-    seen.clear()  # the reference log-prob pass at construction is not the training step
+    for v in seen.values():
+        v.clear()  # the reference log-prob pass at construction is not the training step
     trainer.train()
-    hook.remove()
-    assert trainer.args.bf16 and seen and set(seen) == {torch.bfloat16}, set(seen)
+    for h in hooks:
+        h.remove()
+    assert seen["autocast"] and all(seen["autocast"]), seen["autocast"]   # the backbone the fused LM head calls
+    assert set(seen["mlp"]) == {torch.bfloat16}, set(seen["mlp"])
     assert {p.dtype for p in trainer.model.parameters()} == {torch.float32}

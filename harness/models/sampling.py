@@ -97,7 +97,8 @@ def run_in_child(model_dir, problems, template, cfg: SamplingConfig, seed, devic
     return out["records"], out["stats"]
 
 
-def _stop_ids(tok) -> list[int]:
+def stop_token_ids(tok) -> list[int]:
+    """The ids that end a sampled solution: EOS, and a chat model's <|im_end|> where the tokenizer has one."""
     return [tok.eos_token_id] + [t for t in tok.convert_tokens_to_ids(["<|im_end|>"]) if t is not None and t != tok.unk_token_id]
 
 
@@ -115,10 +116,13 @@ def generate_samples(model, tok, problems: list[dict], template: str, cfg: Sampl
     seen: set[tuple[int, str]] = set()
     n_tokens, t0 = 0, time.time()
     torch.manual_seed(seed)
-    stop_ids = _stop_ids(tok)
+    stop_ids = stop_token_ids(tok)
     gen_kwargs = dict(max_new_tokens=cfg.max_new_tokens, pad_token_id=tok.pad_token_id, eos_token_id=stop_ids)
     if cfg.cache == "static":  # preallocated KV cache; transformers compiles the decode step on CUDA
-        gen_kwargs["cache_implementation"] = "static"
+        # `generate` fills what is not given from the checkpoint's generation_config and its own defaults (top_k 50;
+        # Qwen's instruct models add top_k 20, repetition_penalty 1.1): pinned, so that both caches sample one
+        # distribution, the one the config names (the dynamic path reads only temperature and top_p)
+        gen_kwargs.update(cache_implementation="static", top_k=0, repetition_penalty=1.0)
     if greedy or cfg.temperature == 0:
         gen_kwargs.update(do_sample=False)
     else:

@@ -123,8 +123,8 @@ def _evaluate_groups(lm, tm, groups: dict, cfg: ExperimentConfig, results: dict,
     from lm_eval import simple_evaluate
     for limit, group in groups.items():
         gen = {"max_gen_toks": cfg.eval.max_gen_toks}
-        if cfg.eval.cache == "static":
-            gen["cache_implementation"] = "static"
+        if cfg.eval.cache == "static":  # stock `generate`: no repetition penalty from the checkpoint's generation_config
+            gen.update(cache_implementation="static", repetition_penalty=1.0)
         res = simple_evaluate(model=lm, tasks=group, task_manager=tm, limit=limit, log_samples=True,
                               gen_kwargs=gen, random_seed=cfg.seed,
                               numpy_random_seed=cfg.seed, torch_random_seed=cfg.seed, fewshot_random_seed=cfg.seed)

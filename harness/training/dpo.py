@@ -208,10 +208,10 @@ def dpo_trainer(cfg, section, model, ref_model, tok, dataset, work: Path, loss_t
                 callbacks: list | None = None, device: str | None = None, run_name: str | None = None,
                 ref_cache: Path | None = None, **arg_overrides) -> WeightedDPOTrainer:
     """The WeightedDPOTrainer every DPO run uses (the stage, the GPU benchmark)."""
-    from harness.training.common import quiet, skip_final_checkpoint, tracker_dir
+    from harness.training.common import quiet, skip_final_checkpoint, tracker_dir, unwrap_trained_forward
     args = dpo_args(cfg, section, work, loss_type, section.rpo_alpha, device, run_name, **arg_overrides)
     with tracker_dir(work):
-        return quiet(WeightedDPOTrainer(model=model, ref_model=ref_model, args=args, train_dataset=dataset,
+        return quiet(WeightedDPOTrainer(model=unwrap_trained_forward(model), ref_model=ref_model, args=args, train_dataset=dataset,
                                         processing_class=tok, callbacks=[*(callbacks or []), skip_final_checkpoint()],
                                         ref_cache=ref_cache))
 

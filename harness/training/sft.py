@@ -16,7 +16,7 @@ from harness.config import ExperimentConfig, TrainConfig
 from harness.runtime.device import release_accelerator_memory, set_threads
 from harness.training.progress import TrainProgress
 from harness.training.common import (common_args, last_checkpoint, load_policy, quiet, save_final, skip_final_checkpoint,
-                                     tracker_dir, with_overrides)
+                                     tracker_dir, unwrap_trained_forward, with_overrides)
 
 def sft_trainer(cfg: ExperimentConfig, section: TrainConfig, model, tok, dataset, work: Path,
                 callbacks: list | None = None, device: str | None = None, **arg_overrides):
@@ -24,7 +24,7 @@ def sft_trainer(cfg: ExperimentConfig, section: TrainConfig, model, tok, dataset
     from trl import SFTConfig, SFTTrainer
     args = {**common_args(section, cfg, work, save_steps=max(50, section.max_steps // 4), device=device), **arg_overrides}
     with tracker_dir(work):
-        return quiet(SFTTrainer(model=model, args=SFTConfig(**args, completion_only_loss=True, dataset_num_proc=None),
+        return quiet(SFTTrainer(model=unwrap_trained_forward(model), args=SFTConfig(**args, completion_only_loss=True, dataset_num_proc=None),
                                 train_dataset=dataset, processing_class=tok,
                                 callbacks=[*(callbacks or []), skip_final_checkpoint()]))
 
