@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole GPU check in one command, for a lent GPU machine holding a copy of this working tree and the wheels
-# from benchmarks/gpu_wheels.sh (default build/gpu-wheels; `lean` for the lent H200 image). Budget: ~9.5 minutes at most on one H200.
+# from benchmarks/gpu_wheels.sh (default build/gpu-wheels; `lean` for the lent H200 image). Budget: ~9.5 minutes at
+# most on one H200.
 #   bash benchmarks/gpu_session.sh            # install, smoke run (every recipe), throughput benchmark, summary
 #   bash benchmarks/gpu_session.sh smoke      # or only one part: smoke | bench
 # Results: $OUT (the device tool's return folder) or build/gpu-session: smoke results.json + report, the benchmark
@@ -16,7 +17,8 @@ DEST=${OUT:-build/gpu-session}
 SMOKE_LIMIT=${SMOKE_LIMIT:-360}
 BENCH_LIMIT=${BENCH_LIMIT:-190}
 mkdir -p "$DEST"
-rm -f "$DEST"/{results,manifest,gpu_throughput,gpu_smoke}.json  # nothing left from an earlier session passes for this one's
+# nothing left from an earlier session passes for this one's
+rm -f "$DEST"/{results,manifest,gpu_throughput,gpu_smoke}.json
 exec > >(tee -a "$DEST/session.log") 2>&1
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false TRL_TELEMETRY=0 PYTHONUNBUFFERED=1
 PY=${PYTHON:-python3}

@@ -15,9 +15,9 @@ Random weights, synthetic batches of prompt 128 + completion 256 tokens, batch 8
              DynamicCache (diagnostic), stock `model.generate` with a static compiled cache (what `sampling.cache=static`
              runs) and stock `model.generate` with its dynamic cache (the x-stock reference); `generate` gets top_k=0 and
              repetition_penalty=1.0, so that every decoder samples the same distribution
-Each training case starts from a freshly built model, as every stage loads its own: a model object that has already
-been through one Trainer keeps accelerate's forward wrappers, and the next trainer's fused LM head then runs outside
-bf16 autocast, in fp32 (this script's first H200 run timed its DPO case so: 4,680 tok/s, 0.26x stock).
+Each training case starts from a freshly built model, as every stage loads its own and as stock TRL's case does. (This
+script's first H200 run handed DPO the model its SFT case had trained, and that step ran in fp32, 4,680 tok/s: the
+trainer factories now undo an earlier trainer's wrappers, harness/training/common.py `unwrap_trained_forward`.)
 MFU = model FLOPs / (time x bf16 matmul peak measured in this run). Model FLOPs per token: forward
 2*(matmul params) + 2*layers*context*hidden (causal attention); a train step is 3x forward; stock DPO also runs the
 reference forward (counted, as in the reference figures of /work/shared/notes/stack.md).
@@ -151,7 +151,6 @@ def run_train_case(name, make_trainer, device, warmup, steps, tokens_per_step, f
 
 STOCK_GENERATE = "sampling, stock generate, dynamic cache"
 OURS_SAMPLING = "sampling, ours (KV buffer, finished rows leave)"
-SAMPLE_NEW_TOKENS = 256
 
 
 def sampling_references(new_tokens: int) -> list[tuple[str, callable]]:
@@ -176,7 +175,7 @@ def sampling_references(new_tokens: int) -> list[tuple[str, callable]]:
             (STOCK_GENERATE, stock("dynamic"))]
 
 
-def sampling_cases(model, tok, rows, template, device, rounds: int = 2) -> list[dict]:
+def sampling_cases(model, tok, rows, template, device, new_tokens: int, rounds: int = 2) -> list[dict]:
     """Each decoder warmed once (the static cache compiles then), then `rounds` timed rounds taken in turn, so a drift
     of the machine touches every decoder alike; tokens = generated tokens before a stop or pad."""
     import torch
@@ -184,10 +183,10 @@ def sampling_cases(model, tok, rows, template, device, rounds: int = 2) -> list[
     tok.padding_side = "left"
     stop_ids = stop_token_ids(tok)
     enc = tok([template.format(question=r["question"]) for r in rows], return_tensors="pt", padding=True).to(device)
-    decoders = sampling_references(SAMPLE_NEW_TOKENS if device == "cuda" else 8)
+    decoders = sampling_references(new_tokens)
     warm, times, tokens, peaks = {}, {label: [] for label, _ in decoders}, {}, {}
 
-    def timed(label, run, seed):
+    def timed(run, seed):
         torch.manual_seed(seed)
         _sync(device)
         t0 = time.perf_counter()
@@ -197,11 +196,11 @@ def sampling_cases(model, tok, rows, template, device, rounds: int = 2) -> list[
         return time.perf_counter() - t0, int((new != tok.pad_token_id).sum())
     for label, run in decoders:
         _peak_reset(device)
-        warm[label], _ = timed(label, run, 0)
+        warm[label], _ = timed(run, 0)
         peaks[label] = _peak_gib(device)
     for r in range(rounds):
         for label, run in decoders:
-            dt, tokens[label] = timed(label, run, 1 + r)
+            dt, tokens[label] = timed(run, 1 + r)
             times[label].append(dt)
     out = []
     for label, _ in decoders:
@@ -239,7 +238,7 @@ def main(argv=None) -> dict:
     shape = TINY if smoke else QWEN
     P, C, B = (16, 32, 2) if smoke else (128, 256, 8)
     warmup, steps = (1, 2) if smoke else (3, args.steps)
-    S_BATCH = 4 if smoke else 256
+    S_BATCH, S_NEW = (4, 8) if smoke else (256, 256)
     cases = args.cases.split(",")
     console = Console(width=max(Console().width, 120))  # one line per case in a log, not a wrapped cell
     tmp = Path(tempfile.mkdtemp(prefix="gpu-bench-"))
@@ -280,7 +279,7 @@ def main(argv=None) -> dict:
             "sft (ours)", lambda t: sft_trainer(cfg, cfg.sft, model, tok, ds, tmp / "w_sft", [t], device, **quiet),
             device, warmup, steps, B * ctx, fwd, 3, peak))
     if "wdpo" in cases:
-        del model  # fresh, as a DPO stage loads it (docstring: a model reused across trainers trains in fp32)
+        del model  # fresh, as a DPO stage loads it and as stock TRL's case starts
         _peak_reset(device)
         model = build_model(shape, device, len(tok))
         ds = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected", "weight")} for r in rows])
@@ -307,7 +306,7 @@ def main(argv=None) -> dict:
     if "sample" in cases:
         smodel = build_model(shape, device, len(tok)).to(torch.bfloat16 if device == "cuda" else torch.float32).eval()
         rows_s = [{"id": f"b{i}", "question": problems[i % len(problems)]["question"]} for i in range(S_BATCH)]
-        for row in sampling_cases(smodel, tok, rows_s, "Question: {question}\nAnswer:", device):
+        for row in sampling_cases(smodel, tok, rows_s, "Question: {question}\nAnswer:", device, S_NEW):
             add(row)
         del smodel
 
@@ -319,7 +318,8 @@ def main(argv=None) -> dict:
             r["vs_stock"] = round(r["tokens_per_s"] / base[STOCK_GENERATE], 2)
     device_name = "CPU (smoke: not a result)" if smoke else torch.cuda.get_device_name()
     from harness.runtime.manifest import git_revision
-    out = {"device": device_name, "git_revision": git_revision(), "torch": torch.__version__, "shape": shape, "params": params,
+    out = {"device": device_name, "git_revision": git_revision(), "torch": torch.__version__, "shape": shape,
+           "params": params,
            "prompt_tokens": P, "completion_tokens": C, "batch": B, "timed_steps": steps,
            "matmul_peak_tflops": round(peak, 3), "results": results}
     table = Table(title=f"throughput on {device_name}, {params / 1e9:.2f}B params, batch {B}, {P}+{C} tokens")

@@ -3,7 +3,8 @@
 # reaches PyPI, so that there `pip install --no-index --no-deps --find-links DIR ...` works.
 #   bash benchmarks/gpu_wheels.sh [DIR] [PYTHON_VERSION] [lean]   # defaults: build/gpu-wheels 3.12
 # lean: only what the lent H200 image lacks (trl, datasets, lm-eval, math-verify, pydantic and their own needs; 15 MB,
-# 15 wheels; use its own DIR, which it empties of wheels first), for a transfer capped at 64 MiB with the working tree; the full set is ~103 MB (scipy, pandas, ...).
+# 15 wheels; use its own DIR, which it empties of wheels first), for a transfer capped at 64 MiB with the working
+# tree; the full set is ~103 MB (scipy, pandas, ...).
 # DIR (under build/, git-ignored) then travels to the GPU machine (e.g. as a carried path); benchmarks/gpu_session.sh
 # installs from it only what the image lacks. Versions are the set this repo is tested with (CPU venv, 2026-11);
 # PYTHON_VERSION must be the GPU image's (`python -V` there): compiled wheels (xxhash, lxml, pandas,

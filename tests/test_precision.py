@@ -143,7 +143,8 @@ def test_dpo_step_computes_in_bf16_also_after_another_trainer_trained_the_same_m
     rows = [{"prompt": r["prompt"], "chosen": r["completion"], "rejected": r["completion"][::-1], "weight": 1.0}
             for r in _rows(8)]
     seen = {"autocast": [], "mlp": []}
-    hooks = [model.model.register_forward_pre_hook(lambda m, a: seen["autocast"].append(torch.is_autocast_enabled("cpu"))),
+    on = lambda m, a: seen["autocast"].append(torch.is_autocast_enabled("cpu"))  # noqa: E731
+    hooks = [model.model.register_forward_pre_hook(on),
              model.model.layers[-1].mlp.down_proj.register_forward_hook(lambda m, i, o: seen["mlp"].append(o.dtype))]
     trainer = dpo_trainer(bf16_cfg, bf16_cfg.dpo, model, None, tok, Dataset.from_list(rows), tmp_path / "w",
                           device="cpu", bf16=True, save_strategy="no", max_steps=2)

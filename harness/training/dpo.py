@@ -211,9 +211,9 @@ def dpo_trainer(cfg, section, model, ref_model, tok, dataset, work: Path, loss_t
     from harness.training.common import quiet, skip_final_checkpoint, tracker_dir, unwrap_trained_forward
     args = dpo_args(cfg, section, work, loss_type, section.rpo_alpha, device, run_name, **arg_overrides)
     with tracker_dir(work):
-        return quiet(WeightedDPOTrainer(model=unwrap_trained_forward(model), ref_model=ref_model, args=args, train_dataset=dataset,
-                                        processing_class=tok, callbacks=[*(callbacks or []), skip_final_checkpoint()],
-                                        ref_cache=ref_cache))
+        return quiet(WeightedDPOTrainer(model=unwrap_trained_forward(model), ref_model=ref_model, args=args,
+                                        train_dataset=dataset, processing_class=tok,
+                                        callbacks=[*(callbacks or []), skip_final_checkpoint()], ref_cache=ref_cache))
 
 
 def train_dpo(cfg, rows: list[dict], sft_dir: str, out: Path, work: Path, recipe,

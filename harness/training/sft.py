@@ -24,7 +24,8 @@ def sft_trainer(cfg: ExperimentConfig, section: TrainConfig, model, tok, dataset
     from trl import SFTConfig, SFTTrainer
     args = {**common_args(section, cfg, work, save_steps=max(50, section.max_steps // 4), device=device), **arg_overrides}
     with tracker_dir(work):
-        return quiet(SFTTrainer(model=unwrap_trained_forward(model), args=SFTConfig(**args, completion_only_loss=True, dataset_num_proc=None),
+        return quiet(SFTTrainer(model=unwrap_trained_forward(model),
+                                args=SFTConfig(**args, completion_only_loss=True, dataset_num_proc=None),
                                 train_dataset=dataset, processing_class=tok,
                                 callbacks=[*(callbacks or []), skip_final_checkpoint()]))
 
