@@ -1,4 +1,4 @@
-from verifier import answers_match, extract_answer, numeric_distance
+from verifier import MathVerifier, answers_match, extract_answer, numeric_distance
 
 
 def test_extract_formats():
@@ -41,6 +41,16 @@ def test_math_verify_is_called_once_per_answer():
     info = mv_parse.cache_info()
     assert not v.correct and v.distance == 1.0
     assert info.misses == 2 and info.hits == 0  # gold and prediction parsed once each, compared once
+
+
+def test_guard_reads_an_exponent_after_spaces_and_line_breaks():
+    """TeX skips white space before an exponent; so does the guard (a line break there once crashed it: the
+    fuzz test's '\\boxed{^\\n1}')."""
+    from verifier.guard import affordable
+    for costly in ("2^ {100000}", "2^\n100000", "9^ {9^{9}}"):
+        assert not affordable(costly), costly
+    assert affordable("2^ {10}") and affordable("x^\n2")
+    assert MathVerifier().verify("q", "\\boxed{^\n1}", reference_answer="9").correct is False
 
 
 def test_latex_arithmetic_is_exact_and_the_guard_screens_costly_answers():

@@ -47,7 +47,10 @@ def exact_value(ans: str) -> Fraction | None:
 
 
 def _group(s: str, i: int) -> tuple[str, int]:
-    """The exponent starting at s[i] (a brace group, a parenthesis group or one token) and the index after it."""
+    """The exponent starting at s[i] (a brace group, a parenthesis group or one token) and the index after it. Spaces
+    and line breaks before it are skipped, as TeX skips them: `2^ {99999}` and `2^\n99999` are the same power."""
+    while i < len(s) and s[i].isspace():
+        i += 1
     if i >= len(s):
         return "", i
     close = {"{": "}", "(": ")"}.get(s[i])
