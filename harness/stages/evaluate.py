@@ -13,7 +13,7 @@ from pathlib import Path
 from harness.config import ExperimentConfig
 from harness.runtime.device import resolve_device, use_bf16
 
-TASKS_DIR = Path(__file__).resolve().parents[2] / "tasks"
+TASKS_DIR = Path(__file__).resolve().parents[1] / "tasks"
 METRICS = ("exact_match", "equiv", "wrongness", "hard_negative", "arithmetic_error")
 
 
