@@ -1,6 +1,8 @@
 """Experiment configuration: one YAML per experiment, validated into documented dataclasses.
 
-    cfg = load_config("configs/tiny.yaml", ["sft.max_steps=50", "seed=1"])
+    cfg = load_config("tiny", ["sft.max_steps=50", "seed=1"])     # a packaged config (harness/configs/) by name
+    cfg = load_config("my-experiment.yaml")                         # or any YAML file
+    packaged_configs()                                              # ['gpu-smoke', ..., 'tiny', 'tiny-planted', ...]
     harness config [SECTION]          # every key with its type, allowed values, default and doc (config_docs.py)
 
 The sections are pydantic v2 dataclasses (still `dataclasses.fields/asdict/replace`-compatible): types, `Literal`
@@ -114,7 +116,8 @@ class DataConfig:
     source: Literal["synthetic", "metamathqa", "gsm8k"] = "synthetic"
     """'synthetic' (embedded generator), 'metamathqa' (hub or `path`), 'gsm8k' (train split, hub or `path`)."""
     path: str | None = None
-    """Local file/folder for metamathqa or gsm8k; unset means the Hugging Face hub."""
+    """Local file/folder for metamathqa or gsm8k; unset: the matching file under HARDNEG_DATA_DIR when that is set and
+    holds it (gsm8k/ or metamathqa/MetaMathQA-395K.json), else the Hugging Face hub."""
     n_train: PosInt = 20000
     n_val: NonNegInt = 100
     n_test: NonNegInt = 200
@@ -258,9 +261,15 @@ class PairsConfig:
 
 @dataclass
 class EvalConfig:
-    """Evaluation through lm-evaluation-harness tasks in tasks/."""
-    tasks: Annotated[list[EvalTask], Field(min_length=1)] = field(default_factory=lambda: ["hardneg_synth", "hardneg_near_miss", "hardneg_gsm8k_cot", "hardneg_math500"])
-    """lm-eval tasks (tasks/) every model is evaluated on; at least one."""
+    """Evaluation through lm-evaluation-harness tasks in harness/tasks/."""
+    tasks: Annotated[list[EvalTask], Field(min_length=1)] = field(default_factory=lambda: ["hardneg_synth", "hardneg_near_miss"])
+    """lm-eval tasks (harness/tasks/) every model is evaluated on; at least one. Required: when a real benchmark's
+    data cannot be loaded (no local copy, no hub), the run stops before SFT with one line and exit 2. The real
+    benchmarks: hardneg_gsm8k_cot and hardneg_math500 (hub by default, or eval.gsm8k_path / eval.math500_path)."""
+    optional_tasks: list[EvalTask] = field(default_factory=list)
+    """Tasks evaluated too when their data loads, skipped with one line saying which setting to set when it does not
+    (harness/data/benchmarks.py); the packaged tiny configs list GSM8K and MATH-500 here so they run offline. A task
+    in both lists is required."""
     limit: PosInt | None = 200
     """Examples per task (None: all)."""
     task_limits: dict[EvalTask, PosInt | None] = field(default_factory=dict)
@@ -274,14 +283,16 @@ class EvalConfig:
     """Score the near-miss slice from the synthetic task's per-problem rows (the slice is a frozen subset of the
     same test problems and greedy decoding gives them the same completions) instead of generating them again; and
     take the primary SFT's synthetic rows from the slice stage, which already ran it greedily on the whole split."""
-    gsm8k_path: str | None = "../shared/data/gsm8k"
-    """Local GSM8K folder (test.jsonl); unset means the hub's openai/gsm8k."""
-    math500_path: str | None = "../shared/data/math/math500_test.jsonl"
-    """Local MATH-500 jsonl; unset means the hub's HuggingFaceH4/MATH-500."""
+    gsm8k_path: str | None = None
+    """Local GSM8K folder (test.jsonl) or jsonl file; unset: <HARDNEG_DATA_DIR>/gsm8k when that environment variable
+    names a folder holding it, else the hub's openai/gsm8k."""
+    math500_path: str | None = None
+    """Local MATH-500 jsonl; unset: <HARDNEG_DATA_DIR>/math/math500_test.jsonl when that exists, else the hub's
+    HuggingFaceH4/MATH-500."""
     real_benchmarks_for: Literal["all", "sft"] = "all"
     """Which models GSM8K and MATH-500 (when in `tasks`) evaluate: 'all', or 'sft' alone, where they are only a smoke
     test that the real benchmarks run end to end (the embedded default scores 0-4% on them, and their long prompts
-    cost ~4x a synthetic problem: configs/tiny.yaml sets 'sft')."""
+    cost ~4x a synthetic problem: the packaged `tiny` config sets 'sft')."""
 
     def validate(self) -> None:
         """Every check of this section is a field constraint (pydantic)."""
@@ -433,13 +444,63 @@ def _set_dotted(tree: dict, dotted: str, value) -> None:
     node[parts[-1]] = value
 
 
+CONFIGS_DIR = Path(__file__).resolve().parent / "configs"
+"""The experiment configs shipped inside the package (package data: found beside this module in a wheel too)."""
+
+DATA_DIR_ENV = "HARDNEG_DATA_DIR"
+"""Environment variable naming a local data folder laid out like {gsm8k/test.jsonl, gsm8k/train.jsonl,
+math/math500_test.jsonl, metamathqa/MetaMathQA-395K.json}; `load_config` fills the config's unset paths from it."""
+
+# (section, key, source it applies to or None for any, path under HARDNEG_DATA_DIR)
+_DATA_DIR_LAYOUT = (("eval", "gsm8k_path", None, "gsm8k"),
+                    ("eval", "math500_path", None, "math/math500_test.jsonl"),
+                    ("data", "path", "gsm8k", "gsm8k"),
+                    ("data", "path", "metamathqa", "metamathqa/MetaMathQA-395K.json"))
+
+
+def packaged_configs() -> list[str]:
+    """Names of the configs shipped in the package (`harness compare --config NAME`), sorted."""
+    return sorted(p.stem for p in CONFIGS_DIR.glob("*.yaml"))
+
+
+def config_path(name_or_path: str | Path) -> Path:
+    """An existing file as given; else a packaged config by name ('tiny-planted' or 'tiny-planted.yaml'); else a
+    ConfigError listing the packaged names."""
+    p = Path(name_or_path)
+    if p.is_file():
+        return p
+    stem = p.name[: -len(p.suffix)] if p.suffix in (".yaml", ".yml") else p.name
+    if p.parent == Path(".") and (CONFIGS_DIR / f"{stem}.yaml").is_file():
+        return CONFIGS_DIR / f"{stem}.yaml"
+    raise ConfigError(f"config '{name_or_path}' not found: neither a file nor a packaged config; packaged configs: "
+                      f"{', '.join(packaged_configs())}")
+
+
+def _fill_data_dir(data: dict) -> None:
+    """Unset local-data paths (keys absent from the YAML and the overrides; an explicit null keeps the hub) from
+    HARDNEG_DATA_DIR, for each file that exists there, written as the variable gives it (a relative folder stays
+    relative) so the manifest and the stage keys record what the user set."""
+    import os
+    root = os.environ.get(DATA_DIR_ENV)
+    if not root:
+        return
+    section_data = data.get("data")
+    source = section_data.get("source", "synthetic") if isinstance(section_data, dict) else "synthetic"
+    for section, key, needs, rel in _DATA_DIR_LAYOUT:
+        node = data.get(section, {})
+        if not isinstance(node, dict) or key in node or (needs is not None and source != needs):
+            continue
+        path = os.path.join(root, rel)
+        if os.path.exists(path):
+            data.setdefault(section, {})[key] = path
+
+
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> ExperimentConfig:
-    """Read YAML (None: built-in defaults), apply `key=value` overrides, validate."""
+    """Read YAML (None: built-in defaults; a packaged config by name, see `config_path`), apply `key=value`
+    overrides, fill unset local-data paths from HARDNEG_DATA_DIR, validate."""
     data: dict = {}
     if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"config file '{p}' not found; pass --config with an existing YAML such as configs/tiny.yaml")
+        p = config_path(path)
         try:
             data = yaml.safe_load(p.read_text()) or {}
         except yaml.YAMLError as e:
@@ -455,5 +516,6 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
         except yaml.YAMLError:
             value = raw
         _set_dotted(data, key.strip(), value)
+    _fill_data_dir(data)
     return _validate(data).validate()
 
