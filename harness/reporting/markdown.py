@@ -6,9 +6,9 @@ from pathlib import Path
 from rich.table import Table
 
 from harness.reporting.planted import planted_lines
+from harness.tasks import labels
 
-TASK_SHORT = {"hardneg_synth": "synth", "hardneg_near_miss": "near-miss", "hardneg_gsm8k_cot": "gsm8k",
-              "hardneg_math500": "math500"}
+TASK_SHORT = labels()  # {task: short label} from the task registry (harness/tasks/__init__.py)
 ALPHA = 0.05
 
 
