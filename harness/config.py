@@ -24,6 +24,7 @@ import yaml
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass as _pydantic_dataclass
 
+from harness.tasks import task_names as _task_names
 from verifier import VerifierConfig
 
 # extra="forbid": a misspelt key is an error, never silently ignored
@@ -44,7 +45,8 @@ NonNegInt = Annotated[int, Field(strict=True, ge=0)]
 PosFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
-EvalTask = Literal["hardneg_synth", "hardneg_near_miss", "hardneg_gsm8k_cot", "hardneg_math500"]
+# the lm-eval tasks found in harness/tasks/ (a light registry: YAML parsing only, nothing above this layer)
+EvalTask = Literal[_task_names()]
 Scheduler = Literal["cosine", "linear", "constant", "constant_with_warmup"]
 Tracker = Literal["none", "tensorboard", "wandb"]
 
@@ -275,7 +277,9 @@ class EvalConfig:
     task_limits: dict[EvalTask, PosInt | None] = field(default_factory=dict)
     """Per-task overrides of `limit`, e.g. {hardneg_math500: 50}."""
     batch_size: PosInt = 64
-    max_gen_toks: PosInt = 192
+    max_gen_toks: PosInt | None = None
+    """Generation budget for every task; None: each task YAML's own `max_gen_toks` (harness list NAME). When set,
+    the eval stage records the override per task (`generation` in its meta)."""
     cache: Literal["dynamic", "static"] = "dynamic"
     """KV cache of greedy generation: 'dynamic' (transformers' default) or 'static' (preallocated; faster in raw HF
     generate at batch 250 on CPU, slower through lm-eval's padded batches: benchmarks/eval_throughput.py)."""
@@ -476,22 +480,26 @@ def config_path(name_or_path: str | Path) -> Path:
                       f"{', '.join(packaged_configs())}")
 
 
-def _fill_data_dir(data: dict) -> None:
-    """Unset local-data paths (keys absent from the YAML and the overrides; an explicit null keeps the hub) from
-    HARDNEG_DATA_DIR, for each file that exists there, written as the variable gives it (a relative folder stays
-    relative) so the manifest and the stage keys record what the user set."""
+def data_dir_path(rel: str) -> str | None:
+    """HARDNEG_DATA_DIR/rel as the variable writes it (a relative folder stays relative), when the variable is set
+    and that file or folder exists; else None (the hub)."""
     import os
     root = os.environ.get(DATA_DIR_ENV)
-    if not root:
-        return
+    path = os.path.join(root, rel) if root else None
+    return path if path and os.path.exists(path) else None
+
+
+def _fill_data_dir(data: dict) -> None:
+    """Unset local-data paths (keys absent from the YAML and the overrides; an explicit null keeps the hub) from
+    HARDNEG_DATA_DIR, for each file that exists there, so the manifest and the stage keys record what the user set."""
     section_data = data.get("data")
     source = section_data.get("source", "synthetic") if isinstance(section_data, dict) else "synthetic"
     for section, key, needs, rel in _DATA_DIR_LAYOUT:
         node = data.get(section, {})
         if not isinstance(node, dict) or key in node or (needs is not None and source != needs):
             continue
-        path = os.path.join(root, rel)
-        if os.path.exists(path):
+        path = data_dir_path(rel)
+        if path:
             data.setdefault(section, {})[key] = path
 
 

@@ -1,17 +1,22 @@
 """Problem sources, normalized to one schema: {id, question, solution, answer, source}.
 
-Real data loads from the Hugging Face hub (real users) or from local files (offline, tests):
-    load_gsm8k("test", "../shared/data/gsm8k")     load_gsm8k("train")  # hub: openai/gsm8k
-    load_math500("../shared/data/math/math500_test.jsonl")
+Real data loads from the Hugging Face hub by default, or from a local copy when one is set (a config path, or
+HARDNEG_DATA_DIR, which `load_config` turns into those paths):
+    load_gsm8k("test")                             load_gsm8k("test", "data/gsm8k")   # hub: openai/gsm8k
+    load_math500()                                 load_math500("data/math/math500_test.jsonl")  # HuggingFaceH4/MATH-500
     load_metamathqa("MetaMathQA-395K.json")        # hub: meta-math/MetaMathQA
-A missing file or an unreachable hub raises DataError with one line saying which option to set.
+A missing file or an unreachable hub raises DataError with one line saying which option to set. Whether a config's
+benchmarks can load at all is decided before any stage runs: harness/data/benchmarks.py.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from harness.config import DataConfig
+from harness.config import DATA_DIR_ENV, DataConfig
 from harness.runtime.io import DataError, read_jsonl, write_jsonl  # noqa: F401  (re-exported)
+
+
+_OR_DATA_DIR = f" (or {DATA_DIR_ENV} to a folder laid out like gsm8k/, math/, metamathqa/)"
 
 
 def _hub(name: str, option: str, *args, **kwargs):
@@ -20,7 +25,7 @@ def _hub(name: str, option: str, *args, **kwargs):
         return load_dataset(name, *args, **kwargs)
     except Exception as e:  # offline, missing dataset, auth: all end the same way for the user
         raise DataError(f"cannot load '{name}' from the Hugging Face hub ({type(e).__name__}); "
-                        f"set {option} to a local copy") from None
+                        f"set {option} to a local copy{_OR_DATA_DIR}") from None
 
 
 def _gsm8k_answer(solution: str) -> str:
