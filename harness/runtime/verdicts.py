@@ -1,40 +1,39 @@
-"""One verdict per evaluated solution, from the experiment's verifier.
+"""One verdict per evaluated solution, a pure function of the verifier settings and the solution.
 
-lm-eval's `process_results` (tasks/utils.py) scores every greedy solution with the MathVerifier, and the per-sample
-log (harness/stages/evaluate.py) stores the full verdict of the same solution. Inside `session(cfg.verifier)` both
-ask `verify` here, so the task metrics and the logged verdicts come from the configured `verifier:` section and each
-solution is verified once. Outside a session (plain `lm_eval --include_path tasks ...`) the defaults apply and
-nothing is memoized.
+lm-eval's `process_results` (harness/tasks/utils.py) scores every greedy solution with the MathVerifier built from
+the verifier settings its doc carries (the task loader copies them from the task metadata into each doc), and the
+per-sample log (harness/stages/evaluate.py) asks for the verdict of the same doc here again: the memo returns the
+very verdict process_results computed instead of verifying twice. Nothing else is remembered between calls, so
+`harness compare` and plain `lm_eval --metadata ...` score a doc identically.
+
+    verifier_json({"near_distance": 0.2})   # canonical settings string a doc carries
+    verify(settings_json, question, solution, reference_answer)
 """
 from __future__ import annotations
 
-import contextlib
-
-_state: dict = {"active": False, "config": None, "verifier": None, "memo": {}}
-
-
-@contextlib.contextmanager
-def session(config=None):
-    """Verdicts under `config` (a VerifierConfig or None for the defaults), memoized until the block ends."""
-    saved = dict(_state)
-    _state.update(active=True, config=config, verifier=None, memo={})
-    try:
-        yield
-    finally:
-        _state.clear()
-        _state.update(saved)
+import dataclasses
+import functools
+import json
 
 
-def verify(question: str, solution: str, reference_answer: str | None):
-    """The verdict of one solution (a verifier.Verdict); the same inputs in one session are verified once."""
-    key = (question, solution, reference_answer)
-    memo = _state["memo"]
-    if _state["active"] and key in memo:
-        return memo[key]
-    if _state["verifier"] is None:
-        from verifier import MathVerifier
-        _state["verifier"] = MathVerifier(_state["config"])
-    v = _state["verifier"].verify(question, solution, reference_answer=reference_answer)
-    if _state["active"]:
-        memo[key] = v
-    return v
+def verifier_json(settings=None) -> str:
+    """The canonical JSON of verifier settings: a VerifierConfig, a dict or JSON string of some or all of its fields
+    (the rest: defaults), or None (all defaults)."""
+    from verifier import VerifierConfig
+    if isinstance(settings, str):  # already JSON (e.g. a doc's field)
+        settings = json.loads(settings)
+    cfg = settings if isinstance(settings, VerifierConfig) else VerifierConfig(**(settings or {}))
+    return json.dumps(dataclasses.asdict(cfg), sort_keys=True)
+
+
+@functools.lru_cache(maxsize=8)
+def verifier(settings_json: str):
+    """The MathVerifier of one settings string (stateless apart from its config, so one per settings)."""
+    from verifier import MathVerifier, VerifierConfig
+    return MathVerifier(VerifierConfig(**json.loads(settings_json)))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def verify(settings_json: str, question: str, solution: str, reference_answer: str | None):
+    """The verdict (a verifier.Verdict, treat as read-only) of one solution under `settings_json`."""
+    return verifier(settings_json).verify(question, solution, reference_answer=reference_answer)

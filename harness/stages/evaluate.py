@@ -1,26 +1,48 @@
-"""Evaluation through lm-evaluation-harness: our tasks in tasks/, the real `simple_evaluate`.
+"""Evaluation through lm-evaluation-harness: our tasks in harness/tasks/, the real `simple_evaluate`.
 
-The same tasks run from the plain CLI:
-    lm_eval --include_path tasks --tasks hardneg_synth --model hf --model_args pretrained=<dir>
+Every setting that changes a score travels in the task metadata (`task_metadata`: prompt, verifier settings, data
+paths), so the same tasks score the same from the plain CLI given the same metadata as JSON:
+    lm_eval --include_path <installed harness/tasks> --tasks hardneg_synth --model hf --model_args pretrained=<dir> \\
+        --metadata '<json.dumps(task_metadata(cfg, synth_path, None))>'
+The generation budget is each task YAML's `max_gen_toks` unless `eval.max_gen_toks` overrides it for every task
+(`generation_settings` says which; plain lm_eval then needs `--gen_kwargs max_gen_toks=<n>` to match).
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import time
 from pathlib import Path
 
 from harness.config import ExperimentConfig
 from harness.runtime.device import resolve_device, use_bf16
+from harness.tasks import TASKS_DIR, task  # noqa: F401  (TASKS_DIR re-exported: callers find the tasks here)
 
-TASKS_DIR = Path(__file__).resolve().parents[1] / "tasks"
 METRICS = ("exact_match", "equiv", "wrongness", "hard_negative", "arithmetic_error")
 
 
 def task_metadata(cfg: ExperimentConfig, synth_path: str | None, near_miss_path: str | None) -> dict:
-    meta = {"prompt_template": cfg.data.prompt_template, "gsm8k_path": cfg.eval.gsm8k_path,
-            "math500_path": cfg.eval.math500_path, "synth_path": synth_path, "near_miss_path": near_miss_path}
+    """The lm-eval task metadata of an experiment (`TaskManager(metadata=...)`, or JSON for `lm_eval --metadata`):
+    the prompt, the verifier settings that score every solution, and where the data is."""
+    verifier = json.loads(json.dumps(dataclasses.asdict(cfg.verifier)))  # as `--metadata` JSON reads back
+    meta = {"prompt_template": cfg.data.prompt_template, "verifier": verifier,
+            "gsm8k_path": cfg.eval.gsm8k_path, "math500_path": cfg.eval.math500_path,
+            "synth_path": synth_path, "near_miss_path": near_miss_path}
     return {k: v for k, v in meta.items() if v}
+
+
+def generation_settings(cfg: ExperimentConfig, tasks: list[str]) -> dict[str, dict]:
+    """{task: {"max_gen_toks": n}} as evaluated: the task YAML's own budget, or `eval.max_gen_toks` when set, then
+    with "overridden_from": the task's budget (recorded in the eval stage's meta, shown by the report)."""
+    out = {}
+    for t in tasks:
+        own, override = task(t).max_gen_toks, cfg.eval.max_gen_toks
+        if override is None or override == own:
+            out[t] = {"max_gen_toks": own}
+        else:
+            out[t] = {"max_gen_toks": override, "overridden_from": own}
+    return out
 
 
 def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadata: dict, out: Path) -> tuple[dict, dict]:
@@ -38,24 +60,22 @@ def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadat
     lm = compact_lm(HFLM)(pretrained=model, tokenizer=tok, batch_size=cfg.eval.batch_size, device=device)
     tm = TaskManager(include_path=str(TASKS_DIR), include_defaults=False, metadata=metadata)
     groups: dict = {}
-    for task in tasks:  # simple_evaluate takes one limit: one call per distinct limit
-        groups.setdefault(cfg.eval.task_limits.get(task, cfg.eval.limit), []).append(task)
+    for name in tasks:  # simple_evaluate takes one limit: one call per distinct limit
+        groups.setdefault(cfg.eval.task_limits.get(name, cfg.eval.limit), []).append(name)
     results, samples = {}, {}
     t0 = time.time()
     from harness.runtime.progress import verbose
-    from harness.runtime import verdicts
-    with verdicts.session(cfg.verifier):  # process_results and write_samples share each solution's verdict
-        with lm_eval_bars(verbose()):
-            _evaluate_groups(lm, tm, groups, cfg, results, samples)
-        seconds = time.time() - t0
-        n_tokens = sum(len(tok(s["resps"][0][0], add_special_tokens=False)["input_ids"]) for t in tasks for s in samples[t])
-        scores: dict[str, dict] = {}
-        for task in tasks:
-            r = results[task]
-            scores[task] = {m: r.get(f"{m},none") for m in METRICS}
-            scores[task].update({f"{m}_stderr": r.get(f"{m}_stderr,none") for m in ("exact_match", "equiv")})
-            scores[task]["n"] = len(samples[task])
-            write_samples(out / f"samples_{task}.jsonl", sorted(samples[task], key=lambda s: s["doc_id"]))
+    with lm_eval_bars(verbose()):
+        _evaluate_groups(lm, tm, groups, cfg, results, samples)
+    seconds = time.time() - t0
+    n_tokens = sum(len(tok(s["resps"][0][0], add_special_tokens=False)["input_ids"]) for t in tasks for s in samples[t])
+    scores: dict[str, dict] = {}
+    for name in tasks:
+        r = results[name]
+        scores[name] = {m: r.get(f"{m},none") for m in METRICS}
+        scores[name].update({f"{m}_stderr": r.get(f"{m}_stderr,none") for m in ("exact_match", "equiv")})
+        scores[name]["n"] = len(samples[name])
+        write_samples(out / f"samples_{name}.jsonl", sorted(samples[name], key=lambda s: s["doc_id"]))
     throughput = {"seconds": round(seconds, 2), "generated_tokens": n_tokens,
                   "tokens_per_s": round(n_tokens / max(seconds, 1e-6), 1)}
     return scores, throughput
@@ -85,10 +105,11 @@ def subset_task(out: Path, source: str, target: str, ids: list[str] | None, scor
 
 def write_samples(path: Path, logged: list[dict]) -> None:
     """One row per problem: the response, lm-eval's per-sample metrics and the full MathVerifier verdict under the
-    experiment's `verifier:` section (the one pool, pairs and slice use; inside run_lm_eval's verdict session the
-    verdict process_results computed), so every statistic of the report comes from these rows."""
-    from harness.runtime.verdicts import verify
-    verdicts = [verify(s["doc"]["question"], s["resps"][0][0], s["doc"]["answer"]) for s in logged]
+    verifier settings the doc carries (the experiment's `verifier:` section, the one pool, pairs and slice use): the
+    very verdict process_results computed (memoized), so every statistic of the report comes from these rows."""
+    from harness.runtime.verdicts import verifier_json, verify
+    verdicts = [verify(s["doc"].get("verifier_config") or verifier_json(), s["doc"]["question"], s["resps"][0][0],
+                       s["doc"]["answer"]) for s in logged]
     with open(path, "w") as f:
         for s, v in zip(logged, verdicts):
             f.write(json.dumps({"doc_id": s["doc_id"], "id": s["doc"].get("id"), "question": s["doc"]["question"],
@@ -122,11 +143,12 @@ def compact_lm(hflm_cls):
 def _evaluate_groups(lm, tm, groups: dict, cfg: ExperimentConfig, results: dict, samples: dict) -> None:
     from lm_eval import simple_evaluate
     for limit, group in groups.items():
-        gen = {"max_gen_toks": cfg.eval.max_gen_toks}
+        # each task's own max_gen_toks unless eval.max_gen_toks overrides it (generation_settings records which)
+        gen = {} if cfg.eval.max_gen_toks is None else {"max_gen_toks": cfg.eval.max_gen_toks}
         if cfg.eval.cache == "static":  # stock `generate`: no repetition penalty from the checkpoint's generation_config
             gen.update(cache_implementation="static", repetition_penalty=1.0)
         res = simple_evaluate(model=lm, tasks=group, task_manager=tm, limit=limit, log_samples=True,
-                              gen_kwargs=gen, random_seed=cfg.seed,
+                              gen_kwargs=gen or None, random_seed=cfg.seed,
                               numpy_random_seed=cfg.seed, torch_random_seed=cfg.seed, fewshot_random_seed=cfg.seed)
         results.update(res["results"])
         samples.update(res["samples"])

@@ -90,15 +90,15 @@ def _spec(path: Path) -> TaskSpec:
     gen = cfg.get("generation_kwargs") or {}
     version = (cfg.get("metadata") or {}).get("version")
     return TaskSpec(name=name, data=data, benchmark=benchmark, label=label, path=path,
-                    files=tuple(sorted({*paths, *(TASKS_DIR / f for f in SCORING_CODE)})),
+                    files=tuple(sorted({*paths, *(path.parent / f for f in SCORING_CODE)})),
                     max_gen_toks=gen.get("max_gen_toks"), version=None if version is None else float(version),
                     description=_description(path))
 
 
 @functools.lru_cache(maxsize=None)
-def all_tasks() -> dict[str, TaskSpec]:
-    """Every task in TASKS_DIR (YAMLs that define a `task:`; `_*.yaml` are shared includes), by name."""
-    specs = [_spec(p) for p in sorted(TASKS_DIR.glob("*.yaml")) if not p.name.startswith("_")]
+def all_tasks(folder: Path = TASKS_DIR) -> dict[str, TaskSpec]:
+    """Every task in `folder` (YAMLs that define a `task:`; `_*.yaml` are shared includes), by name."""
+    specs = [_spec(p) for p in sorted(Path(folder).glob("*.yaml")) if not p.name.startswith("_")]
     return {s.name: s for s in specs}
 
 
@@ -106,10 +106,10 @@ def task_names() -> tuple[str, ...]:
     return tuple(all_tasks())
 
 
-def task(name: str) -> TaskSpec:
+def task(name: str, folder: Path = TASKS_DIR) -> TaskSpec:
     """The spec of one task; KeyError with one line listing the registered names."""
     try:
-        return all_tasks()[name]
+        return all_tasks(folder)[name]
     except KeyError:
         raise KeyError(f"unknown lm-eval task {name!r}; registered tasks: {', '.join(task_names())}") from None
 
@@ -124,10 +124,10 @@ def labels() -> dict[str, str]:
     return {n: s.label for n, s in all_tasks().items()}
 
 
-def task_fingerprint(names) -> str:
+def task_fingerprint(names, folder: Path = TASKS_DIR) -> str:
     """Hash of what scores `names`: their YAMLs, the YAMLs they include and utils.py (read now, not cached: an
     edit in a long-lived process shows). Another task's YAML is not part of it, so adding a task changes no key."""
-    files = sorted({f for n in names for f in task(n).files})
+    files = sorted({f for n in names for f in task(n, folder).files})
     h = hashlib.sha256()
     for f in files:
         h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")

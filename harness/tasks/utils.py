@@ -1,12 +1,15 @@
 """Helpers for the hardneg lm-eval tasks (one utils.py per folder: lm-eval cannot relative-import).
 
-Data locations come from task metadata (`TaskManager(metadata=...)` or `lm_eval --metadata '{...}'`),
-then environment variables, then defaults:
-    synth_path      HARDNEG_SYNTH_PATH      jsonl of synthetic test problems (default: regenerated, seed 0)
-    near_miss_path  HARDNEG_NEAR_MISS_PATH  jsonl written by `harness compare` (the near-correct-error slice)
-    gsm8k_path      HARDNEG_GSM8K_PATH      folder with test.jsonl (default ../shared/data/gsm8k, else hub)
-    math500_path    HARDNEG_MATH500_PATH    math500_test.jsonl (default ../shared/data/math/..., else hub)
-    prompt_template HARDNEG_PROMPT          must match training (default 'Question: {question}\\nAnswer:')
+Everything that changes a score comes from the task metadata (`TaskManager(metadata=...)` or
+`lm_eval --metadata '{...}'`), never from process state, so the harness and the plain CLI score alike:
+    prompt_template  the prompt, must match training (default 'Question: {question}\\nAnswer:')
+    verifier         the MathVerifier settings, in full or in part (a config's `verifier:` section; default: its
+                     defaults); the loader copies them into every doc as `verifier_config` (canonical JSON) and
+                     process_results builds its verifier from the doc
+    synth_path       jsonl of synthetic test problems (default: regenerated from the DataConfig defaults, seed 0)
+    near_miss_path   jsonl written by `harness compare` (the near-correct-error slice; required)
+    gsm8k_path       GSM8K folder with test.jsonl, or a jsonl (default: $HARDNEG_DATA_DIR/gsm8k if set, else hub)
+    math500_path     MATH-500 jsonl (default: $HARDNEG_DATA_DIR/math/math500_test.jsonl if set, else hub)
 Scoring uses the project's one checker (verifier.answers) and the MathVerifier.
 """
 from __future__ import annotations
@@ -19,24 +22,26 @@ DEFAULT_PROMPT = "Question: {question}\nAnswer:"
 _STRICT = re.compile(r"The answer is:?\s*(.+?)\s*$|^####\s*(.+?)\s*$", re.I | re.M)
 
 
-def _opt(meta: dict, key: str, env: str, default=None):
-    return meta.get(key) or os.environ.get(env) or default
-
-
 def _dataset(rows: list[dict], meta: dict):
     import datasets
-    tpl = _opt(meta, "prompt_template", "HARDNEG_PROMPT", DEFAULT_PROMPT)
+
+    from harness.runtime.verdicts import verifier_json
+    tpl = meta.get("prompt_template") or DEFAULT_PROMPT
+    settings = verifier_json(meta.get("verifier"))
     keep = ("id", "question", "solution", "answer", "source")
-    recs = [{**{k: str(r.get(k, "")) for k in keep}, "prompt": tpl.format(question=r["question"])} for r in rows]
+    recs = [{**{k: str(r.get(k, "")) for k in keep}, "prompt": tpl.format(question=r["question"]),
+             "verifier_config": settings} for r in rows]
     return {"test": datasets.Dataset.from_list(recs)}
 
 
-def _local_or_none(path: str) -> str | None:
-    return path if Path(path).exists() else None
+def _data_dir(*parts: str) -> str | None:
+    """A local copy under $HARDNEG_DATA_DIR (laid out like the shared data folder), if that is set."""
+    root = os.environ.get("HARDNEG_DATA_DIR")
+    return str(Path(root, *parts)) if root else None
 
 
 def load_synth(**meta):
-    path = _opt(meta, "synth_path", "HARDNEG_SYNTH_PATH")
+    path = meta.get("synth_path")
     if path:
         from harness.data.loaders import read_jsonl
         return _dataset(read_jsonl(path), meta)
@@ -46,7 +51,7 @@ def load_synth(**meta):
 
 
 def load_near_miss(**meta):
-    path = _opt(meta, "near_miss_path", "HARDNEG_NEAR_MISS_PATH")
+    path = meta.get("near_miss_path")
     if not path or not Path(path).is_file():
         raise FileNotFoundError("hardneg_near_miss: no slice file; run `harness compare` (it writes "
                                 "runs/<exp>/slice-*/near_miss.jsonl) and pass --metadata '{\"near_miss_path\": ...}'")
@@ -56,13 +61,13 @@ def load_near_miss(**meta):
 
 def load_gsm8k(**meta):
     from harness.data.loaders import load_gsm8k as load
-    path = _opt(meta, "gsm8k_path", "HARDNEG_GSM8K_PATH") or _local_or_none("../shared/data/gsm8k")
+    path = meta.get("gsm8k_path") or _data_dir("gsm8k")
     return _dataset(load("test", path, "metadata gsm8k_path"), meta)
 
 
 def load_math500(**meta):
     from harness.data.loaders import load_math500 as load
-    path = _opt(meta, "math500_path", "HARDNEG_MATH500_PATH") or _local_or_none("../shared/data/math/math500_test.jsonl")
+    path = meta.get("math500_path") or _data_dir("math", "math500_test.jsonl")
     return _dataset(load(path, "metadata math500_path"), meta)
 
 
@@ -80,14 +85,14 @@ def strict_answer(text: str) -> str | None:
 
 
 def process_results(doc: dict, results: list[str]) -> dict:
-    """Per-sample metrics; the verdict comes from harness.runtime.verdicts: the experiment's configured verifier
-    under `harness compare` (computed once, reused by the per-sample log), the defaults under plain `lm_eval`."""
-    from harness.runtime.verdicts import verify
+    """Per-sample metrics; the verdict comes from the verifier settings the doc carries (`verifier_config`, copied
+    from the task metadata by the loader), memoized per solution so the per-sample log reuses it."""
+    from harness.runtime.verdicts import verifier_json, verify
     from verifier import answers_match, extract_answer
     resp = results[0]
     gold = doc["answer"]
     strict = strict_answer(resp)
-    v = verify(doc["question"], resp, gold)
+    v = verify(doc.get("verifier_config") or verifier_json(), doc["question"], resp, gold)
     return {
         "exact_match": float(strict is not None and _norm(strict) == _norm(gold)),
         "equiv": float(answers_match(gold, extract_answer(resp))),
