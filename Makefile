@@ -9,6 +9,11 @@ TORCH_SPEC ?= torch==2.13.0
 export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM = false
+# GSM8K and MATH-500 load from the hub by default; where this machine keeps local copies (../shared/data, laid out as
+# gsm8k/test.jsonl, math/math500_test.jsonl) the demo, the studies and the tests read those (harness/config.py)
+ifneq ($(wildcard ../shared/data),)
+export HARDNEG_DATA_DIR ?= ../shared/data
+endif
 
 .PHONY: setup demo test test-fast bench clean study study-clean
 
@@ -24,33 +29,33 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
-# The planted-flaw world at the demo's size (configs/tiny-planted.yaml: configs/tiny.yaml plus planted training flaws):
-# the world where the recipes measurably change the model (the planted flaw, by ground truth; issue 18); the clean
-# world is `harness compare --config configs/tiny.yaml`.
+# The planted-flaw world at the demo's size (the packaged config tiny-planted: tiny plus planted training flaws):
+# the world where the recipes measurably change the model (the planted flaw, by ground truth); the clean world is
+# `harness compare --config tiny`. GSM8K and MATH-500 are optional there: without data they are skipped with a line.
 # --jobs auto: after SFT, the recipes train and evaluate in one one-thread worker per core (harness/stages/parallel.py)
 demo: setup
-	$(BIN)/harness compare --config configs/tiny-planted.yaml --recipes all --jobs auto
+	$(BIN)/harness compare --config tiny-planted --recipes all --jobs auto
 
-# issue 18: the study in the planted-flaw world (configs/tiny-planted-study.yaml): settings on the validation split
+# The study in the planted-flaw world (config tiny-planted-study): settings on the validation split
 # (learning rate x beta x steps; the choice rule and the chosen point are in the config), a second SFT seed for the
 # near-miss slice's placebo (first: the last compare's pool and pairs feed the report), 3 seeds on test with the
 # ablations hs_dpo (structural mining, uniform weights) and hn_ws_dpo (hard mining, structural weights), the report.
 # --jobs auto (both studies): after SFT every stage runs in one-thread worker processes (harness/stages/parallel.py)
 study: setup
-	$(BIN)/harness sweep --config configs/tiny-planted-study.yaml --recipes rft,hn_w_dpo,hs_ws_dpo \
+	$(BIN)/harness sweep --config tiny-planted-study --recipes rft,hn_w_dpo,hs_ws_dpo \
 		--grid dpo.learning_rate=5e-6,2e-5 --grid dpo.beta=0.1,0.5 --grid dpo.max_steps=60,120
-	$(BIN)/harness compare --config configs/tiny-planted-study.yaml --seeds 1 --sft-seeds --recipes sft
-	$(BIN)/harness compare --config configs/tiny-planted-study.yaml --seeds 0,1,2 --jobs auto \
+	$(BIN)/harness compare --config tiny-planted-study --seeds 1 --sft-seeds --recipes sft
+	$(BIN)/harness compare --config tiny-planted-study --seeds 0,1,2 --jobs auto \
 		--recipes sft,sft_more,rft,dpo,hn_dpo,w_dpo,hn_w_dpo,hs_dpo,hn_ws_dpo,hs_ws_dpo,step_w_dpo
 	$(BIN)/harness report runs/tiny-planted-study --archive reports/tiny-planted-study
 
-# issue 9: the clean world's study (configs/tiny-study.yaml): validation sweep, a second SFT seed (the slice's
-# independent placebo, issue 15), 3 seeds on test, the committed report
+# The clean world's study (config tiny-study): validation sweep, a second SFT seed (the slice's independent
+# placebo), 3 seeds on test, the committed report
 study-clean: setup
-	$(BIN)/harness sweep --config configs/tiny-study.yaml --recipes step_w_rpo,hn_w_dpo \
+	$(BIN)/harness sweep --config tiny-study --recipes step_w_rpo,hn_w_dpo \
 		--grid dpo.learning_rate=1e-6,3e-6 --grid dpo.beta=0.1,1.0
-	$(BIN)/harness compare --config configs/tiny-study.yaml --seeds 1 --sft-seeds --recipes sft
-	$(BIN)/harness compare --config configs/tiny-study.yaml --seeds 0,1,2 --jobs auto \
+	$(BIN)/harness compare --config tiny-study --seeds 1 --sft-seeds --recipes sft
+	$(BIN)/harness compare --config tiny-study --seeds 0,1,2 --jobs auto \
 		--recipes sft,sft_more,rft,dpo,hn_w_dpo,step_w_dpo,step_fix_w_dpo,step_w_rpo
 	$(BIN)/harness report runs/tiny-study --archive reports/tiny-study
 

@@ -9,13 +9,19 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRL_TELEMETRY", "0")
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data"
+# Local data (GSM8K, MATH-500, ...): HARDNEG_DATA_DIR as the Makefile and .ci/run set it, else ../shared/data where
+# this machine has it; made absolute, so subprocesses started from another directory (the wheel test) read it too
+if os.environ.get("HARDNEG_DATA_DIR"):
+    os.environ["HARDNEG_DATA_DIR"] = os.path.abspath(os.environ["HARDNEG_DATA_DIR"])
+elif (ROOT.parent / "shared" / "data").is_dir():
+    os.environ["HARDNEG_DATA_DIR"] = str(ROOT.parent / "shared" / "data")
+SHARED = Path(os.environ.get("HARDNEG_DATA_DIR") or ROOT.parent / "shared" / "data")
 
 
 def shared(*parts) -> Path:
     p = SHARED.joinpath(*parts)
     if not p.exists():
-        pytest.skip(f"shared data {p} not present on this machine")
+        pytest.skip(f"local data {p} not present on this machine (set HARDNEG_DATA_DIR)")
     return p
 
 
