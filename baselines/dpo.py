@@ -1,4 +1,4 @@
 from harness.registry import Recipe, register
 
-register(Recipe(name="dpo", description="Vanilla offline DPO: correct vs. uniformly random incorrect sample, uniform weights",
+register(Recipe(name="dpo", description="DPO on random pairs, uniform weights",
                 trainer="dpo", pairs="random", weights="uniform", order=10))

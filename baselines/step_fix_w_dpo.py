@@ -1,5 +1,4 @@
 from harness.registry import Recipe, register
 
-register(Recipe(name="step_fix_w_dpo", description="step_w_dpo with the cheap chosen: the flawed step itself with "
-                "each false result replaced by its true value (builder step_corrected), no resampling",
+register(Recipe(name="step_fix_w_dpo", description="Step pairs, corrected-step chosen, verifier weights",
                 trainer="dpo", pairs="step_corrected", weights="verifier", order=63))

@@ -1,6 +1,6 @@
 """The `harness` command.
 
-    harness list                                          # recipes and lm-eval tasks
+    harness list [NAME]                                   # recipes, builders, schemes, trainers, tasks
     harness compare --config tiny --recipes all           # a packaged config by name, or a YAML file
     harness compare --recipes sft,dpo sft.max_steps=200 seed=1   # key=value overrides
     harness compare --recipes all --seeds 0,1,2 [--sft-seeds]    # post-SFT stages (and SFT) per seed
@@ -52,29 +52,102 @@ def _load(config: str, overrides: list[str] | None, recipes: str | None = None):
     return cfg
 
 
-@app.command("list")
-def list_cmd() -> None:
-    """Print registered recipes, pair builders and lm-eval tasks."""
-    from rich.table import Table
+def _width() -> int:
+    import shutil
+    return shutil.get_terminal_size((80, 24)).columns
 
-    from harness.stages.evaluate import TASKS_DIR
-    from harness.pairs import PAIR_BUILDERS
-    from harness.runtime.progress import stdout as console
-    from harness.registry import all_recipes
-    t = Table(title="recipes")
-    for c in ("name", "trainer", "pairs", "weights", "loss", "description"):
-        t.add_column(c)
-    for r in all_recipes():
-        dpo = r.trainer == "dpo"
-        t.add_row(r.name, r.trainer, r.pairs or "-", r.weights if dpo else "-", "+".join(r.loss_type) if dpo else "-", r.description)
-    console.print(t)
-    t2 = Table(title="lm-eval tasks (tasks/)")
-    t2.add_column("task")
-    t2.add_column("file")
-    for p in sorted(TASKS_DIR.glob("hardneg_*.yaml")):
-        t2.add_row(p.stem, str(p.relative_to(TASKS_DIR.parent)))
-    console.print(t2)
-    console.print(f"pair builders: {', '.join(sorted(PAIR_BUILDERS))} · weight schemes: uniform, verifier")
+
+def _cut(text: str, room: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= room else text[:max(room - 1, 0)].rstrip() + "…"
+
+
+def _section(title: str, rows: list[tuple[str, ...]], width: int) -> list[str]:
+    """A titled block, one line per row: the leading cells padded to their column, the last cut to fit `width`."""
+    cols = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)] if rows else []
+    out = [title]
+    for r in rows:
+        lead = "  " + "  ".join(c.ljust(w) for c, w in zip(r, cols)) + "  "
+        out.append(lead + _cut(r[-1], width - len(lead)))
+    return out
+
+
+def _catalogue() -> dict[str, dict]:
+    """Every listable kind -> {name: entry}: recipes, pair builders, weight schemes, trainers, lm-eval tasks."""
+    from harness.registry import TRAINERS, all_recipes, pair_builders, weight_schemes
+    from harness.tasks import all_tasks
+    return {"recipe": {r.name: r for r in all_recipes()}, "pair builder": pair_builders(),
+            "weight scheme": weight_schemes(), "trainer": dict(TRAINERS), "lm-eval task": all_tasks()}
+
+
+def _record(kind: str, e, width: int) -> list[str]:
+    """The whole record of one entry, for `harness list NAME`."""
+    import textwrap
+
+    from harness.registry import TRAINERS, all_recipes, recipe_origin
+    if kind == "recipe":
+        t = TRAINERS[e.trainer]
+        fields = [("description", e.description), ("trainer", f"{e.trainer} ({t.description})")]
+        if t.needs_pairs:
+            fields += [("pairs", e.pairs), ("weights", e.weights)]
+        if t.loss_types:
+            fields.append(("loss_type", " + ".join(e.loss_type)))
+        fields += [("overrides", ", ".join(f"{t.section}.{k}={v!r}" for k, v in e.overrides.items()) or "-"),
+                   ("order", str(e.order)), ("defined in", recipe_origin(e.name))]
+        doc = ""
+    elif kind in ("pair builder", "weight scheme"):
+        fields = [("description", e.description), ("defined in", f"{e.fn.__module__}.{e.fn.__qualname__}")]
+        if kind == "pair builder":
+            fields.append(("kind", "row builder" if getattr(e.fn, "makes_rows", False) else "picker"))
+        doc = e.doc
+    elif kind == "trainer":
+        fields = [("description", e.description), ("config section", e.section or "-"),
+                  ("overrides may set", ", ".join(e.override_fields()) or "-"),
+                  ("needs pairs", "yes" if e.needs_pairs else "no"),
+                  ("loss types", ", ".join(e.loss_types) or "-"),
+                  ("recipes", ", ".join(r.name for r in all_recipes() if r.trainer == e.name) or "-")]
+        doc = ""
+    else:
+        fields = [("description", e.description or "-"), ("file", str(e.path)), ("data", e.data),
+                  ("real benchmark", "yes" if e.benchmark else "no"), ("label", e.label),
+                  ("max_gen_toks", str(e.max_gen_toks)), ("version", str(e.version))]
+        doc = ""
+    pad = max(len(k) for k, _ in fields) + 2
+    out = [f"{kind} {e.name}"]
+    for k, v in fields:
+        out += textwrap.wrap(str(v), width, initial_indent=f"  {k}:".ljust(pad + 2), subsequent_indent=" " * (pad + 2))
+    for para in textwrap.dedent(doc).split("\n\n") if doc else []:
+        out += [""] + textwrap.wrap(" ".join(para.split()), width, initial_indent="  ", subsequent_indent="  ")
+    return out
+
+
+@app.command("list")
+def list_cmd(name: str = typer.Argument(None, help="show one recipe, pair builder, weight scheme, trainer or task "
+                                                   "in full")) -> None:
+    """Registered recipes, pair builders, weight schemes, trainers and lm-eval tasks, one line each; with NAME, the
+    whole record of each entry of that name."""
+    width = _width()
+    try:
+        cat = _catalogue()
+    except ConfigError as e:  # a baseline that fails its registration check
+        _fail(str(e))
+    if name is not None:
+        found = [(kind, entries[name]) for kind, entries in cat.items() if name in entries]
+        if not found:
+            _fail(f"'{name}' is no recipe, pair builder, weight scheme, trainer or lm-eval task; "
+                  f"`harness list` names them all")
+        typer.echo("\n\n".join("\n".join(_record(kind, e, width)) for kind, e in found))
+        return
+    recipes = [(r.name, r.trainer, r.description) for r in cat["recipe"].values()]
+    blocks = [
+        _section("recipes (`harness list NAME` shows one in full)", recipes, width),
+        _section("pair builders", [(n, c.description) for n, c in cat["pair builder"].items()], width),
+        _section("weight schemes", [(n, c.description) for n, c in cat["weight scheme"].items()], width),
+        _section("trainers", [(n, t.description) for n, t in cat["trainer"].items()], width),
+        _section("lm-eval tasks", [(n, f"v{t.version:g}" if t.version is not None else "-", t.description or "-")
+                                   for n, t in cat["lm-eval task"].items()], width),
+    ]
+    typer.echo("\n\n".join("\n".join(b) for b in blocks))
 
 
 @app.command()

@@ -1,60 +1,230 @@
-"""Recipe registry. A recipe is a small declarative object registered from one file in baselines/.
+"""What a recipe may name, and the recipes: trainers, pair builders, weight schemes and baselines, each registered
+by name with a one-line description and checked when a recipe is registered.
 
     # baselines/my_dpo.py  -- the whole file; nothing else needs editing
     from harness.registry import Recipe, register
     register(Recipe(name="my_dpo", description="DPO with beta 0.5 on hard pairs",
                     trainer="dpo", pairs="hard", weights="uniform", overrides={"beta": 0.5}))
+
+A misspelt trainer, pair builder, weight scheme, loss type or override field raises ConfigError at `Recipe(...)`,
+with one line listing the valid names.
+
+Where each kind is registered:
+  recipes         one file per recipe in baselines/, `register(Recipe(...))`; discovered by importing every module
+  pair builders   `@pair_builder(name, description)` in harness/pairs/ (harness/pairs/base.py)
+  weight schemes  `@weight_scheme(name, description)` in harness/pairs/ (harness/pairs/weights.py)
+  trainers        one `register_trainer(...)` call at the end of this file, e.g.
+                  register_trainer("grpo", section="grpo", needs_pairs=False, description="online GRPO from SFT")
+                  (`section`: the config section whose fields a recipe's `overrides` may set)
+
+Layers: harness.registry sits below harness.pairs (pyproject.toml [tool.importlinter]), so the name registries
+live here and the pair-building code registers into them. This module never imports harness.pairs statically; to
+check a recipe against every builder and scheme it loads that package by name, module by module, exactly as it
+loads baselines/ -- a plug-in discovery, so the static layers (and what reporting may import) stay as they are.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
+import sys
+import typing
 from dataclasses import dataclass, field
+from typing import Callable
 
-TRAINERS = ("sft", "sft_more", "dpo")
+from harness.config import ConfigError, ExperimentConfig
+
+# packages whose modules register pair builders and weight schemes on import
+COMPONENT_PACKAGES = ("harness.pairs",)
+
+
+@dataclass(frozen=True)
+class Trainer:
+    """A trainer a recipe may name."""
+    name: str
+    description: str
+    """One line for `harness list`."""
+    section: str | None
+    """The config section (a field of ExperimentConfig) whose fields a recipe's `overrides` set; None: no overrides."""
+    needs_pairs: bool = False
+    """True: a recipe with this trainer must name a pair builder (and may name a weight scheme)."""
+    loss_types: tuple[str, ...] = ()
+    """Loss types a recipe may combine in `loss_type`; empty: the trainer reads no loss_type."""
+
+    def override_fields(self) -> list[str]:
+        if self.section is None:
+            return []
+        return [f.name for f in dataclasses.fields(_section_class(self.section))]
+
+
+@dataclass(frozen=True)
+class Component:
+    """A registered pair builder or weight scheme: its name, one line, and the function that implements it."""
+    kind: str
+    name: str
+    description: str
+    fn: Callable = field(compare=False)
+
+    @property
+    def doc(self) -> str:
+        return (self.fn.__doc__ or "").strip()
+
+
+TRAINERS: dict[str, Trainer] = {}
+_COMPONENTS: dict[str, dict[str, Component]] = {"pair builder": {}, "weight scheme": {}}
+
+
+def _section_class(section: str):
+    hints = typing.get_type_hints(ExperimentConfig)
+    cls = hints.get(section)
+    if cls is None or not dataclasses.is_dataclass(cls):
+        sections = [n for n, t in hints.items() if dataclasses.is_dataclass(t)]
+        raise ConfigError(f"trainer section '{section}' is not a config section; sections: {', '.join(sections)}")
+    return cls
+
+
+def register_trainer(name: str, *, description: str, section: str | None, needs_pairs: bool = False,
+                     loss_types: tuple[str, ...] = ()) -> Trainer:
+    """Declare a trainer recipes may name (its code lives in harness/training/ and its stage in harness/stages/)."""
+    if section is not None:
+        _section_class(section)
+    t = Trainer(name, description, section, needs_pairs, tuple(loss_types))
+    if TRAINERS.get(name, t) != t:
+        raise ConfigError(f"trainer '{name}' is registered twice with different definitions")
+    TRAINERS[name] = t
+    return t
+
+
+def _register_component(kind: str, name: str, description: str, fn: Callable) -> Component:
+    reg = _COMPONENTS[kind]
+    old = reg.get(name)
+    if old is not None and (old.fn.__module__, old.fn.__qualname__) != (fn.__module__, fn.__qualname__):
+        raise ConfigError(f"{kind} '{name}' is registered twice ({old.fn.__module__} and {fn.__module__})")
+    reg[name] = Component(kind, name, description, fn)
+    return reg[name]
+
+
+def register_pair_builder(name: str, description: str, fn: Callable) -> Component:
+    """Called by harness.pairs.base.pair_builder; use that decorator."""
+    return _register_component("pair builder", name, description, fn)
+
+
+def register_weight_scheme(name: str, description: str, fn: Callable) -> Component:
+    """Called by harness.pairs.weights.weight_scheme; use that decorator."""
+    return _register_component("weight scheme", name, description, fn)
+
+
+_components_loaded = False
+
+
+def _discover_components() -> None:
+    global _components_loaded
+    if _components_loaded:
+        return
+    _components_loaded = True
+    for pkg_name in COMPONENT_PACKAGES:
+        pkg = importlib.import_module(pkg_name)
+        for mod in pkgutil.iter_modules(pkg.__path__):
+            importlib.import_module(f"{pkg_name}.{mod.name}")
+
+
+def pair_builders() -> dict[str, Component]:
+    """Every registered pair builder, by name."""
+    _discover_components()
+    return dict(sorted(_COMPONENTS["pair builder"].items()))
+
+
+def weight_schemes() -> dict[str, Component]:
+    """Every registered weight scheme, by name."""
+    _discover_components()
+    return dict(sorted(_COMPONENTS["weight scheme"].items()))
+
+
+def _lookup(kind: str, name: str, known: dict) -> object:
+    if name not in known:
+        raise ConfigError(f"unknown {kind} '{name}'; registered: {', '.join(known)}")
+    return known[name]
+
+
+def get_pair_builder(name: str) -> Component:
+    return _lookup("pair builder", name, pair_builders())
+
+
+def get_weight_scheme(name: str) -> Component:
+    return _lookup("weight scheme", name, weight_schemes())
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """What one baseline trains and how; everything else comes from the experiment config."""
+    """What one baseline trains and how; everything else comes from the experiment config. Checked on creation
+    against the registered trainers, pair builders, weight schemes, loss types and config fields."""
     name: str
     """Identifier used on the command line (`--recipes name`) and in reports."""
     description: str
-    """One line for `harness list` and the report."""
+    """One short line for `harness list` and the report."""
     trainer: str
-    """'sft' (TRL SFTTrainer on reference solutions), 'sft_more' (SFT continued at the DPO budget, harness/training/sft_more.py)
-    or 'dpo' (our WeightedDPOTrainer from the SFT checkpoint)."""
+    """A registered trainer (`harness list`): 'sft', 'sft_more' or 'dpo'."""
     pairs: str | None = None
-    """Pair builder for DPO recipes (see harness/pairs/: 'random', 'hard')."""
+    """Pair builder for trainers that read pairs (`harness list` names them)."""
     weights: str = "uniform"
-    """Per-pair weight scheme for DPO recipes: 'uniform' or 'verifier'."""
+    """Per-pair weight scheme for trainers that read pairs (`harness list` names them)."""
     loss_type: tuple = ("sigmoid",)
-    """TRL loss types; ('sigmoid', 'sft') is RPO."""
+    """Loss types the trainer combines; for dpo ('sigmoid', 'sft') is RPO and ('sft',) the chosen side's NLL."""
     overrides: dict = field(default_factory=dict)
-    """Fields of the trainer's config section (sft or dpo) to change for this recipe only."""
+    """Fields of the trainer's config section (sft for sft/sft_more, dpo for dpo) to change for this recipe only."""
     order: int = 100
     """Position in tables (lower first)."""
 
     def __post_init__(self) -> None:
-        if self.trainer not in TRAINERS:
-            raise ValueError(f"recipe {self.name}: trainer must be one of {TRAINERS}")
-        if self.trainer == "dpo" and not self.pairs:
-            raise ValueError(f"recipe {self.name}: a dpo recipe needs a pair builder (pairs=...)")
+        if isinstance(self.loss_type, (list, str)):
+            object.__setattr__(self, "loss_type", (self.loss_type,) if isinstance(self.loss_type, str)
+                               else tuple(self.loss_type))
+        what = f"recipe '{self.name}'"
+        trainer = TRAINERS.get(self.trainer)
+        if trainer is None:
+            raise ConfigError(f"{what}: unknown trainer '{self.trainer}'; registered: {', '.join(TRAINERS)}")
+        if trainer.needs_pairs:
+            if not self.pairs:
+                raise ConfigError(f"{what}: trainer '{self.trainer}' needs a pair builder (pairs=...); registered: "
+                                  f"{', '.join(pair_builders())}")
+            if self.pairs not in pair_builders():
+                raise ConfigError(f"{what}: unknown pair builder '{self.pairs}'; registered: "
+                                  f"{', '.join(pair_builders())}")
+            if self.weights not in weight_schemes():
+                raise ConfigError(f"{what}: unknown weight scheme '{self.weights}'; registered: "
+                                  f"{', '.join(weight_schemes())}")
+        elif self.pairs:
+            raise ConfigError(f"{what}: trainer '{self.trainer}' reads no pairs; drop pairs={self.pairs!r} or use one "
+                              f"of: {', '.join(n for n, t in TRAINERS.items() if t.needs_pairs)}")
+        if trainer.loss_types:
+            bad = [t for t in self.loss_type if t not in trainer.loss_types] or ([] if self.loss_type else ["(none)"])
+            if bad:
+                raise ConfigError(f"{what}: unknown loss type {', '.join(map(repr, bad))} for trainer "
+                                  f"'{self.trainer}'; allowed: {', '.join(trainer.loss_types)}")
+        fields = trainer.override_fields()
+        bad_fields = sorted(set(self.overrides) - set(fields))
+        if bad_fields:
+            raise ConfigError(f"{what}: overrides {', '.join(bad_fields)} are not fields of section "
+                              f"'{trainer.section}'; allowed: {', '.join(fields) or '(none)'}")
 
 
 _RECIPES: dict[str, Recipe] = {}
+_ORIGIN: dict[str, str] = {}
 _loaded = False
 
 
 def register(recipe: Recipe) -> Recipe:
     if recipe.name in _RECIPES and _RECIPES[recipe.name] != recipe:
-        raise ValueError(f"recipe '{recipe.name}' is registered twice with different definitions")
+        raise ConfigError(f"recipe '{recipe.name}' is registered twice with different definitions")
     _RECIPES[recipe.name] = recipe
+    _ORIGIN.setdefault(recipe.name, sys._getframe(1).f_globals.get("__name__", "?"))
     return recipe
 
 
-def unregister(name: str) -> None:
-    _RECIPES.pop(name, None)
+def recipe_origin(name: str) -> str:
+    """The module that registered a recipe (e.g. 'baselines.dpo')."""
+    get_recipe(name)
+    return _ORIGIN[name]
 
 
 def _discover() -> None:
@@ -84,3 +254,14 @@ def resolve(names: str) -> list[Recipe]:
     if names.strip() == "all":
         return all_recipes()
     return [get_recipe(n.strip()) for n in names.split(",") if n.strip()]
+
+
+# The trainers. Adding one: a register_trainer call here, its training code in harness/training/, its stage.
+register_trainer("sft", section="sft",
+                 description="TRL SFTTrainer on the reference solutions")
+register_trainer("sft_more", section="sft",
+                 description="SFT continued from the SFT checkpoint at the DPO budget")
+# loss types: the subset of TRL 1.16 DPOConfig.loss_type that WeightedDPOTrainer implements
+# (harness/training/dpo.py SUPPORTED_LOSSES; tests/test_registry.py keeps the two equal)
+register_trainer("dpo", section="dpo", needs_pairs=True, loss_types=("sigmoid", "sft"),
+                 description="TRL DPOTrainer with per-pair weights, from the SFT checkpoint")

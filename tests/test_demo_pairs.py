@@ -1,11 +1,11 @@
-"""A pair set built once per (pool, builder) and weighted after (harness/stages/pair_sets.py) is exactly the pair set
-`build_pairs` builds for that weight scheme directly; and DPO precomputes reference log-probs only for the pairs
+"""A pair set built once per (pool, builder) and weighted after (`weigh`, harness/pairs/weights.py) is exactly the
+pair set `build_pairs` builds for that weight scheme; and DPO precomputes reference log-probs only for the pairs
 its steps will see (harness/training/dpo.py `pairs_seen`)."""
 import pytest
 
 from harness.config import ConfigError, PairsConfig
-from harness.pairs import WEIGHT_SCHEMES, build_pairs
-from harness.stages.pair_sets import weigh
+from harness.pairs import build_pairs, weigh
+from harness.registry import weight_schemes
 from harness.training.dpo import pairs_seen
 from verifier import MathVerifier
 
@@ -38,11 +38,14 @@ def test_weighting_after_the_build_equals_building_per_scheme(pool, builder, pla
     problems = _planted(problems) if planted else problems
     cfg = PairsConfig(max_per_problem=2)
     base_rows, base_stats = build_pairs(builder, "uniform", problems, samples, cfg, "Q: {question}\nA:", 3)
-    for scheme in WEIGHT_SCHEMES:
+    for scheme in weight_schemes():
         want_rows, want_stats = build_pairs(builder, scheme, problems, samples, cfg, "Q: {question}\nA:", 3)
         got_rows, got_stats = weigh(base_rows, base_stats, scheme, cfg)
         assert got_rows == want_rows and got_stats == want_stats, scheme
         assert ("planted" in got_stats) == planted
+        # a weighted set re-weighed gives the same as weighing the uniform rows: weights read only the verdicts
+        other = "verifier" if scheme != "verifier" else "structural"
+        assert weigh(*weigh(base_rows, base_stats, other, cfg), scheme, cfg) == (got_rows, got_stats), scheme
     for scheme in ("verifier", "structural"):  # the weights really differ from uniform (and the planted weight share)
         assert len({r["weight"] for r in weigh(base_rows, base_stats, scheme, cfg)[0]}) > 1, scheme
     assert all(r["weight"] == 1.0 for r in base_rows)  # the shared rows are not changed in place

@@ -1,21 +1,25 @@
 """Preference pairs from a verified sample pool: pair builders and per-pair weight schemes.
 
-Owns: the builder registry (base.py), the weight schemes (weights.py), whole-solution builders (whole.py), step
-builders (step.py), pair-set assembly (build.py) and the pool summary (pool.py). May import harness.config,
-harness.runtime, harness.models (step resampling) and verifier; never training, stages or reporting.
+Owns: builder registration (base.py), the weight schemes and `weigh` (weights.py), whole-solution builders
+(whole.py, structural.py), step builders (step.py), pair-set assembly (build.py) and the pool summary (pool.py).
+May import harness.config, harness.registry, harness.runtime, harness.models (step resampling) and verifier;
+never training, stages or reporting.
 
-
-Builders (registered like recipes; add one with @pair_builder("name")):
-  random  chosen = a clean, complete correct sample (the reference solution when the policy has none),
-          rejected = a uniformly random incorrect sample                      -> vanilla DPO data
-  hard    same chosen; rejected = the hardest negative: verifier hard negatives first, then by lower
-          absurdity, then nearer answer (smaller distance)                    -> hard-negative DPO data
-  step    a row builder (step.py): the shared prefix up to the first flawed step goes into the
-          prompt; chosen/rejected are continuations from there                -> Step-DPO data
+Builders and weight schemes register by name in harness.registry (`@pair_builder(name, description)` in base.py,
+`@weight_scheme(name, description)` in weights.py) from any module of this package: the registry imports every
+module here, so a new one needs no other edit. `harness list` names them all; `harness list NAME` shows one.
+Whole-solution builders (whole.py, structural.py):
+  random      chosen = a clean, complete correct sample (the reference solution when the policy has none),
+              rejected = a uniformly random incorrect sample                  -> vanilla DPO data
+  hard        same chosen; rejected = the hardest negative: verifier hard negatives first, then by lower
+              absurdity, then nearer answer (smaller distance)                -> hard-negative DPO data
+  structural  same chosen; rejected = logical flaws before arithmetic slips, then as `hard`
+Row builders (step.py): `step` and `step_corrected` put the shared prefix up to the first flawed step into the
+prompt; chosen/rejected are continuations from there                          -> Step-DPO data
 
 Two kinds of builder. A *picker* `fn(negs, rng) -> sample` picks a rejected among a problem's incorrect samples;
 `build_pairs` pairs it with a chosen and writes the whole-solution row. A *row builder*
-(`@pair_builder(name, rows=True)`) is `fn(BuildContext) -> (rows, extra stats)` and writes whole rows itself
+(`@pair_builder(name, description, rows=True)`) is `fn(BuildContext) -> (rows, extra stats)` and writes whole rows itself
 (use `pair_row` for the shared fields); a row may set `eos: False` for a completion that stops mid-solution
 (harness/training/dpo.py then keeps TRL from appending the end-of-text token).
 
@@ -38,13 +42,10 @@ Weight schemes:
 In the planted-flaw world every pair row also carries `planted` and the pair statistics `planted` (planted.py).
 """
 
-from harness.pairs.base import (PAIR_BUILDERS, WEIGHT_SCHEMES, BuildContext, NoPairs, clean_correct, hardness,
-                                is_negative, pair_builder, pair_row)
+from harness.pairs.base import BuildContext, NoPairs, clean_correct, hardness, is_negative, pair_builder, pair_row
 from harness.pairs.build import build_pairs
 from harness.pairs.pool import pool_summary, pool_table
-from harness.pairs.weights import normalize_weights, verifier_weight
-from harness.pairs import whole, step, structural  # noqa: F401  registers the builders
+from harness.pairs.weights import normalize_weights, verifier_weight, weigh, weight_scheme
 
-__all__ = ["PAIR_BUILDERS", "WEIGHT_SCHEMES", "BuildContext", "NoPairs", "build_pairs", "clean_correct", "hardness",
-           "is_negative", "normalize_weights", "pair_builder", "pair_row", "pool_summary", "pool_table",
-           "verifier_weight"]
+__all__ = ["BuildContext", "NoPairs", "build_pairs", "clean_correct", "hardness", "is_negative", "normalize_weights",
+           "pair_builder", "pair_row", "pool_summary", "pool_table", "verifier_weight", "weigh", "weight_scheme"]

@@ -1,4 +1,4 @@
-"""The pair-builder registry and what every builder shares: the build context, the chosen/negative tests, the
+"""How a pair builder registers, and what every builder shares: the build context, the chosen/negative tests, the
 hardness order and the fields of a pair row."""
 from __future__ import annotations
 
@@ -9,16 +9,15 @@ from verifier import DIMENSIONS
 
 from harness.config import ConfigError, PairsConfig
 from harness.pairs.weights import verifier_weight
-
-PAIR_BUILDERS: dict = {}
-WEIGHT_SCHEMES = ("uniform", "verifier", "structural")
+from harness.registry import register_pair_builder
 
 
-def pair_builder(name: str, rows: bool = False):
-    """Register a picker, or with rows=True a row builder (see the module doc)."""
+def pair_builder(name: str, description: str, rows: bool = False):
+    """Register a picker, or with rows=True a row builder (harness/pairs/__init__.py), under `name` with a one-line
+    `description` for `harness list`. Any module of harness/pairs/ may hold one: the registry imports them all."""
     def deco(fn):
         fn.makes_rows = rows
-        PAIR_BUILDERS[name] = fn
+        register_pair_builder(name, description, fn)
         return fn
     return deco
 

@@ -155,8 +155,10 @@ def _chosen_from(cont: str, cut: dict, problem: dict, verifier: MathVerifier, cf
     return cut["lead"] + (steps[0] if cfg.continuation == "step" else cont.rstrip())
 
 
-@pair_builder("step", rows=True)
+@pair_builder("step", "pairs at the first flawed step; chosen resampled from SFT", rows=True)
 def step_pairs(ctx: BuildContext, chosen_mode: str | None = None) -> tuple[list[dict], dict]:
+    """Step-DPO rows: the sample's text before its first flawed step joins the prompt; rejected is that step
+    (pairs.continuation: step) or the rest from it (rest); chosen per pairs.step_chosen (see the module doc)."""
     cfg = ctx.cfg
     mode = chosen_mode or cfg.step_chosen
     cands, seen, uncorrectable = [], set(), 0
@@ -202,7 +204,7 @@ def step_pairs(ctx: BuildContext, chosen_mode: str | None = None) -> tuple[list[
                            "continuation": cfg.continuation, "resample_k": cfg.step_resample_k if mode == "resample" else 0}}
 
 
-@pair_builder("step_corrected", rows=True)
+@pair_builder("step_corrected", "pairs at the first flawed step; chosen = that step corrected", rows=True)
 def step_corrected_pairs(ctx: BuildContext) -> tuple[list[dict], dict]:
     """`step` with step_chosen=corrected whatever the config says: one run can compare both chosen kinds."""
     if ctx.cfg.continuation != "step":

@@ -1,6 +1,6 @@
 """Structural mining: the `structural` picker prefers negatives whose flaw is logical over arithmetic slips.
 
-Today's `hard` order puts verifier hard negatives first, then low absurdity and a near answer. A planted (or real)
+The `hard` order puts verifier hard negatives first, then low absurdity and a near answer. A planted (or real)
 logical flaw -- a misread relation, a left-out quantity -- has true arithmetic, so it earns no broken-chain credit,
 and its answer is further off than a slip's, so `hard` ranks it behind the slips that preference cannot fix. This
 order asks first whether the flaw is logical (true arithmetic and a consistency or coverage flag, weights.is_logical),
@@ -21,6 +21,8 @@ def structural_hardness(s: dict) -> tuple:
     return (not is_logical(v), v["arithmetic"] > 0, v["absurdity"], v["distance"], -v["wrongness"], s["sample_idx"])
 
 
-@pair_builder("structural")
+@pair_builder("structural", "rejected = a logical flaw before an arithmetic slip")
 def structural_negative(negs: list[dict], rng: random.Random) -> dict:
+    """Chosen as for `random`; rejected: logical flaws (true arithmetic, a consistency or coverage flag) first,
+    then clean arithmetic before slips, then lower absurdity and the nearer answer (`structural_hardness`)."""
     return min(negs, key=structural_hardness)

@@ -8,13 +8,17 @@ from harness.config import PairsConfig
 from harness.pairs.base import clean_correct, hardness, is_negative, pair_builder, pair_row
 
 
-@pair_builder("random")
+@pair_builder("random", "rejected = a uniformly random incorrect sample")
 def random_negative(negs: list[dict], rng: random.Random) -> dict:
+    """Chosen: a clean, complete correct sample (the reference when the policy has none); rejected: a uniformly
+    random incorrect sample."""
     return rng.choice(negs)
 
 
-@pair_builder("hard")
+@pair_builder("hard", "rejected = the hardest negative, verifier hard negatives first")
 def hardest_negative(negs: list[dict], rng: random.Random) -> dict:
+    """Chosen as for `random`; rejected: the hardest incorrect sample -- verifier hard negatives first, then lower
+    absurdity, then the nearer answer (`hardness`)."""
     return min(negs, key=hardness)
 
 
