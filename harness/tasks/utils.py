@@ -8,13 +8,13 @@ Everything that changes a score comes from the task metadata (`TaskManager(metad
                      process_results builds its verifier from the doc
     synth_path       jsonl of synthetic test problems (default: regenerated from the DataConfig defaults, seed 0)
     near_miss_path   jsonl written by `harness compare` (the near-correct-error slice; required)
-    gsm8k_path       GSM8K folder with test.jsonl, or a jsonl (default: $HARDNEG_DATA_DIR/gsm8k if set, else hub)
-    math500_path     MATH-500 jsonl (default: $HARDNEG_DATA_DIR/math/math500_test.jsonl if set, else hub)
+    gsm8k_path       GSM8K folder with test.jsonl, or a jsonl (default: $HARDNEG_DATA_DIR/gsm8k if there, else hub)
+    math500_path     MATH-500 jsonl (default: $HARDNEG_DATA_DIR/math/math500_test.jsonl if there,
+                     else hub)
 Scoring uses the project's one checker (verifier.answers) and the MathVerifier.
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -32,12 +32,6 @@ def _dataset(rows: list[dict], meta: dict):
     recs = [{**{k: str(r.get(k, "")) for k in keep}, "prompt": tpl.format(question=r["question"]),
              "verifier_config": settings} for r in rows]
     return {"test": datasets.Dataset.from_list(recs)}
-
-
-def _data_dir(*parts: str) -> str | None:
-    """A local copy under $HARDNEG_DATA_DIR (laid out like the shared data folder), if that is set."""
-    root = os.environ.get("HARDNEG_DATA_DIR")
-    return str(Path(root, *parts)) if root else None
 
 
 def load_synth(**meta):
@@ -60,14 +54,16 @@ def load_near_miss(**meta):
 
 
 def load_gsm8k(**meta):
+    from harness.config import data_dir_path
     from harness.data.loaders import load_gsm8k as load
-    path = meta.get("gsm8k_path") or _data_dir("gsm8k")
+    path = meta.get("gsm8k_path") or data_dir_path("gsm8k")
     return _dataset(load("test", path, "metadata gsm8k_path"), meta)
 
 
 def load_math500(**meta):
+    from harness.config import data_dir_path
     from harness.data.loaders import load_math500 as load
-    path = meta.get("math500_path") or _data_dir("math", "math500_test.jsonl")
+    path = meta.get("math500_path") or data_dir_path("math/math500_test.jsonl")
     return _dataset(load(path, "metadata math500_path"), meta)
 
 
