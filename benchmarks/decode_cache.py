@@ -56,7 +56,8 @@ def main() -> None:
     tok = AutoTokenizer.from_pretrained(model_dir, padding_side="left")
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16).eval()
     prompts = sorted((cfg.data.prompt_template.format(question=p["question"]) for p in problems), key=len, reverse=True)
-    max_new = cfg.eval.max_gen_toks
+    from harness.tasks import task
+    max_new = cfg.eval.max_gen_toks or task("hardneg_synth").max_gen_toks  # unset: the task's own budget
 
     def decode(bs: int, kv_cache: str, compact_at: float, sample: bool = False) -> tuple[float, torch.Tensor]:
         torch.manual_seed(0)

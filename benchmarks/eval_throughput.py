@@ -46,7 +46,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="eval_tp_"))
     write_jsonl(tmp / "test.jsonl", build_splits(cfg.data, cfg.seed)["test"][: args.n])
     meta = task_metadata(cfg, str(tmp / "test.jsonl"), None)
-    gens = [int(x) for x in args.max_gen_toks.split(",") if x] or [cfg.eval.max_gen_toks]
+    from harness.tasks import task
+    gens = [int(x) for x in args.max_gen_toks.split(",") if x] or [cfg.eval.max_gen_toks or task("hardneg_synth").max_gen_toks]
     settings = [(b, g, c) for c in args.caches.split(",") for g in gens for b in (int(x) for x in args.batch_sizes.split(","))]
     runs: dict = {s: [] for s in settings}
     answers: dict = {}
