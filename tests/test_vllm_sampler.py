@@ -30,6 +30,17 @@ RAW = {  # what the fake engine returns per prompt: duplicates after stripping, 
 }
 
 
+class _Tok:
+    """The little of a tokenizer `stop_texts` reads: end-of-text id 0, no <|im_end|>."""
+    eos_token_id, unk_token_id = 0, None
+
+    def convert_tokens_to_ids(self, toks):
+        return [None for _ in toks]
+
+    def decode(self, ids):
+        return "<|endoftext|>"
+
+
 @pytest.fixture
 def fake_vllm(monkeypatch):
     calls = {}
@@ -42,6 +53,9 @@ def fake_vllm(monkeypatch):
     class LLM:
         def __init__(self, **kw):
             calls["llm"] = kw
+
+        def get_tokenizer(self):
+            return _Tok()
 
         def generate(self, prompts, params):
             calls["prompts"] = prompts
@@ -75,7 +89,7 @@ def test_vllm_records_deduplicate_and_strip_like_hf(fake_vllm):
     assert stats["generated"] == 8 and stats["unique"] == len(recs) == 5 and stats["duplicates_removed"] == 3
     assert stats["tokens"] == sum(len(o.token_ids) for outs in RAW.values() for o in outs)
     assert fake_vllm["params"] == {"n": 4, "temperature": 0.7, "top_p": 0.9, "max_tokens": 64, "seed": 3,
-                                   "stop": ["\nQuestion:"]}
+                                   "stop": ["\nQuestion:", "<|endoftext|>"]}
     assert fake_vllm["llm"]["dtype"] == "bfloat16" and fake_vllm["llm"]["tensor_parallel_size"] == 1
     assert fake_vllm["prompts"][0] == "Question: What is 2 + 3?\nAnswer:"
 

@@ -2,7 +2,11 @@
 
 Returns one record per unique (problem, solution): exact duplicates are removed, and each record says
 whether generation stopped at the token limit (`truncated`), which the verifier scores as form, and keeps the
-sampled token ids (`token_ids`, up to the stop token).
+sampled token ids (`token_ids`, up to the stop).
+
+A sample stops at an end-of-text token or at a stop text: the prompt template's head after a line break (the model
+starting the next problem; `stop_texts`). Both backends stop at the same texts, so `truncated` (the token limit
+reached before any stop) means the same for HF and vLLM.
 
 vLLM runs in a child process per call (`python -m harness.models.sampling_child`): its engine takes
 `gpu_memory_utilization` of every GPU it spans and does not reliably hand the memory back when the `LLM`
@@ -27,19 +31,23 @@ from harness.runtime.progress import make_progress
 
 def sample(model_dir: str, problems: list[dict], template: str, cfg: SamplingConfig, seed: int,
            device: str, dtype_bf16: bool = False, greedy: bool = False,
-           include_greedy: bool = False) -> tuple[list[dict], dict]:
+           include_greedy: bool = False, stop_template: str | None = None) -> tuple[list[dict], dict]:
     """-> (records, stats). `greedy` forces one deterministic sample per problem; `include_greedy` adds each
-    problem's greedy completion to its k samples (see `merge_greedy`)."""
+    problem's greedy completion to its k samples (see `merge_greedy`). `stop_template`: the prompt template the
+    stop text comes from (`stop_texts`), when it is not `template` (a caller that formats its prompts itself passes
+    '{question}' as `template` and the experiment's data.prompt_template here)."""
+    stop_template = template if stop_template is None else stop_template
     if include_greedy and not greedy:
-        recs, stats = sample(model_dir, problems, template, cfg, seed, device, dtype_bf16)
-        g_recs, g_stats = sample(model_dir, problems, template, cfg, seed, device, dtype_bf16, greedy=True)
+        recs, stats = sample(model_dir, problems, template, cfg, seed, device, dtype_bf16, stop_template=stop_template)
+        g_recs, g_stats = sample(model_dir, problems, template, cfg, seed, device, dtype_bf16, greedy=True,
+                                 stop_template=stop_template)
         return merge_greedy(recs, g_recs), {**stats, "greedy": g_stats}
     if cfg.backend == "vllm":
         if importlib.util.find_spec("vllm") is None:
             raise ConfigError("sampling.backend=vllm but vllm is not installed; pip install '.[vllm]' "
                               "(GPU only) or set sampling.backend=hf")
-        return run_in_child(model_dir, problems, template, cfg, seed, device, dtype_bf16, greedy)
-    return sample_in_process(model_dir, problems, template, cfg, seed, device, dtype_bf16, greedy)
+        return run_in_child(model_dir, problems, template, cfg, seed, device, dtype_bf16, greedy, stop_template)
+    return sample_in_process(model_dir, problems, template, cfg, seed, device, dtype_bf16, greedy, stop_template)
 
 
 def merge_greedy(sampled: list[dict], greedy: list[dict]) -> list[dict]:
@@ -56,9 +64,10 @@ def merge_greedy(sampled: list[dict], greedy: list[dict]) -> list[dict]:
     return out
 
 
-def sample_in_process(model_dir, problems, template, cfg: SamplingConfig, seed, device, dtype_bf16, greedy):
+def sample_in_process(model_dir, problems, template, cfg: SamplingConfig, seed, device, dtype_bf16, greedy,
+                      stop_template: str | None = None):
     if cfg.backend == "vllm":
-        return _sample_vllm(model_dir, problems, template, cfg, seed, dtype_bf16, greedy)
+        return _sample_vllm(model_dir, problems, template, cfg, seed, dtype_bf16, greedy, stop_template)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -69,7 +78,7 @@ def sample_in_process(model_dir, problems, template, cfg: SamplingConfig, seed, 
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16 if dtype_bf16 else torch.float32)
     model.to(device).eval()
     try:
-        return generate_samples(model, tok, problems, template, cfg, seed, device, greedy)
+        return generate_samples(model, tok, problems, template, cfg, seed, device, greedy, stop_template)
     finally:
         del model
         release_accelerator_memory()
@@ -81,13 +90,14 @@ _LAUNCH_ENV = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "GROUP_RA
                "MASTER_ADDR", "MASTER_PORT", "GROUP_WORLD_SIZE", "SLURM_PROCID"}
 
 
-def run_in_child(model_dir, problems, template, cfg: SamplingConfig, seed, device, dtype_bf16, greedy):
+def run_in_child(model_dir, problems, template, cfg: SamplingConfig, seed, device, dtype_bf16, greedy,
+                 stop_template: str | None = None):
     """The same sampling in a fresh Python process; results come back through a JSON file."""
     with tempfile.TemporaryDirectory(prefix="hardneg-sample-") as tmp:
         job, result = Path(tmp) / "job.json", Path(tmp) / "result.json"
         job.write_text(json.dumps({"model_dir": str(model_dir), "problems": problems, "template": template,
                                    "cfg": asdict(cfg), "seed": seed, "device": device, "dtype_bf16": dtype_bf16,
-                                   "greedy": greedy}))
+                                   "greedy": greedy, "stop_template": stop_template}))
         env = {k: v for k, v in os.environ.items() if k not in _LAUNCH_ENV and not k.startswith(_LAUNCH_ENV_PREFIXES)}
         rc = subprocess.run([sys.executable, "-m", "harness.models.sampling_child", str(job), str(result)], env=env).returncode
         if rc != 0 or not result.is_file():
@@ -102,8 +112,28 @@ def stop_token_ids(tok) -> list[int]:
     return [tok.eos_token_id] + [t for t in tok.convert_tokens_to_ids(["<|im_end|>"]) if t is not None and t != tok.unk_token_id]
 
 
+def stop_texts(template: str, tok=None) -> list[str]:
+    """The texts that end a sampled solution, for both backends: the prompt template's text before `{question}`,
+    stripped, after a line break -- a model that starts the next problem ('\nQuestion:' for the default template).
+    A head of several lines gives its first and its last line, each after a line break: the next problem restarted
+    with the whole head or with its last line only (the paper's template: '\nBelow is an instruction ...' and
+    '\n### Instruction:'). With a tokenizer, also the text of its end-of-text tokens (`stop_token_ids`). A template
+    with nothing before `{question}` adds no text stop."""
+    lines = [ln.strip() for ln in template.split("{question}", 1)[0].strip().splitlines() if ln.strip()]
+    out = [f"\n{ln}" for ln in (lines[:1] + lines[-1:])]
+    if tok is not None:
+        out += [tok.decode([i]) for i in stop_token_ids(tok)]
+    return list(dict.fromkeys(out))
+
+
+def cut_at_stop(text: str, stops: list[str]) -> tuple[str, bool]:
+    """-> (text before the first stop text, whether one occurred)."""
+    at = min((i for i in (text.find(s) for s in stops if s) if i >= 0), default=-1)
+    return (text, False) if at < 0 else (text[:at], True)
+
+
 def generate_samples(model, tok, problems: list[dict], template: str, cfg: SamplingConfig, seed: int, device: str,
-                     greedy: bool = False) -> tuple[list[dict], dict]:
+                     greedy: bool = False, stop_template: str | None = None) -> tuple[list[dict], dict]:
     """Sampling with an already loaded model (the stage above; benchmarks/gpu_throughput.py)."""
     import torch
     if tok.pad_token is None:
@@ -117,6 +147,7 @@ def generate_samples(model, tok, problems: list[dict], template: str, cfg: Sampl
     n_tokens, t0 = 0, time.time()
     torch.manual_seed(seed)
     stop_ids = stop_token_ids(tok)
+    stops = stop_texts(template if stop_template is None else stop_template, tok)
     gen_kwargs = dict(max_new_tokens=cfg.max_new_tokens, pad_token_id=tok.pad_token_id, eos_token_id=stop_ids)
     if cfg.cache == "static":  # preallocated KV cache; transformers compiles the decode step on CUDA
         # `generate` fills what is not given from the checkpoint's generation_config and its own defaults (top_k 50;
@@ -145,17 +176,30 @@ def generate_samples(model, tok, problems: list[dict], template: str, cfg: Sampl
             bar.update(task, advance=len(batch), info=f"{n_tokens / max(time.time() - t0, 1e-6):,.0f} tok/s")
     for n, (i, j) in enumerate(jobs):
         row, ended, k_tokens = done[n]
-        text = tok.decode(row, skip_special_tokens=True).split("\nQuestion:")[0].strip()
+        text, truncated, ids = finish_row(tok, row.tolist(), ended, stops, stop_ids, cfg.max_new_tokens)
         if (i, text) in seen:
             continue
         seen.add((i, text))
         out.append({"problem_id": problems[i]["id"], "sample_idx": j, "solution": text,
-                    "truncated": not ended and k_tokens >= cfg.max_new_tokens, "n_tokens": k_tokens,
-                    "token_ids": _kept_ids(row.tolist(), set(stop_ids) | {tok.pad_token_id})})
+                    "truncated": truncated, "n_tokens": k_tokens, "token_ids": ids})
     dt = time.time() - t0
     stats = {"generated": len(jobs), "unique": len(out), "duplicates_removed": len(jobs) - len(out),
              "tokens": n_tokens, "seconds": round(dt, 2), "tokens_per_s": round(n_tokens / max(dt, 1e-6), 1)}
     return out, stats
+
+
+def finish_row(tok, row: list[int], ended: bool, stops: list[str], stop_ids: list[int],
+               max_new_tokens: int) -> tuple[str, bool, list[int]]:
+    """One generated row (new token ids, pad after a stop token; `ended`: it reached a stop or pad token) ->
+    (solution text, truncated, kept ids). A stop text in the text ends the sample there, as vLLM stops at it: the
+    text is cut before it, the ids kept through the token that completes it, and the sample is not truncated.
+    Truncated: the token limit reached before any stop token or stop text."""
+    ids = _kept_ids(row, set(stop_ids) | {tok.pad_token_id})
+    text, at_stop = cut_at_stop(tok.decode(ids, skip_special_tokens=True), stops)
+    if at_stop:
+        ids = _ids_through_stop(tok, ids, stops)
+    n_new = sum(t != tok.pad_token_id for t in row)
+    return text.strip(), not (ended or at_stop) and n_new >= max_new_tokens, ids
 
 
 def _generate(model, enc, gen_kwargs: dict, cfg: SamplingConfig, stop_ids: list[int], pad_id: int):
@@ -175,35 +219,45 @@ def _generate(model, enc, gen_kwargs: dict, cfg: SamplingConfig, stop_ids: list[
 
 def _kept_ids(ids: list[int], stops: set[int]) -> list[int]:
     """The generated token ids up to the first stop or pad token: exactly what the policy sampled. (The text is
-    further cut at a hallucinated '\nQuestion:' and stripped; re-encoding it is not guaranteed to give these ids.)"""
+    further cut at a stop text and stripped; re-encoding it is not guaranteed to give these ids.)"""
     for n, t in enumerate(ids):
         if t in stops:
             return ids[:n]
     return ids
 
 
-def _clean_vllm_text(text: str) -> str:
-    """A vLLM completion as the HF sampler stores it: cut at a hallucinated next question, stripped. De-duplication
-    runs on this cleaned text (as in `generate_samples`), so two completions that differ only in surrounding
-    whitespace, or after the cut, count once."""
-    return text.split("\nQuestion:")[0].strip()
+def _ids_through_stop(tok, ids: list[int], stops: list[str]) -> list[int]:
+    """The shortest prefix of `ids` whose text holds a stop text: the ids through the token that completes it, as
+    vLLM keeps them when a stop text ends a sample (a binary search: a longer prefix holds it too)."""
+    lo, hi = 1, len(ids)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cut_at_stop(tok.decode(ids[:mid], skip_special_tokens=True), stops)[1]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return ids[:hi]
 
 
-def _sample_vllm(model_dir, problems, template, cfg: SamplingConfig, seed, dtype_bf16, greedy):
-    """In the child process only (see the module doc)."""
+def _sample_vllm(model_dir, problems, template, cfg: SamplingConfig, seed, dtype_bf16, greedy,
+                 stop_template: str | None = None):
+    """In the child process only (see the module doc). vLLM stops at the stop texts itself; its text is then cut
+    and stripped as `generate_samples` does, so de-duplication counts completions that differ only in surrounding
+    whitespace once."""
     from vllm import LLM, SamplingParams
     t0 = time.time()
     llm = LLM(model=model_dir, seed=seed, tensor_parallel_size=cfg.tensor_parallel_size,
               gpu_memory_utilization=cfg.gpu_memory_utilization, dtype="bfloat16" if dtype_bf16 else "auto")
     k = 1 if greedy else cfg.k
+    stops = stop_texts(template if stop_template is None else stop_template, llm.get_tokenizer())
     params = SamplingParams(n=k, temperature=0.0 if greedy else cfg.temperature, top_p=cfg.top_p,
-                            max_tokens=cfg.max_new_tokens, seed=seed, stop=["\nQuestion:"])
+                            max_tokens=cfg.max_new_tokens, seed=seed, stop=stops)
     res = llm.generate([template.format(question=p["question"]) for p in problems], params)
     out, seen, n_tokens = [], set(), 0
     for p, r in zip(problems, res):
         for j, o in enumerate(r.outputs):
             n_tokens += len(o.token_ids)
-            text = _clean_vllm_text(o.text)
+            text = cut_at_stop(o.text, stops)[0].strip()
             if (p["id"], text) in seen:
                 continue
             seen.add((p["id"], text))

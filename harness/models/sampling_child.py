@@ -17,7 +17,7 @@ def main(job_path: str, result_path: str) -> None:
     job = json.loads(Path(job_path).read_text())
     cfg = SamplingConfig(**job["cfg"])
     records, stats = sample_in_process(job["model_dir"], job["problems"], job["template"], cfg, job["seed"],
-                                       job["device"], job["dtype_bf16"], job["greedy"])
+                                       job["device"], job["dtype_bf16"], job["greedy"], job.get("stop_template"))
     write_json_atomic(result_path, {"records": records, "stats": stats}, indent=None)
 
 

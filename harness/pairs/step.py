@@ -40,7 +40,7 @@ from fractions import Fraction
 from verifier import MathVerifier, VerifierConfig
 from verifier.steps import parse_step, split_steps
 
-from harness.config import SamplingConfig
+from harness.config import DataConfig, SamplingConfig
 from harness.pairs.base import BuildContext, hardness, pair_builder, pair_row
 
 _STATED = re.compile(r"=\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?)")
@@ -54,19 +54,22 @@ class PolicyContext:
     verifier: VerifierConfig
     device: str
     bf16: bool = False
+    prompt_template: str = DataConfig.__dataclass_fields__["prompt_template"].default
+    """The experiment's prompt template: the prompts come formatted, but the stop text derives from it."""
 
     @classmethod
     def of(cls, cfg, model_dir: str) -> "PolicyContext":
         from harness.runtime.device import resolve_device, use_bf16
         device = resolve_device(cfg.device)
-        return cls(model_dir, cfg.sampling, cfg.verifier, device, use_bf16(device, cfg.model.dtype))
+        return cls(model_dir, cfg.sampling, cfg.verifier, device, use_bf16(device, cfg.model.dtype),
+                   cfg.data.prompt_template)
 
     def continuations(self, prompts: list[str], k: int, seed: int) -> list[list[str]]:
         """k sampled continuations (stripped, duplicates removed, cut-off ones dropped) per prompt, in order."""
         from harness.models.sampling import sample
         cfg = dataclasses.replace(self.sampling, k=k)
         recs, _ = sample(self.model_dir, [{"id": str(i), "question": p} for i, p in enumerate(prompts)], "{question}",
-                         cfg, seed, self.device, self.bf16)
+                         cfg, seed, self.device, self.bf16, stop_template=self.prompt_template)
         out: list[list[str]] = [[] for _ in prompts]
         for r in sorted(recs, key=lambda r: r["sample_idx"]):
             if not r["truncated"]:
