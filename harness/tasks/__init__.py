@@ -97,8 +97,11 @@ def _spec(path: Path) -> TaskSpec:
 
 @functools.lru_cache(maxsize=None)
 def all_tasks(folder: Path = TASKS_DIR) -> dict[str, TaskSpec]:
-    """Every task in `folder` (YAMLs that define a `task:`; `_*.yaml` are shared includes), by name."""
+    """Every task in `folder` (YAMLs that define a `task:`; `_*.yaml` are shared includes), by name: the
+    registry lines' order first (the synthetic task leads), then the rest by name."""
     specs = [_spec(p) for p in sorted(Path(folder).glob("*.yaml")) if not p.name.startswith("_")]
+    order = list(_LINES)
+    specs.sort(key=lambda s: (order.index(s.name) if s.name in order else len(order), s.name))
     return {s.name: s for s in specs}
 
 
