@@ -9,9 +9,9 @@ from .conftest import ROOT
 
 
 def test_yaml_configs_load():
-    tiny = load_config(ROOT / "configs" / "tiny.yaml")
+    tiny = load_config("tiny")
     assert tiny.model.kind == "tiny"
-    qwen = load_config(ROOT / "configs" / "qwen2.5-1.5b.yaml")
+    qwen = load_config("qwen2.5-1.5b")
     assert qwen.model.kind == "pretrained" and "Qwen2.5-1.5B" in qwen.model.name_or_path
 
 
@@ -76,5 +76,5 @@ def test_sampling_seed_shares_one_pool_across_seeds(tmp_path):
     pinned = load_config(None, [f"run_dir={tmp_path}", "sampling.seed=0"])
     assert [Pipeline(pinned, seed=s).pool_seed for s in (0, 1, 2)] == [0, 0, 0]
     assert Pipeline(pinned, seed=2).cfg.seed == 2  # training still follows the run seed
-    study = load_config(ROOT / "configs" / "tiny-study.yaml")
+    study = load_config("tiny-study")
     assert study.sampling.seed == 0 and study.sampling.n_problems >= 2000 and study.sampling.k >= 8

@@ -47,7 +47,8 @@ def test_good_values_keep_their_types():
         dataclasses.replace(cfg.sft, max_steps=-1)  # a recipe override is validated too
 
 
-def test_defaults_match_a_default_config():
+def test_defaults_match_a_default_config(monkeypatch):
+    monkeypatch.delenv("HARDNEG_DATA_DIR", raising=False)  # it fills the unset data paths (tests/test_config_data.py)
     assert load_config(None).to_dict() == ExperimentConfig().to_dict()
 
 

@@ -1,14 +1,14 @@
-"""configs/accelerate/*.yaml parse with accelerate's own loader and name the engine they claim; sampling's vLLM
+"""harness/configs/accelerate/*.yaml parse with accelerate's own loader and name the engine they claim; sampling's vLLM
 fields validate; report_to reaches the trainers (and a missing tracker package is a one-line config error)."""
 import importlib.util
 
 import pytest
 
-from harness.config import ConfigError, load_config
+from harness.config import CONFIGS_DIR, ConfigError, load_config
 
 from .conftest import ROOT
 
-ACC = ROOT / "configs" / "accelerate"
+ACC = CONFIGS_DIR / "accelerate"
 ENGINES = {"ddp.yaml": ("MULTI_GPU", None), "zero2.yaml": ("DEEPSPEED", 2), "zero3.yaml": ("DEEPSPEED", 3),
            "fsdp.yaml": ("FSDP", None)}
 
@@ -19,8 +19,8 @@ def test_accelerate_config_parses_and_names_its_engine(name):
     c = load_config_from_file(str(ACC / name))
     engine, stage = ENGINES[name]
     assert c.distributed_type.value == engine and c.mixed_precision == "bf16" and not c.use_cpu
-    assert f"--config_file configs/accelerate/{name}" in (ACC / name).read_text()  # its launch line is right
-    q = load_config(ROOT / "configs" / "qwen2.5-1.5b.yaml")
+    assert f"--config_file harness/configs/accelerate/{name}" in (ACC / name).read_text()  # its launch line is right
+    q = load_config("qwen2.5-1.5b")
     if engine == "DEEPSPEED":
         assert c.deepspeed_config["zero_stage"] == stage
         # DeepSpeed refuses a gradient_accumulation_steps that differs from the trainer's
@@ -44,11 +44,11 @@ def test_every_accelerate_config_is_tested():
 ])
 def test_bad_gpu_fields_are_one_line_config_errors(override, msg):
     with pytest.raises(ConfigError, match=msg.replace("(", r"\(").replace(")", r"\)")):
-        load_config(ROOT / "configs" / "tiny.yaml", [override])
+        load_config("tiny", [override])
 
 
 def test_vllm_fields_default_and_validate():
-    c = load_config(ROOT / "configs" / "tiny.yaml", ["sampling.backend=vllm", "sampling.tensor_parallel_size=4"])
+    c = load_config("tiny", ["sampling.backend=vllm", "sampling.tensor_parallel_size=4"])
     assert c.sampling.gpu_memory_utilization == 0.9 and c.sampling.tensor_parallel_size == 4
 
 
@@ -64,10 +64,10 @@ def _trainer(cfg, micro_model, tmp_path):
 
 def test_report_to_reaches_the_trainer(micro_model, tmp_path):
     from transformers.integrations import TensorBoardCallback
-    cfg = load_config(ROOT / "configs" / "tiny.yaml", [f"run_dir={tmp_path}", "device=cpu"])
+    cfg = load_config("tiny", [f"run_dir={tmp_path}", "device=cpu"])
     assert _trainer(cfg, micro_model, tmp_path).args.report_to in ([], ["none"], "none")  # default: nothing
     have_tb = importlib.util.find_spec("tensorboard") or importlib.util.find_spec("tensorboardX")
-    cfg = load_config(ROOT / "configs" / "tiny.yaml", [f"run_dir={tmp_path}", "device=cpu", "sft.report_to=tensorboard",
+    cfg = load_config("tiny", [f"run_dir={tmp_path}", "device=cpu", "sft.report_to=tensorboard",
                                                        "sft.max_steps=2", "sft.logging_steps=1", "sft.batch_size=4"])
     if not have_tb:
         with pytest.raises(ConfigError, match="sft.report_to=tensorboard: the tensorboard package is not installed"):
@@ -82,7 +82,7 @@ def test_report_to_reaches_the_trainer(micro_model, tmp_path):
 
 @pytest.mark.skipif(importlib.util.find_spec("wandb") is not None, reason="wandb installed")
 def test_report_to_wandb_without_wandb_is_a_config_error(micro_model, tmp_path):
-    cfg = load_config(ROOT / "configs" / "tiny.yaml", [f"run_dir={tmp_path}", "device=cpu", "dpo.report_to=wandb"])
+    cfg = load_config("tiny", [f"run_dir={tmp_path}", "device=cpu", "dpo.report_to=wandb"])
     from harness.training.dpo import dpo_args
     with pytest.raises(ConfigError, match="dpo.report_to=wandb: the wandb package is not installed"):
         dpo_args(cfg, cfg.dpo, tmp_path / "w", ("sigmoid",), 1.0)
@@ -100,7 +100,7 @@ def test_gpu_session_time_limit_and_carried_wheels_match_what_a_run_needs():
     from .conftest import ROOT
     session = (ROOT / "benchmarks" / "gpu_session.sh").read_text()
     wheels = (ROOT / "benchmarks" / "gpu_wheels.sh").read_text()
-    smoke = (ROOT / "configs" / "gpu-smoke.yaml").read_text()
+    smoke = (CONFIGS_DIR / "gpu-smoke.yaml").read_text()
     minutes = int(re.search(r"in under (\d+) minutes", smoke).group(1))
     measured = json.loads((ROOT / "benchmarks" / "results" / "gpu_smoke.json").read_text())["wall_seconds"]
     smoke_cap = int(re.search(r"SMOKE_LIMIT:-(\d+)", session).group(1))

@@ -1,4 +1,4 @@
-"""configs/gpu-smoke.yaml: it validates, it has the Qwen2.5-1.5B shape, and (slow) the same file runs end to end,
+"""harness/configs/gpu-smoke.yaml: it validates, it has the Qwen2.5-1.5B shape, and (slow) the same file runs end to end,
 every registered recipe, on CPU at a tiny shape with tiny step counts (overrides only: same code path)."""
 import json
 import os
@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from harness.config import load_config
+from harness.config import CONFIGS_DIR, load_config
 from harness.registry import all_recipes
 
 from .conftest import ROOT
 
-SMOKE = ROOT / "configs" / "gpu-smoke.yaml"
+SMOKE = CONFIGS_DIR / "gpu-smoke.yaml"
 
 
 def test_smoke_config_is_the_qwen_shape_on_cuda_without_downloads():
@@ -25,7 +25,7 @@ def test_smoke_config_is_the_qwen_shape_on_cuda_without_downloads():
     assert set(cfg.eval.tasks) <= {"hardneg_synth", "hardneg_near_miss"}  # no benchmark data to fetch
     assert cfg.sft.gradient_checkpointing is False and cfg.dpo.precompute_ref_log_probs
     assert cfg.dpo.max_steps < 25 <= cfg.sft.max_steps  # SFT writes one checkpoint, DPO none (config comments)
-    q = load_config(ROOT / "configs" / "qwen2.5-1.5b.yaml")
+    q = load_config("qwen2.5-1.5b")
     assert q.sampling.gpu_memory_utilization == 0.9 and q.sft.report_to == "none"
 
 

@@ -104,9 +104,11 @@ def test_killed_training_resumes_from_checkpoint(tmp_path):
 
 
 def test_tiny_demo_skips_benchmarks_without_data(tmp_path):
-    """Offline with no local GSM8K copy, the embedded default still runs and says what it skipped."""
+    """Offline with no local GSM8K copy, an optional benchmark is skipped with one line saying what to set (a required
+    one stops the run before SFT: tests/test_config_data.py)."""
     run_dir = tmp_path / "run"
-    r = _compare("sft", run_dir, "eval.tasks=[hardneg_synth,hardneg_gsm8k_cot]", "eval.gsm8k_path=/nonexistent/gsm8k",
+    r = _compare("sft", run_dir, "eval.tasks=[hardneg_synth]", "eval.optional_tasks=[hardneg_gsm8k_cot]",
+                 "eval.gsm8k_path=/nonexistent/gsm8k",
                  "sft.max_steps=5", timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "skipping hardneg_gsm8k_cot" in r.stderr.replace("\n", "")

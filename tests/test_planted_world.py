@@ -65,7 +65,7 @@ def test_clean_world_is_the_same_problems_without_labels():
 
 
 def test_config_knobs_and_bad_values():
-    cfg = load_config("configs/tiny-planted.yaml", ["data.n_train=300", "data.n_val=20", "data.n_test=20"])
+    cfg = load_config("tiny-planted", ["data.n_train=300", "data.n_val=20", "data.n_test=20"])
     s = build_splits(cfg.data, cfg.seed)
     assert any(p["planted"]["flawed"] for p in s["train"])
     assert "planted" not in build_splits(DataConfig(n_train=50, n_val=5, n_test=5), 0)["train"][0]

@@ -6,8 +6,6 @@ import torch
 from harness.config import load_config
 from harness.runtime.device import param_dtype, use_bf16
 
-from .conftest import ROOT
-
 
 def test_param_dtype_rule(monkeypatch):
     assert use_bf16("cuda", "bfloat16") and use_bf16("cpu", "bfloat16") and not use_bf16("cuda", "float32")
@@ -27,7 +25,7 @@ def test_auto_precision_enters_the_stage_keys(monkeypatch):
     """An fp32 run and a bf16 run of one config never share a cached stage: `auto` is resolved before any key."""
     from harness.config import load_config
     from harness.runtime.device import resolve_precision
-    cfg = load_config(str(ROOT / "configs" / "tiny.yaml"), ["device=cpu"])
+    cfg = load_config("tiny", ["device=cpu"])
     monkeypatch.setenv("HARDNEG_CPU_BF16", "0")
     fp32 = resolve_precision(cfg)
     monkeypatch.setenv("HARDNEG_CPU_BF16", "1")
@@ -58,7 +56,7 @@ def test_adamw_on_bf16_weights_loses_small_updates():
 
 @pytest.fixture
 def bf16_cfg(tmp_path):
-    return load_config("configs/tiny.yaml", [
+    return load_config("tiny", [
         f"run_dir={tmp_path}", "device=cpu", "model.dtype=bfloat16", "sft.max_steps=3", "sft.batch_size=4",
         "sft.learning_rate=5e-7", "sft.warmup_steps=0", "sft.scheduler=constant"])
 

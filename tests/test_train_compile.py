@@ -6,11 +6,9 @@ import torch
 from harness.config import load_config
 from harness.stages.pipeline import Pipeline
 
-from .conftest import ROOT
-
 
 def _cfg(tmp_path, *extra):
-    return load_config(str(ROOT / "configs" / "tiny.yaml"), [f"run_dir={tmp_path}", "device=cpu", "model.dtype=float32",
+    return load_config("tiny", [f"run_dir={tmp_path}", "device=cpu", "model.dtype=float32",
                                                              *extra])
 
 

@@ -1,6 +1,6 @@
 """GSM8K training problems rewritten in MetaMathQA's schema, so `data.source: metamathqa` runs offline.
 
-    write_metamathqa(load_gsm8k("train", "../shared/data/gsm8k", "data.path"), "build/metamathqa.json", n=2000)
+    write_metamathqa(load_gsm8k("train", "data/gsm8k", "data.path"), "build/metamathqa.json", n=2000)
 
 MetaMathQA-395K.json is a JSON list of {"query", "response", "type", "original_question"} whose responses end with
 "The answer is: X" (its GSM_AnsAug rows are GSM8K train problems with new solutions). GSM8K's own solutions carry
