@@ -33,7 +33,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--run-dir", required=True, help="a finished `harness compare` run directory")
     ap.add_argument("--model", default=None, help="checkpoint directory (default: the run's first dpo-*/model)")
-    ap.add_argument("--config", default=str(ROOT / "configs" / "tiny-planted.yaml"))
+    ap.add_argument("--config", default="tiny-planted")
     ap.add_argument("--n", type=int, default=500)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--batch-sizes", default="100,250")

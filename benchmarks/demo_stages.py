@@ -1,5 +1,5 @@
-"""Time `make demo`'s stages: a cold `harness compare --config configs/tiny-planted.yaml --recipes all` (the demo's
-config since 2026-12-03; the entries before used configs/tiny.yaml, the same settings without planted flaws) in a fresh run directory,
+"""Time `make demo`'s stages: a cold `harness compare --config tiny-planted --recipes all` (the demo's
+config; the earlier entries used tiny, the same settings without planted flaws) in a fresh run directory,
 then the same command again (served from the stage cache), with the machine's load and SFT steps/s beside them.
 The cold run starts with an empty torch.compile cache (TORCHINDUCTOR_CACHE_DIR beside the run directory), so a config
 with `model.train_compile: layers` pays its compile as a fresh machine would.
@@ -98,7 +98,7 @@ def summarize(stages: list[dict]) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--config", default="configs/tiny-planted.yaml")
+    ap.add_argument("--config", default="tiny-planted")
     ap.add_argument("--run-dir", default="/tmp/hardneg_demo_bench")
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds before the cold run is stopped")
     ap.add_argument("--label", default="", help="a note for this entry, e.g. 'quiet machine, run 1'")

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True, help="checkpoint directory (e.g. runs/tiny/sft-*/model)")
-    ap.add_argument("--config", default=str(ROOT / "configs" / "tiny.yaml"))
+    ap.add_argument("--config", default="tiny")
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--batch-sizes", default="100,250,500")
     ap.add_argument("--max-gen-toks", default="", help="comma-separated values to try (default: the config's)")

@@ -12,7 +12,7 @@ PART=${1:-all}
 WHEELS=${WHEELS:-build/gpu-wheels}
 DEST=${OUT:-build/gpu-session}
 # caps in seconds, so that install + smoke + benchmark end inside a 10-minute call with ~30 s to spare; measured on one
-# H200 (2026-12-04), process start to exit: smoke 338 s (its own wall 329 s; configs/gpu-smoke.yaml's target: 480),
+# H200 (2026-12-04), process start to exit: smoke 338 s (its own wall 329 s; gpu-smoke.yaml's target: 480),
 # benchmark 174 s, install and import check ~15 s
 SMOKE_LIMIT=${SMOKE_LIMIT:-360}
 BENCH_LIMIT=${BENCH_LIMIT:-190}
@@ -56,7 +56,7 @@ rc_smoke=skipped; rc_bench=skipped
 # 2. the smoke run: every registered recipe at the Qwen2.5-1.5B shape, random weights
 if [ "$PART" = all ] || [ "$PART" = smoke ]; then
   t0=$(date +%s)
-  timeout "$SMOKE_LIMIT" "$PY" -m harness.cli compare --config configs/gpu-smoke.yaml --recipes all \
+  timeout "$SMOKE_LIMIT" "$PY" -m harness.cli compare --config gpu-smoke --recipes all \
       run_dir=build/gpu-smoke-run > "$DEST/smoke.out" 2> "$DEST/smoke.err"
   rc_smoke=$?
   echo "smoke: exit $rc_smoke in $(( $(date +%s) - t0 )) s"

@@ -246,7 +246,7 @@ def main(argv=None) -> dict:
     tok = train_tokenizer([f"Question: {p['question']}\nAnswer: {p['solution']}" for p in problems] + ["0123456789"],
                           300 if smoke else 2048, tmp / "tok")
     assert len(tok(digit_rows(1, P, C, 0)[0]["prompt"])["input_ids"]) == P  # one token per digit
-    cfg = load_config(ROOT / "configs" / "qwen2.5-1.5b.yaml",
+    cfg = load_config("qwen2.5-1.5b",
                       [f"device={device}", "sft.gradient_checkpointing=false", "dpo.gradient_checkpointing=false",
                        f"sft.batch_size={B}", f"dpo.batch_size={B}", "sft.grad_accum=1", "dpo.grad_accum=1",
                        f"sft.max_length={P + C}", f"dpo.max_length={P + C}", f"sft.max_steps={warmup + steps}",

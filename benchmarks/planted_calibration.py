@@ -96,7 +96,7 @@ def score(rows: list[dict], labels: dict[str, dict]) -> dict:
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", default="configs/tiny-planted.yaml")
+    ap.add_argument("--config", default="tiny-planted")
     ap.add_argument("--run-dir", default="/tmp/planted-calibration")
     ap.add_argument("--rates", default="0.5", help="comma-separated data.planted_rate values to train SFT on")
     ap.add_argument("--clean", action="store_true", help="also the clean world (data.planted_rate=0)")

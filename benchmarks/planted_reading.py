@@ -6,7 +6,7 @@ carry only `shows`: this script regenerates the problems' labels from the run's 
 deterministic), labels every saved test row with `reads`, and prints the report's planted tables on a relabelled
 copy. Nothing is fitted: it re-measures saved outputs with a ground-truth label.
 
-    python benchmarks/planted_reading.py reports/tiny-planted-study --config configs/tiny-planted-study.yaml
+    python benchmarks/planted_reading.py reports/tiny-planted-study --config tiny-planted-study
 """
 from __future__ import annotations
 

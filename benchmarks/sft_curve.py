@@ -1,6 +1,6 @@
 """Greedy accuracy of the embedded default during SFT, against wall-clock time (2 CPU cores target: 40-75% in 5 min).
 
-    python benchmarks/sft_curve.py [--config configs/tiny.yaml] [--every 150] [--split validation] [--sft-seed N]
+    python benchmarks/sft_curve.py [--config tiny] [--every 150] [--split validation] [--sft-seed N]
                                    [key=value ...]
 
 Schedules are chosen on the validation split (the default); `--split test` exists only to check a chosen one.
@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--config", default=str(ROOT / "configs" / "tiny.yaml"))
+    ap.add_argument("--config", default="tiny")
     ap.add_argument("--every", type=int, default=150)
     ap.add_argument("--n-test", type=int, default=500, help="problems of --split to evaluate")
     ap.add_argument("--split", default="validation", choices=("validation", "test"))

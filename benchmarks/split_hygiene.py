@@ -1,7 +1,7 @@
 """Split hygiene (issue 15): how many test/validation problems share their equation chain with a training problem,
 under the generator before the fix (41b8ac1: splits keyed by family|v0|steps|backward) and now (keyed by the chain).
 
-    python benchmarks/split_hygiene.py       # configs/tiny-study.yaml's sizes: 20,000 / 500 / 1,000, seed 0
+    python benchmarks/split_hygiene.py       # the tiny-study config's sizes: 20,000 / 500 / 1,000, seed 0
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Attention kernel A/B on this CPU (`model.train_attention`): eager vs sdpa for SFT steps, a DPO stage and greedy decoding.
 
-    python benchmarks/train_attention.py [--config configs/tiny-planted.yaml] [--run-dir /tmp/demo_run] [--rounds 2]
+    python benchmarks/train_attention.py [--config tiny-planted] [--run-dir /tmp/demo_run] [--rounds 2]
 
 SFT: the stage's own `train_sft` (2 threads, as the main process runs it) from the config's base model, seconds per
 step over steps 10..--sft-steps (the first steps warm up allocators). DPO and decoding need a finished run directory
@@ -105,7 +105,7 @@ def sft_model(run_dir: Path) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--config", default=str(ROOT / "configs" / "tiny-planted.yaml"))
+    ap.add_argument("--config", default="tiny-planted")
     ap.add_argument("--run-dir", default=None, help="a finished `harness compare` run directory (DPO and decoding A/B)")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--sft-steps", type=int, default=70)

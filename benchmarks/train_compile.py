@@ -1,7 +1,7 @@
 """`model.train_compile` A/B on this CPU: eager vs compiled decoder layers for SFT steps and a DPO stage, with the
 one-time compile cost on an empty inductor cache and on the cache a first process left.
 
-    python benchmarks/train_compile.py [--config configs/tiny-planted.yaml] --run-dir /tmp/demo_run [--rounds 2]
+    python benchmarks/train_compile.py [--config tiny-planted] --run-dir /tmp/demo_run [--rounds 2]
 
 SFT: the stage's own `train_sft` (every core, as the main process runs it) from the config's base model: seconds
 per step over steps 10..--sft-steps, and the seconds from the trainer's start to step 10 (where the compile lands).
@@ -30,7 +30,7 @@ SETTINGS = ("none", "layers")
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--config", default=str(ROOT / "configs" / "tiny-planted.yaml"))
+    ap.add_argument("--config", default="tiny-planted")
     ap.add_argument("--run-dir", required=True, help="a finished `harness compare` run directory (its SFT model, pairs)")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--sft-steps", type=int, default=110)

@@ -2,7 +2,7 @@
 
     python benchmarks/verifier_localization.py [--out benchmarks/results/verifier_localization.json]
 
-Three sources, all read from ../shared/data:
+Three sources, all read from the local data folder HARDNEG_DATA_DIR (`make bench` sets ../shared/data):
   * MR-GSM8K (mr-gsm8k/labeled_errors.jsonl): model-written prose solutions with a human-labelled first error
     step, by question type (`original`, `reversed`; `POT` is Python code and skipped). Each item is verified with
     its reference answer and reference solution; steps are the item's steps one per line ("Step k: " dropped).
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import sys
@@ -24,7 +25,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data"
+DATA = Path(os.environ.get("HARDNEG_DATA_DIR") or ".")  # local copies; no hub fallback for MR-GSM8K
 sys.path.insert(0, str(ROOT))
 
 
@@ -133,7 +134,7 @@ def main() -> None:
     args = ap.parse_args()
     for need in (DATA / "mr-gsm8k" / "labeled_errors.jsonl", DATA / "gsm8k" / "test.jsonl"):
         if not need.is_file():
-            sys.exit(f"error: {need} not found (the benchmark needs ../shared/data)")
+            sys.exit(f"error: {need} not found; set HARDNEG_DATA_DIR to a folder with mr-gsm8k/ and gsm8k/")
     from rich.console import Console
     from rich.table import Table
 

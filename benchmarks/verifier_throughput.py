@@ -3,7 +3,7 @@
     python benchmarks/verifier_throughput.py [--n 2000] [--repeats 3]
 
 Also reports the ratio MathVerifier / math-verify measured in the same run (the machine's load cancels out).
-Inputs: GSM8K test reference solutions (../shared/data/gsm8k) and one perturbed copy of each (so half
+Inputs: GSM8K test reference solutions ($HARDNEG_DATA_DIR/gsm8k/test.jsonl) and one perturbed copy of each (so half
 the solutions are wrong), verified against the reference answer. Prints a table and writes
 benchmarks/results/verifier_throughput.json. Target: >= 2,000 solutions/s/core for the MathVerifier.
 """
@@ -25,7 +25,10 @@ sys.path.insert(0, str(ROOT))
 
 def load_inputs(n: int) -> list[dict]:
     from verifier.perturb import KINDS, perturb
-    rows = [json.loads(x) for x in (ROOT.parent / "shared/data/gsm8k/test.jsonl").read_text().splitlines()]
+    src = Path(os.environ.get("HARDNEG_DATA_DIR") or ".") / "gsm8k" / "test.jsonl"
+    if not src.is_file():
+        sys.exit(f"error: {src} not found; set HARDNEG_DATA_DIR to a folder with gsm8k/test.jsonl (`make bench` does)")
+    rows = [json.loads(x) for x in src.read_text().splitlines()]
     rng = random.Random(0)
     items = []
     for r in rows:
