@@ -61,6 +61,8 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
     run_dir = Path(cfg.run_dir)
     pairs_stats: dict = {}
     skipped: list[dict] = []
+    from harness.stages.kinds.eval import benchmark_plan
+    benchmark_plan(Pipeline(cfg, shared=shared))  # before any stage: a required benchmark without data stops here
     _refuse_mixing(cfg, chosen, seeds, sft_seeds, shared)
     clock = RecipeClock(len(chosen) * len(seeds))
     from harness.stages.parallel import resolve_jobs, run_recipes
@@ -89,11 +91,11 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
                 clock.finish(computed=any(not v["cached"] for v in list(pipe.timings.values())[n_stages:]))
             model_dir, meta, _ = pipe.train(r)
             extras = {}
-            if r.trainer == "dpo":
+            if r.pairs:
                 extras["pairs"] = pipe.pairs(r.pairs, r.weights)[1]["stats"]
                 if pipe.seed == cfg.seed:
                     pairs_stats[f"{r.pairs}/{r.weights}"] = extras["pairs"]
-            extras["upstream"] = _upstream(pipe, r, ev_stage)
+            extras["upstream"] = _upstream(pipe, r)
             extras["settings"] = cfg.to_dict()
             if is_main_process():
                 record_run(run_dir, r, pipe.seed, pipe.sft_seed,
@@ -117,16 +119,11 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
     return results
 
 
-def _upstream(pipe: Pipeline, recipe, ev_stage) -> dict:
-    """{stage: key} of every cached stage this evaluated model depends on (all memoized: no work is redone), so the
-    index can refuse to pair models built on different data, base, SFT or slice (reporting/results.py)."""
-    up = {"data": pipe.data().key, "base": pipe.base_key(), "sft": pipe.sft()[0].key,
-          "train": pipe.train(recipe)[2], "eval": ev_stage.key}
-    if recipe.trainer == "dpo":
-        up["pool"], up["pairs"] = pipe.pool()[0].key, pipe.pairs(recipe.pairs, recipe.weights)[0].key
-    if "hardneg_near_miss" in pipe.cfg.eval.tasks:
-        up["slice"] = pipe.near_miss_slice()[0].key
-    return up
+def _upstream(pipe: Pipeline, recipe) -> dict:
+    """{stage: key} of every stage this evaluated model depends on, read off the graph (keys only: nothing runs), so
+    the index can refuse to pair models built on different data, base, SFT, pool or slice (reporting/results.py)."""
+    up = {kind: pipe.key(node) for kind, node in pipe.closure(pipe.eval_node(recipe)).items()}
+    return {**up, "train": pipe.key(pipe.train_node(recipe))}
 
 
 def _refuse_mixing(cfg: ExperimentConfig, chosen, seeds: list[int], sft_seeds: bool, shared: dict) -> None:
@@ -142,6 +139,6 @@ def _refuse_mixing(cfg: ExperimentConfig, chosen, seeds: list[int], sft_seeds: b
         if not kept:
             continue
         planned = {"recipe": f"this run ({', '.join(sorted(rerun))})", "seed": pipe.seed, "sft_seed": pipe.sft_seed,
-                   "upstream": {"data": pipe.data().key, "base": pipe.base_key(), "sft": pipe.sft_key()},
+                   "upstream": {"data": pipe.key(pipe.node("data")), "base": pipe.base_key(), "sft": pipe.sft_key()},
                    "settings": cfg.to_dict()}
         check_compatible([{"runs": [planned]}, {"runs": kept}])

@@ -21,12 +21,13 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from harness.config import ConfigError, ExperimentConfig
 from harness.pairs import NoPairs
 from harness.registry import Recipe
 from harness.runtime.progress import WORKER_ENV, RecipeClock, console, fmt_seconds
+from harness.stages.kind import Node
 from harness.stages.pipeline import Pipeline
 
 MAX_AUTO_JOBS = 8  # `--jobs auto` on a many-core box: more one-thread workers than recipes left would sit idle
@@ -70,58 +71,62 @@ def check_jobs(cfg: ExperimentConfig, jobs: int) -> None:
 
 @dataclass(frozen=True)
 class Task:
-    """One stage of the graph: `kind` in KINDS; `seed`/`sft_seed` pick the Pipeline; `name` is the recipe (train,
-    eval) or pair builder (pairs) it is for."""
-    kind: str
-    seed: int
-    sft_seed: int
-    name: str = ""
-    recipe: Recipe | None = field(default=None, compare=False)  # not hashable (its overrides are a dict)
+    """One stage of the graph, run by a worker: its node (harness/stages/kind.py)."""
+    node: Node
+
+    @property
+    def kind(self) -> str:
+        return self.node.kind
 
     @property
     def label(self) -> str:
-        return f"{self.kind}:{self.name}" if self.name else self.kind
+        name = self.node.p("recipe") or self.node.p("builder") or ""
+        return f"{self.kind}:{name}" if name else self.kind
 
 
-KINDS = ("pool", "pairs", "slice", "train", "eval")  # submission order among ready tasks
+def _order(kind: str) -> int:
+    """Submission order among ready tasks: data work first, then trainings, then evaluations (short ones last)."""
+    from harness.stages.kind import get_kind
+    return 2 if kind in ("eval", "valeval") else 1 if get_kind(kind).trainer else 0
 
 
-def plan(cfg: ExperimentConfig, chosen: list[Recipe], seeds: list[int], sft_seeds: bool) -> dict[Task, list[Task]]:
-    """{task: the tasks it waits for}, in the data flow of harness/stages/pipeline.py. A stage that several seeds share
-    is one task (a pool shared through `sampling.seed`, under the first seed that uses it) or waits for the first
-    seed's task (the shared SFT's evaluation, whose key holds no seed), so the later ones are read from the cache.
-    Recipes on one builder's pairs wait for the first of them that reads the reference log-probs, which it caches by
-    content for the others (harness/training/dpo.py), instead of computing them at once in two workers."""
+def plan(cfg: ExperimentConfig, chosen: list[Recipe], seeds: list[int], sft_seeds: bool,
+         before: set[str] | None = None) -> tuple[dict[Task, list[Task]], dict[Task, int]]:
+    """({task: the tasks it waits for}, {evaluation task: the (seed, recipe) runs it serves}): the upstream closure of
+    every (seed, recipe) evaluation read off the declared stage kinds, one task per stage key, so a stage several
+    seeds share (the SFT's evaluation, a pool shared through `sampling.seed`) is one task. `before`: the keys of the
+    stages run ahead of the workers (data, base model and the SFTs). A kind's `serial` group makes its later members
+    wait for the first (recipes on one builder's rows share the reference log-probs, harness/stages/kinds/dpo.py)."""
+    from harness.stages.kind import get_kind
+    before = before or set()
+    pipe = Pipeline(cfg)
     graph: dict[Task, list[Task]] = {}
-    slice_task = Task("slice", cfg.seed, cfg.seed) if "hardneg_near_miss" in cfg.eval.tasks else None
-    if slice_task:
-        graph[slice_task] = []
-    pools: dict[tuple[int, int], int] = {}  # (pool seed, sft seed) -> the first run seed sampling it
-    first: dict[tuple, Task] = {}
+    by_key: dict[str, Task] = {}
+    runs: dict[Task, int] = {}
+
+    def visit(node: Node) -> Task | None:
+        key = pipe.key(node)
+        if node.kind in ("data", "base") or key in before:
+            return None
+        if key not in by_key:
+            task = by_key[key] = Task(node)
+            deps = [visit(up) for up in get_kind(node.kind).upstream(pipe, node).values()]
+            graph[task] = [d for d in dict.fromkeys(deps) if d is not None]
+        return by_key[key]
+
     for seed in seeds:
-        sft_seed = seed if sft_seeds else cfg.seed
-        owner = pools.setdefault((Pipeline(cfg, seed=seed, sft_seed=sft_seed).pool_seed, sft_seed), seed)
-        pool = Task("pool", owner, sft_seed)
+        run = Pipeline(cfg, seed=seed, sft_seed=seed if sft_seeds else cfg.seed)
         for r in chosen:
-            deps: list[Task] = []
-            if r.trainer == "dpo":
-                rows = Task("pairs", owner, sft_seed, r.pairs)
-                graph.setdefault(pool, [])
-                graph.setdefault(rows, [pool])
-                deps = [rows]
-                if "sigmoid" in r.loss_type:
-                    lead = first.setdefault(("ref", seed, sft_seed, r.pairs), Task("train", seed, sft_seed, r.name, r))
-                    deps += [lead] if lead.name != r.name else []
-            train = Task("train", seed, sft_seed, r.name, r)
-            evaluate = Task("eval", seed, sft_seed, r.name, r)
-            graph[train] = deps
-            graph[evaluate] = [train, *([slice_task] if slice_task else [])]
-            if r.trainer == "sft" and not sft_seeds:  # one SFT model for every seed: one training, one evaluation
-                lead_train, lead_eval = first.setdefault(("sft", r.name), (train, evaluate))
-                if lead_train != train:
-                    graph[train] = [lead_train]
-                    graph[evaluate].append(lead_eval)
-    return graph
+            t = visit(run.eval_node(r))
+            runs[t] = runs.get(t, 0) + 1
+    leads: dict = {}
+    for task in list(graph):
+        kind = get_kind(task.kind)
+        group = kind.serial(pipe, task.node) if kind.serial else None
+        lead = leads.setdefault(group, task) if group is not None else task
+        if lead != task:
+            graph[task].append(lead)
+    return graph, runs
 
 
 def _init_worker() -> None:
@@ -134,19 +139,10 @@ def _init_worker() -> None:
 
 def _run_task(cfg: ExperimentConfig, task: Task, shared: dict | None = None) -> dict:
     """Run one task through the cache; -> its computed stage timings and seconds, or why it was skipped."""
-    pipe = Pipeline(cfg, seed=task.seed, sft_seed=task.sft_seed, shared=shared)
+    pipe = Pipeline(cfg, seed=task.node.seed, sft_seed=task.node.sft_seed, shared=shared)
     t0 = time.time()
     try:
-        if task.kind == "slice":
-            pipe.near_miss_slice()
-        elif task.kind == "pool":
-            pipe.pool()
-        elif task.kind == "pairs":
-            pipe.pair_rows(task.name)
-        elif task.kind == "train":
-            pipe.train(task.recipe)
-        else:
-            pipe.evaluate(task.recipe)
+        pipe.run(task.node)
     except NoPairs as e:
         return {"skipped": str(e), "seconds": time.time() - t0}
     return {"timings": {k: v for k, v in pipe.timings.items() if not v["cached"]}, "seconds": time.time() - t0}
@@ -176,9 +172,11 @@ def run_recipes(cfg: ExperimentConfig, chosen: list[Recipe], seeds: list[int], s
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     sft_first = sorted({*seeds, cfg.seed}) if sft_seeds else [cfg.seed]  # cfg.seed's SFT selects the slice
+    before = set()
     for seed in sft_first:  # SFT with every core: nothing else can run before it
-        Pipeline(cfg, seed=seed, sft_seed=seed, shared=shared).sft()
-    graph = plan(cfg, chosen, seeds, sft_seeds)
+        st, _ = Pipeline(cfg, seed=seed, sft_seed=seed, shared=shared).sft()
+        before.add(st.key)
+    graph, runs = plan(cfg, chosen, seeds, sft_seeds, before)
     waiting = dict(graph)
     done: set[Task] = set()
     failed: set[Task] = set()
@@ -193,9 +191,9 @@ def run_recipes(cfg: ExperimentConfig, chosen: list[Recipe], seeds: list[int], s
     try:
         with _worker_env(1):
             while waiting or running:
-                progressed = _skip_failed(waiting, done, failed, clock, len(graph), many)
+                progressed = _skip_failed(waiting, done, failed, clock, len(graph), many, runs)
                 ready = sorted((t for t, deps in waiting.items() if all(d in done for d in deps)),
-                               key=lambda t: KINDS.index(t.kind))
+                               key=lambda t: _order(t.kind))
                 for t in ready:
                     if len(running) >= jobs:
                         break
@@ -206,7 +204,7 @@ def run_recipes(cfg: ExperimentConfig, chosen: list[Recipe], seeds: list[int], s
                         submitted = True
                     else:
                         (failed if "skipped" in cached else done).add(t)
-                        clock.done += t.kind == "eval"
+                        clock.done += runs.get(t, 0)
                         progressed = True
                         if t.kind == "eval" and submitted:  # a stage shared by seeds, read in the middle of a run
                             _announce(t, {**cached, "timings": {}}, clock,
@@ -220,10 +218,10 @@ def run_recipes(cfg: ExperimentConfig, chosen: list[Recipe], seeds: list[int], s
                     timings.update(out.get("timings", {}))
                     costs.setdefault(t.kind, []).append(out["seconds"])
                     (failed if "skipped" in out else done).add(t)
-                    if t.kind == "pairs" and "skipped" in out:  # this process's own pass then skips, not rebuilds
-                        Pipeline(cfg, seed=t.seed, sft_seed=t.sft_seed, shared=shared).mark_no_pairs(
-                            t.name, NoPairs(out["skipped"]))
-                    clock.done += t.kind == "eval"
+                    if t.kind == "pairrows" and "skipped" in out:  # this process's own pass then skips, not rebuilds
+                        Pipeline(cfg, seed=t.node.seed, sft_seed=t.node.sft_seed, shared=shared).mark_no_pairs(
+                            t.node.p("builder"), NoPairs(out["skipped"]))
+                    clock.done += runs.get(t, 0)
                     _announce(t, out, clock, f"{len(done) + len(failed)}/{len(graph)} stages",
                               _eta(waiting, running, costs, jobs), many)
     except BaseException as e:
@@ -240,7 +238,7 @@ def run_recipes(cfg: ExperimentConfig, chosen: list[Recipe], seeds: list[int], s
     return timings
 
 
-def _skip_failed(waiting: dict, done: set, failed: set, clock: RecipeClock, n: int, many: bool) -> bool:
+def _skip_failed(waiting: dict, done: set, failed: set, clock: RecipeClock, n: int, many: bool, runs: dict) -> bool:
     """Drop the tasks downstream of a builder that found no pairs (the caller's pass records why); -> any dropped."""
     dropped = False
     while stuck := [t for t, deps in waiting.items() if any(d in failed for d in deps)]:
@@ -249,7 +247,7 @@ def _skip_failed(waiting: dict, done: set, failed: set, clock: RecipeClock, n: i
             failed.add(t)
             dropped = True
             if t.kind == "eval":
-                clock.done += 1
+                clock.done += runs.get(t, 0)
                 _announce(t, {"skipped": "its pair builder found no pairs"}, clock,
                           f"{len(done) + len(failed)}/{n} stages", None, many)
     return dropped
@@ -283,7 +281,8 @@ def _announce(t: Task, out: dict, clock: RecipeClock, count: str, eta: float | N
     the run stands: stages done, the recipe counter when an evaluation ends, elapsed time and an ETA."""
     where = [count]
     if t.kind == "eval":
-        where.append(f"recipe {clock.done}/{clock.total} {t.recipe.name}" + (f" seed {t.seed}" if many_seeds else ""))
+        where.append(f"recipe {clock.done}/{clock.total} {t.node.p('recipe')}"
+                     + (f" seed {t.node.seed}" if many_seeds else ""))
     where.append(f"elapsed {fmt_seconds(time.time() - clock.t0)}")
     if eta:
         where.append(f"ETA ~{fmt_seconds(eta)}")

@@ -19,14 +19,12 @@ a comment pointing at this table.
 """
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from pathlib import Path
 
 from harness.config import ConfigError, load_config
 from harness.registry import get_recipe, resolve
 
-TASK = "hardneg_synth"
 
 
 def parse_grid(specs: list[str]) -> list[dict]:
@@ -56,23 +54,10 @@ def _check_shadowing(recipes, settings: list[dict]) -> None:
 
 
 def val_eval(pipe, recipe) -> tuple[dict, dict]:
-    """(train meta, validation eval meta) for one recipe in one pipeline; the eval is a cached stage."""
-    from harness.stages.evaluate import run_lm_eval, task_metadata
-    from harness.stages.pipeline import tasks_fingerprint, verifier_fingerprint
-    model_dir, tmeta, train_key = pipe.train(recipe)
-    cfg = pipe.cfg
-    ecfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, limit=None, task_limits={}))
-    val_path = str(pipe.data().dir / "validation.jsonl")
-    metadata = task_metadata(ecfg, val_path, None)
-
-    def fn(out: Path) -> dict:
-        scores, throughput = run_lm_eval(model_dir, ecfg, [TASK], metadata, out)
-        return {"scores": scores, "throughput": throughput, "split": "validation"}
-    portable = {k: v for k, v in metadata.items() if k != "synth_path"}
-    payload = {"model": train_key, "eval": dataclasses.asdict(ecfg.eval), "metadata": portable, "split": "validation",
-               "data": pipe.data().key, "tasks_fingerprint": tasks_fingerprint(), "verifier_code": verifier_fingerprint(),
-               "verifier": dataclasses.asdict(cfg.verifier)}
-    st, meta = pipe.run_stage(pipe.tag(f"val:{recipe.name}@{train_key}"), "valeval", payload, fn)
+    """(train meta, validation eval meta) for one recipe in one pipeline; the eval is a cached stage
+    (harness/stages/kinds/valeval.py)."""
+    _, tmeta, _ = pipe.train(recipe)
+    st, meta = pipe.run(pipe.node("valeval", recipe=recipe.name))
     return tmeta, {**meta, "dir": str(st.dir)}
 
 

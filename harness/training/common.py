@@ -192,3 +192,10 @@ def shared_dataset(rows: list[dict], work: Path):
             raise ConfigError(f"{folder}: rank 0 did not write the training set within 600s; see its log")
         time.sleep(0.2)
     return load_from_disk(str(folder))
+
+
+def drop_checkpoints(work: Path) -> None:
+    """Intermediate trainer checkpoints only serve resumption; a finished training stage keeps its final model."""
+    import shutil
+    if work.exists():
+        shutil.rmtree(work, ignore_errors=True)  # every rank of a distributed job deletes it at once

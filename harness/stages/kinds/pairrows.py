@@ -1,0 +1,35 @@
+"""One pair builder's rows over the pool, before any weight scheme (harness/pairs/): built once however many schemes
+use them (step pairs resample a chosen for every flawed step from the SFT policy: the costly part)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.stages.kind import StageKind, register
+from harness.stages.kinds.pool import RUN_MODEL, SAMPLING
+
+MINING = tuple(f"pairs.{f}" for f in ("max_per_problem", "chosen_max_coverage", "continuation", "step_chosen",
+                                       "step_resample_k"))
+"""The pairs fields a builder reads; the weight fields (alpha, gamma, ...) are the `pairs` stage's."""
+
+
+def produce(ctx, out: Path) -> dict:
+    from harness.data.loaders import read_jsonl, write_jsonl
+    from harness.pairs import build_pairs
+    from harness.pairs.step import PolicyContext
+    builder = ctx.node.p("builder")
+    samples = read_jsonl(ctx.up("pool").dir / "samples.jsonl")
+    problems = ctx.split("train")[: ctx.cfg.sampling.n_problems]
+    rows, stats = build_pairs(builder, "uniform", problems, samples, ctx.cfg.pairs, ctx.cfg.data.prompt_template,
+                              ctx.cfg.seed, PolicyContext.of(ctx.cfg, ctx.model("sft")))
+    write_jsonl(out / "pairs.jsonl", rows)
+    return {"stats": stats}
+
+
+KIND = register(StageKind(
+    name="pairrows", produce=produce, seed="pool",
+    reads=MINING + SAMPLING + ("verifier.*", "data.prompt_template") + RUN_MODEL,
+    upstream=lambda pipe, node: {"pool": node.at("pool"), "sft": node.at("sft"), "data": node.at("data")},
+    inputs=lambda pipe, node: {"builder": node.p("builder")},
+    label=lambda node: f"pairs:{node.p('builder')}",
+    code=("harness.pairs", "harness.models.sampling", "harness.models.sampling_child", "harness.models.decode",
+          "verifier")))

@@ -1,0 +1,40 @@
+"""SFT: TRL's SFTTrainer on the training split's reference solutions (harness/training/sft.py), from the base model.
+Trains recipes of trainer 'sft'; a recipe's overrides of the `sft` section make their own stage."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness.stages.kind import StageKind, register
+
+TRAIN_FIELDS = ("max_steps", "batch_size", "grad_accum", "global_batch", "learning_rate", "warmup_steps", "scheduler",
+                "weight_decay", "max_length", "gradient_checkpointing", "liger_kernel")
+"""What a training section's optimizer reads (TrainConfig; logging_steps and report_to change no result)."""
+TRAINED_MODEL = ("model.dtype", "model.train_attention", "model.train_compile", "launch.device")
+"""How a model being trained runs: precision, attention kernel, compilation, device (resolved, never 'auto')."""
+
+
+def produce(ctx, out: Path) -> dict:
+    from transformers import AutoTokenizer
+
+    from harness.data.loaders import sft_rows
+    from harness.training.common import drop_checkpoints
+    from harness.training.sft import train_sft
+    from harness.training.sft_tokens import pretokenize
+    base = ctx.path("base")
+    rows = sft_rows(ctx.split("train"), ctx.cfg.data.prompt_template)
+    rows = pretokenize(rows, AutoTokenizer.from_pretrained(base))  # one batched call, TRL's result
+    overrides = json.loads(ctx.node.p("overrides")) if ctx.node.p("overrides") else None
+    log = train_sft(ctx.cfg, rows, base, out / "model", out / "work", overrides)
+    drop_checkpoints(out / "work")
+    return {"log_history": log}
+
+
+KIND = register(StageKind(
+    name="sft", produce=produce, trainer="sft", resumable=True, seed="sft",
+    reads=tuple(f"sft.{f}" for f in TRAIN_FIELDS) + ("data.prompt_template",) + TRAINED_MODEL,
+    upstream=lambda pipe, node: {"data": node.at("data"), "base": node.at("base")},
+    inputs=lambda pipe, node: {"overrides": json.loads(node.p("overrides") or "{}")},
+    recipe_params=lambda recipe: {"overrides": recipe.overrides or None},
+    label=lambda node: "train:sft",
+    code=("harness.training.sft", "harness.training.common", "harness.training.sft_tokens", "harness.data.loaders")))
