@@ -39,7 +39,6 @@ def dataclass(cls=None, /, **kw):
 
 
 # strict ints: YAML `true` or `2.5` is not a step count; floats stay lax so YAML 1.1's '1e-4' (a string) is a number
-Int = Annotated[int, Field(strict=True)]
 PosInt = Annotated[int, Field(strict=True, gt=0)]
 NonNegInt = Annotated[int, Field(strict=True, ge=0)]
 PosFloat = Annotated[float, Field(gt=0)]
@@ -53,17 +52,6 @@ Tracker = Literal["none", "tensorboard", "wandb"]
 
 class ConfigError(ValueError):
     """A config problem the user can fix; the CLI prints it as one line and exits with 2."""
-
-
-def _choice(section: str, name: str, value, allowed) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{section}.{name}={value!r}: allowed values are {', '.join(map(str, allowed))}")
-
-
-def _positive(section: str, obj, *names) -> None:
-    for n in names:
-        if getattr(obj, n) <= 0:
-            raise ConfigError(f"{section}.{n}={getattr(obj, n)!r}: must be > 0")
 
 
 @dataclass
@@ -169,9 +157,6 @@ class TrainConfig:
     liger_kernel: bool = False
     """Liger's fused RMSNorm/SwiGLU/RoPE kernels (GPU; pip install liger-kernel). TRL 1.16 already fuses the LM head."""
 
-    def validate(self, section: str) -> None:
-        """Every check of this section is a field constraint (pydantic)."""
-
 
 @dataclass
 class DPOConfig(TrainConfig):
@@ -187,9 +172,6 @@ class DPOConfig(TrainConfig):
     """Weight of the SFT (NLL on chosen) term for the rpo recipe."""
     precompute_ref_log_probs: bool = True
     """Cache reference log-probs once instead of holding a second model copy."""
-
-    def validate(self, section: str = "dpo") -> None:
-        super().validate(section)
 
 
 @dataclass
@@ -298,9 +280,6 @@ class EvalConfig:
     test that the real benchmarks run end to end (the embedded default scores 0-4% on them, and their long prompts
     cost ~4x a synthetic problem: the packaged `tiny` config sets 'sft')."""
 
-    def validate(self) -> None:
-        """Every check of this section is a field constraint (pydantic)."""
-
 
 @dataclass
 class ReportConfig:
@@ -338,11 +317,8 @@ class ExperimentConfig:
     def validate(self) -> "ExperimentConfig":
         self.model.validate()
         self.data.validate()
-        self.sft.validate("sft")
         self.sampling.validate()
         self.pairs.validate()
-        self.dpo.validate("dpo")
-        self.eval.validate()
         self.report.validate()
         return self
 

@@ -1,7 +1,7 @@
 """Every weight and threshold of the MathVerifier, documented and validated (see verifier/README.md)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -44,7 +44,3 @@ class VerifierConfig:
         if self.magnitude_factor <= 0 or self.max_solution_chars < 100:
             raise ValueError("verifier.magnitude_factor must be > 0 and verifier.max_solution_chars >= 100")
         self.constants = tuple(self.constants)
-
-    @classmethod
-    def field_names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]

@@ -23,9 +23,6 @@ from harness.reporting.slice_stats import TASK as SLICE_TASK
 from harness.reporting.slice_stats import slice_view, source_task
 from harness.reporting.stats import accuracy_interval, holm, paired_comparison
 
-PROFILE_KEYS = ("exact_match", "equiv", "near_miss", "flawed_correct", "wrongness", "absurdity")
-STACK_KEYS = ("near_miss", "arithmetic", "consistency", "form")  # the stacked error-profile bars
-
 
 class RowCache:
     """Per-problem rows by (eval stage, task), read once. With `slice_ids` set (a re-derived slice), the near-miss

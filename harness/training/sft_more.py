@@ -31,7 +31,6 @@ def continuation_section(cfg: ExperimentConfig, overrides: dict | None = None) -
     if overrides:
         from harness.training.common import with_overrides
         section = with_overrides(section, overrides)
-    section.validate("sft_more")
     return section
 
 
