@@ -59,7 +59,7 @@ class ModelConfig:
     """The policy to start from."""
     kind: Literal["tiny", "random", "pretrained"] = "tiny"
     """'tiny': a Qwen2-architecture model built from scratch here; 'random': the same builder at any shape the
-    fields below give (configs/gpu-smoke.yaml: Qwen2.5-1.5B's shape, random weights, no download);
+    fields below give (the packaged gpu-smoke config: Qwen2.5-1.5B's shape, random weights, no download);
     'pretrained': load `name_or_path`."""
     name_or_path: str | None = None
     """Hub id (e.g. Qwen/Qwen2.5-1.5B) or local directory; only for kind=pretrained."""

@@ -92,7 +92,7 @@ BACKWARD_SUFFIX = "\nIf we know the answer to the above question is {ans}, what 
 
 @dataclass(frozen=True)
 class Difficulty:
-    """Knobs of the generator; see configs/tiny.yaml for the tuned values."""
+    """Knobs of the generator; see harness/configs/tiny.yaml for the tuned values."""
     min_steps: int = 2
     max_steps: int = 3
     max_operand: int = 12

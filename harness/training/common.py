@@ -145,7 +145,7 @@ def save_final(trainer, tok, out: Path) -> None:
     import torch
     from harness.runtime.dist import is_main_process
     if trainer.args.bf16 and not (trainer.is_deepspeed_enabled or trainer.is_fsdp_enabled):
-        # sharded engines gather and write their own 16-bit copy (see configs/accelerate/)
+        # sharded engines gather and write their own 16-bit copy (see harness/configs/accelerate/)
         trainer.model.to(torch.bfloat16)
     trainer.save_model(str(out))
     if is_main_process():  # every rank holds the tokenizer; one writes it
