@@ -195,8 +195,8 @@ def key_payload(kind: StageKind, pipe, node: Node, seed_value, upstream_keys: di
 REPORTING_ONLY = ("name", "run_dir", "report.*", "sft.logging_steps", "sft.report_to", "dpo.logging_steps",
                   "dpo.report_to")
 """Names, destinations and loggers: they change no result."""
-KEYED_AS_INPUTS = ("seed", "sampling.seed", "device", "eval.tasks", "eval.optional_tasks", "eval.real_benchmarks_for",
+KEYED_AS_INPUTS = ("sft.batch_size", "sft.grad_accum", "dpo.batch_size", "dpo.grad_accum", "seed", "sampling.seed", "device", "eval.tasks", "eval.optional_tasks", "eval.real_benchmarks_for",
                    "eval.limit", "eval.task_limits", "eval.gsm8k_path", "eval.math500_path")
-"""They enter keys in another form: `seed`/`sampling.seed` as the seed a stage draws from, `device` resolved as
+"""They enter keys in another form: a training section's batch and accumulation as its global batch, `seed`/`sampling.seed` as the seed a stage draws from, `device` resolved as
 `launch.device`, the task list (after optional and real-benchmark filtering), each evaluated task's limit and, for a
 real benchmark, its data path as the evaluation's inputs, per evaluated task."""

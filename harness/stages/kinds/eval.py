@@ -11,6 +11,9 @@ from harness.stages.kinds.pool import RUN_MODEL
 READS = ("eval.batch_size", "eval.max_gen_toks", "eval.cache", "data.prompt_template", "data.source", "verifier.*") \
     + RUN_MODEL
 """What every evaluated task reads; the task list, each task's limit and a benchmark's data path are inputs."""
+EVAL_READS = READS + ("eval.slice_from_synth",)
+"""An evaluation also reads whether it scores the slice from the synthetic rows (the same completions by design;
+keyed all the same, since it decides which rows are generated)."""
 
 
 def benchmark_plan(pipe) -> dict[str, str | None]:
@@ -112,6 +115,6 @@ def produce(ctx, out: Path) -> dict:
 
 
 KIND = register(StageKind(
-    name="eval", produce=produce, seed=None, reads=READS, upstream=upstream, inputs=inputs,
+    name="eval", produce=produce, seed=None, reads=EVAL_READS, upstream=upstream, inputs=inputs,
     label=lambda node: f"eval:{node.p('recipe')}",
     code=("harness.stages.evaluate", "harness.models.decode", "verifier", "harness.data.planted")))

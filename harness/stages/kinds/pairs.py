@@ -1,4 +1,4 @@
-"""A pair set: one builder's rows weighted by one scheme (harness/stages/pair_sets.py `weigh`, harness/pairs/)."""
+"""A pair set: one builder's rows weighted by one scheme (harness/pairs/weights.py `weigh`)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,11 +7,19 @@ from harness.stages.kind import StageKind, register
 
 WEIGHTS = tuple(f"pairs.{f}" for f in ("alpha", "gamma", "structure_bonus", "clip_min", "clip_max", "logic_bonus",
                                         "slip_factor"))
+"""Every weight field: what a scheme not listed in SCHEME_READS is keyed on."""
+SCHEME_READS = {
+    "uniform": (),
+    "verifier": tuple(f"pairs.{f}" for f in ("alpha", "gamma", "structure_bonus", "clip_min", "clip_max")),
+    "structural": tuple(f"pairs.{f}" for f in ("alpha", "gamma", "logic_bonus", "slip_factor", "clip_min", "clip_max")),
+}
+"""The fields each scheme's formula reads (harness/pairs/weights.py), so a uniform pair set, and what trains on it,
+keeps its key when a weight setting changes."""
 
 
 def produce(ctx, out: Path) -> dict:
     from harness.data.loaders import read_jsonl, write_jsonl
-    from harness.stages.pair_sets import weigh
+    from harness.pairs import weigh
     rows_stage, rows_meta = ctx.pipe.run(ctx.node.at("pairrows", builder=ctx.node.p("builder")))
     rows, stats = weigh(read_jsonl(rows_stage.dir / "pairs.jsonl"), rows_meta["stats"], ctx.node.p("scheme"),
                         ctx.cfg.pairs)
@@ -20,8 +28,8 @@ def produce(ctx, out: Path) -> dict:
 
 
 KIND = register(StageKind(
-    name="pairs", produce=produce, seed="pool", reads=WEIGHTS,
+    name="pairs", produce=produce, seed="pool", reads=lambda pipe, node: SCHEME_READS.get(node.p("scheme"), WEIGHTS),
     upstream=lambda pipe, node: {"rows": node.at("pairrows", builder=node.p("builder"))},
     inputs=lambda pipe, node: {"scheme": node.p("scheme")},
     label=lambda node: f"pairs:{node.p('builder')}/{node.p('scheme')}",
-    code=("harness.stages.pair_sets", "harness.pairs")))
+    code=("harness.pairs.weights", "harness.pairs.build", "harness.pairs.planted")))

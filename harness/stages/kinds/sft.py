@@ -7,9 +7,11 @@ from pathlib import Path
 
 from harness.stages.kind import StageKind, register
 
-TRAIN_FIELDS = ("max_steps", "batch_size", "grad_accum", "global_batch", "learning_rate", "warmup_steps", "scheduler",
-                "weight_decay", "max_length", "gradient_checkpointing", "liger_kernel")
-"""What a training section's optimizer reads (TrainConfig; logging_steps and report_to change no result)."""
+TRAIN_FIELDS = ("max_steps", "global_batch", "learning_rate", "warmup_steps", "scheduler", "weight_decay", "max_length",
+                "gradient_checkpointing", "liger_kernel")
+"""What a training section's optimizer reads (TrainConfig). The batch enters as the global batch (batch_size x
+grad_accum x world size): how it is split over processes and accumulation steps changes memory, not the experiment,
+so a 1-GPU and an 8-GPU run of the same global batch share their stages. logging_steps and report_to change nothing."""
 TRAINED_MODEL = ("model.dtype", "model.train_attention", "model.train_compile", "launch.device")
 """How a model being trained runs: precision, attention kernel, compilation, device (resolved, never 'auto')."""
 

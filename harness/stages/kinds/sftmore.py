@@ -22,7 +22,7 @@ def produce(ctx, out: Path) -> dict:
     return meta
 
 
-READS = ("dpo.max_steps", "dpo.batch_size", "dpo.grad_accum", "dpo.global_batch", "sft.learning_rate",
+READS = ("dpo.max_steps", "dpo.global_batch", "sft.learning_rate",
          "sft.weight_decay", "sft.max_length", "sft.gradient_checkpointing", "sft.liger_kernel",
          "data.prompt_template") + TRAINED_MODEL
 
