@@ -1,32 +1,39 @@
 """Field docs of the experiment config for `harness config [SECTION]`: every key with its type and allowed values
-(read from the pydantic annotations of harness/config.py), its value and its attribute docstring."""
+(read from the pydantic annotations of harness/config.py), its value and its attribute docstring (pydantic's field
+description, which `use_attribute_docstrings=True` fills from the string under each field)."""
 from __future__ import annotations
 
-import ast
 import dataclasses
-import inspect
+import functools
 import json
-import textwrap
 import typing
 from typing import Annotated, Literal
+
+from pydantic import TypeAdapter
 
 from harness.config import ConfigError, ExperimentConfig
 
 
+@functools.lru_cache(maxsize=None)
+def _schema_docs() -> dict[str, dict[str, str]]:
+    """{class name: {field: description}} from the config's JSON schema: how pydantic exposes the docs of a plain
+    dataclass it validates as a section (VerifierConfig: the verifier package does not depend on pydantic)."""
+    defs = TypeAdapter(ExperimentConfig).json_schema()["$defs"]
+    return {name: {k: p["description"] for k, p in d.get("properties", {}).items() if "description" in p}
+            for name, d in defs.items()}
+
+
 def _field_docs(cls) -> dict[str, str]:
-    """Attribute docstrings (the string right under a field) of cls and its bases; the nearest class wins."""
+    """Field descriptions of cls, one line each: pydantic's FieldInfo of cls and its bases (an inherited field's
+    FieldInfo carries no description; the nearest class that documents it wins)."""
     docs: dict[str, str] = {}
-    for klass in reversed(cls.__mro__):
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
-        except (OSError, TypeError, SyntaxError):
-            continue
-        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
-        for a, b in zip(body, body[1:]):
-            if (isinstance(a, ast.AnnAssign) and isinstance(a.target, ast.Name) and isinstance(b, ast.Expr)
-                    and isinstance(b.value, ast.Constant) and isinstance(b.value.value, str)):
-                docs[a.target.id] = " ".join(b.value.value.split())
-    return docs
+    for klass in cls.__mro__:
+        for name, info in (vars(klass).get("__pydantic_fields__") or {}).items():
+            if info.description and name not in docs:
+                docs[name] = info.description
+    if not hasattr(cls, "__pydantic_fields__"):
+        docs = dict(_schema_docs().get(cls.__name__, {}))
+    return {k: " ".join(v.split()) for k, v in docs.items()}
 
 
 def _type_text(tp) -> str:

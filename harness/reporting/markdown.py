@@ -12,23 +12,27 @@ TASK_SHORT = labels()  # {task: short label} from the task registry (harness/tas
 ALPHA = 0.05
 
 
-def _pct(x) -> str:
-    return "-" if x is None else f"{100 * x:.1f}"
+# One formatter per figure for report.md and the terminal table; `none` is what a missing figure shows ('-' in
+# report.md, '–' on the terminal).
+def _pct(x, none: str = "-") -> str:
+    return none if x is None else f"{100 * x:.1f}"
 
 
 def _ci(a: dict | None) -> str:
     return "-" if not a else f"{_pct(a['mean'])} [{_pct(a['low'])}, {_pct(a['high'])}]"
 
 
-def _diff(c: dict | None) -> str:
-    return "-" if not c else f"{100 * c['diff']:+.1f} [{100 * c['low']:+.1f}, {100 * c['high']:+.1f}]"
+def _diff(c: dict | None, none: str = "-") -> str:
+    """A paired difference in points with its interval: '+1.2 [-0.4, +2.9]'."""
+    if not c or c.get("diff") is None:
+        return none
+    return f"{100 * c['diff']:+.1f} [{100 * c['low']:+.1f}, {100 * c['high']:+.1f}]"
 
 
-def _p(c: dict | None) -> str:
-    if not c:
-        return "-"
-    p = c.get("p_holm", c["p"])
-    return f"{p:.2g}{'*' if p < ALPHA else ''}"
+def _p(c: dict | None, none: str = "-") -> str:
+    """The Holm-corrected p value (the raw one where there is none), starred below ALPHA."""
+    p = None if not c else c.get("p_holm", c.get("p"))
+    return none if p is None else f"{p:.2g}{'*' if p < ALPHA else ''}"
 
 
 def primary_task(results: dict) -> str:
@@ -41,18 +45,6 @@ def rich_table(results: dict, stats: dict) -> Table:
     changed vs sft, against its noise floor, when the statistics provide it). Everything else is in report.md."""
     from rich import box
     dash = "–"
-
-    def pct(x) -> str:
-        return dash if x is None else f"{100 * x:.1f}"
-
-    def delta(c: dict | None) -> str:
-        if not c or c.get("diff") is None:
-            return dash
-        return f"{100 * c['diff']:+.1f} [{100 * c['low']:+.1f}, {100 * c['high']:+.1f}]"
-
-    def pval(c: dict | None) -> str:
-        p = None if not c else c.get("p_holm", c.get("p"))
-        return dash if p is None else f"{p:.2g}{'*' if p < ALPHA else ''}"
 
     def movement(m: dict | None) -> str:
         if not m or m.get("vs_sft") is None:
@@ -74,7 +66,7 @@ def rich_table(results: dict, stats: dict) -> Table:
     sft_note = ""
     if len(per_seed) > 1 and primary in per_seed:
         sft_note = (f"\nsft: SFT seed {primary}, the one recipes start from; other SFT\nseeds: "
-                    + ", ".join(f"{k}: {pct(v)}" for k, v in per_seed.items() if k != primary))
+                    + ", ".join(f"{k}: {_pct(v, dash)}" for k, v in per_seed.items() if k != primary))
     t = Table(title=f"{results['experiment']} · {TASK_SHORT.get(task, task)}, n = {n} · seeds {results['seeds']}",
               caption=f"Δ: points vs sft, 95% paired CI · p: exact sign test over\nproblems, Holm-corrected (* < {ALPHA}) · "
                       f"MDE {mde} points\nmoved: answers changed vs sft (floor: noise){sft_note}\n"
@@ -90,7 +82,7 @@ def rich_table(results: dict, stats: dict) -> Table:
         acc = (row.get("accuracy") or {}).get("mean")
         if row["recipe"] == "sft" and sft_note:
             acc = per_seed[primary]
-        t.add_row(row["recipe"], pct(acc), delta(c), pval(c),
+        t.add_row(row["recipe"], _pct(acc, dash), _diff(c, dash), _p(c, dash),
                   movement(row.get("movement")))
     return t
 
