@@ -55,7 +55,7 @@ def test_structural_weight_prefers_logical_flaws_over_slips():
     logical = {"absurdity": 0.0, "distance": 0.4, "arithmetic": 0.0, "consistency": 0.0, "coverage": 0.5}
     slip = {"absurdity": 0.0, "distance": 0.1, "arithmetic": 0.5, "consistency": 0.0, "coverage": 0.0}
     assert is_logical(logical) and not is_logical(slip)
-    assert verifier_weight(slip, cfg) > verifier_weight(logical, cfg)  # today's scheme: the slip wins
+    assert verifier_weight(slip, cfg) > verifier_weight(logical, cfg)  # the verifier scheme: the slip wins
     assert structural_weight(logical, cfg) > structural_weight(slip, cfg)
 
 

@@ -1,8 +1,5 @@
-"""Empty the verifier's memos (`clear_caches`), for cold-cache timings; many solutions on all cores are
-`MathVerifier.verify_batch` (verifier/pool.py).
-
-Depends on core one way only: core never imports this module.
-"""
+"""Empty the verifier's memos (`clear_caches`), for cold-cache timings. (Many solutions on all cores:
+`MathVerifier.verify_batch`, verifier/pool.py.) No verifier module imports this one."""
 from __future__ import annotations
 
 from .answers import mv_parse
