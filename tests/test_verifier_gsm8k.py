@@ -1,4 +1,4 @@
-"""Evidence for the MathVerifier on real GSM8K reference solutions (train + test, ../shared/data/gsm8k)."""
+"""Evidence for the MathVerifier on real GSM8K reference solutions (train + test, HARDNEG_DATA_DIR/gsm8k)."""
 import json
 import random
 from collections import Counter
