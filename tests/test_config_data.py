@@ -25,7 +25,8 @@ def no_data_dir(monkeypatch):
 
 def test_packaged_configs_resolve_by_name_and_as_files():
     names = packaged_configs()
-    assert {"tiny", "tiny-planted", "tiny-study", "tiny-planted-study", "smollm2-cpu", "gpu-smoke", "qwen2.5-1.5b"} <= set(names)
+    assert {"tiny", "tiny-planted", "tiny-study", "tiny-planted-study", "smollm2-cpu", "gpu-smoke",
+            "qwen2.5-1.5b"} <= set(names)
     for name in names:  # every packaged config validates, by name and by its own path
         assert load_config(name).to_dict() == load_config(f"{name}.yaml").to_dict() == \
             load_config(CONFIGS_DIR / f"{name}.yaml").to_dict()
@@ -114,7 +115,8 @@ def test_required_benchmark_without_data_exits_2_before_any_stage(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "HARDNEG_DATA_DIR"}
     r = subprocess.run([sys.executable, "-m", "harness.cli", "compare", "--config", "tiny", "--recipes", "sft",
                         f"run_dir={run_dir}", "eval.tasks=[hardneg_synth,hardneg_gsm8k_cot]"],
-                       cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**env, **OFFLINE, "COLUMNS": "200"})
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                       env={**env, **OFFLINE, "COLUMNS": "200"})
     assert r.returncode == 2, r.stderr[-3000:]
     err = r.stderr.strip()
     assert err.count("\n") == 0 and "hardneg_gsm8k_cot" in err and "eval.gsm8k_path" in err, err

@@ -4,7 +4,7 @@ packaged config run from another directory, reading everything from the installe
 
 The fresh environment takes its dependencies (torch, transformers, lm-eval, ...) from this checkout's .venv through
 a plain path line in a .pth file: that path's own .pth files (the editable install's finder) are not processed, so
-`import harness` can only find the installed wheel. ~20 s on 2 cores (the compare is micro-sized), so not marked slow."""
+`import harness` can only find the installed wheel. ~20 s on 2 cores (a micro-sized compare): not marked slow."""
 import os
 import shutil
 import subprocess
@@ -40,7 +40,8 @@ def wheel(tmp_path_factory) -> Path:
     for f in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / f, src / f)
     out = tmp_path_factory.mktemp("dist")
-    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", out, src], src, os.environ)
+    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", out, src], src,
+         os.environ)
     (whl,) = out.glob("hardneg-*.whl")
     return whl
 
@@ -51,8 +52,8 @@ def test_wheel_lists_every_subpackage_the_tasks_and_the_configs(wheel):
         for init in (ROOT / top).rglob("__init__.py"):
             if "__pycache__" not in init.parts:
                 assert init.relative_to(ROOT).as_posix() in names, f"{init.relative_to(ROOT)} missing from the wheel"
-    for folder, patterns in (("harness/tasks", ("*.yaml", "*.py", "*.md")),
-                             ("harness/configs", ("*.yaml", "*.md")), ("harness/configs/accelerate", ("*.yaml", "*.md"))):
+    for folder, patterns in (("harness/tasks", ("*.yaml", "*.py", "*.md")), ("harness/configs", ("*.yaml", "*.md")),
+                             ("harness/configs/accelerate", ("*.yaml", "*.md"))):
         shipped = [p for pat in patterns for p in (ROOT / folder).glob(pat)]
         assert shipped, folder
         for p in shipped:
@@ -75,7 +76,7 @@ def test_installed_wheel_runs_outside_the_checkout(wheel, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HARDNEG_DATA_DIR", "VIRTUAL_ENV")}
     env.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", COLUMNS="200", OMP_NUM_THREADS="1")
     where = _run([py, "-c", "import harness, harness.stages.evaluate as e, harness.config as c, baselines, verifier; "
-                            "print(harness.__file__, e.TASKS_DIR, c.CONFIGS_DIR, baselines.__file__, verifier.__file__)"],
+                  "print(harness.__file__, e.TASKS_DIR, c.CONFIGS_DIR, baselines.__file__, verifier.__file__)"],
                  work, env).stdout.split()
     for p in where:  # the installed package, not the checkout
         assert Path(p).resolve().is_relative_to(venv.resolve()), p

@@ -48,7 +48,7 @@ def _local_problem(path: str, inner: str | None) -> str | None:
 
 @lru_cache(maxsize=None)
 def _hub_problem(name: str, config: str | None) -> str | None:
-    """None if the hub (or, offline, the local `datasets` cache) resolves the dataset, else why not. Once per process."""
+    """None if the hub (or, offline, the local `datasets` cache) resolves the dataset, else why not; once a process."""
     try:
         from datasets import load_dataset_builder
         load_dataset_builder(name, config)

@@ -3,7 +3,7 @@
 Real data loads from the Hugging Face hub by default, or from a local copy when one is set (a config path, or
 HARDNEG_DATA_DIR, which `load_config` turns into those paths):
     load_gsm8k("test")                             load_gsm8k("test", "data/gsm8k")   # hub: openai/gsm8k
-    load_math500()                                 load_math500("data/math/math500_test.jsonl")  # HuggingFaceH4/MATH-500
+    load_math500()                                 load_math500("data/math/math500_test.jsonl")  # hub: MATH-500
     load_metamathqa("MetaMathQA-395K.json")        # hub: meta-math/MetaMathQA
 A missing file or an unreachable hub raises DataError with one line saying which option to set. Whether a config's
 benchmarks can load at all is decided before any stage runs: harness/data/benchmarks.py.
