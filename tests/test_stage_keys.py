@@ -8,7 +8,7 @@ import pytest
 from harness.config import load_config
 from harness.registry import all_recipes, get_recipe
 from harness.stages.kind import KEYED_AS_INPUTS, REPORTING_ONLY, load_kinds
-from harness.stages.pipeline import Pipeline, slice_node
+from harness.stages.pipeline import Pipeline
 
 
 def _pretrained(tmp_path, *extra):
@@ -24,7 +24,7 @@ def _pretrained(tmp_path, *extra):
 def _keys(cfg, recipes=("sft", "dpo", "rft", "hn_w_dpo", "sft_more")) -> dict[str, str]:
     pipe = Pipeline(cfg)
     out = {k: pipe.key(pipe.node(k)) for k in ("data", "base", "sft", "pool")}
-    out["slice"] = pipe.key(slice_node(pipe))
+    out["slice"] = pipe.key(pipe.primary_node("slice"))
     for name in recipes:
         r = get_recipe(name)
         out[f"train:{name}"] = pipe.key(pipe.train_node(r))

@@ -42,7 +42,7 @@ def test_train_compile_enters_the_stage_keys_and_frozen_copies_stay_eager(micro_
     from harness.training.common import load_policy
     off, on = Pipeline(_cfg(tmp_path)), Pipeline(_cfg(tmp_path, "model.train_compile=layers"))
     assert off.cfg.model.train_compile == "none" and on.cfg.model.train_compile == "layers"
-    assert off.base_key() != on.base_key()
+    assert off.sft_key() != on.sft_key() and off.base_key() == on.base_key()
     frozen, _ = load_policy(str(micro_model), on.cfg, trainable=False)
     assert all(getattr(layer, "_compiled_call_impl", None) is None for layer in frozen.model.layers)
 

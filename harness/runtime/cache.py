@@ -1,7 +1,7 @@
 """Content-addressed, atomic stage artifacts, computed once however many processes ask.
 
-A stage's directory is `<run_dir>/<stage>-<key>` where key hashes the stage's inputs (its config
-sections and its upstream keys). Work happens in `<dir>.partial`; `meta.json` is written last and the
+A stage's directory is `<run_dir>/<stage>-<key>` where key hashes the stage's inputs (what its kind declares:
+harness/stages/kind.py). Work happens in `<dir>.partial`; `meta.json` is written last and the
 directory renamed into place, so a finished artifact is never half-written and a killed stage leaves
 only a `.partial` that the next run resumes (training) or restarts (everything else).
 
@@ -42,7 +42,7 @@ from harness.config import ConfigError
 from harness.runtime import dist
 from harness.runtime.io import write_json_atomic
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: keys from declared stage kinds (harness/stages/kind.py key_payload)
 POLL_SECONDS = 1.0
 _PROCESS_START = time.time()  # a claim older than this process belongs to an earlier launch
 

@@ -1,6 +1,6 @@
 """Device and precision choices, made once so every stage agrees.
 
-The precision rule (issue 10): a model that is *trained* keeps fp32 parameters, and `bf16=True` in the
+The precision rule: a model that is *trained* keeps fp32 parameters, and `bf16=True` in the
 trainer arguments turns on bf16 autocast (mixed precision) for its matmuls. A model that is only *run*
 (the frozen DPO reference, the sampling and evaluation copies) may be bf16. Why: AdamW on bf16
 parameters has no fp32 master copy, and an update smaller than half a bf16 ulp (2^-8 relative: ~4e-3 of
@@ -83,7 +83,7 @@ def release_accelerator_memory() -> None:
 def set_threads() -> None:
     """CPU training: use every core (torch defaults can under-subscribe in containers), unless OMP_NUM_THREADS says
     otherwise: on a shared, oversubscribed machine two spinning OpenMP threads made SmolLM2 generation 16x slower
-    than one (issue 19)."""
+    than one."""
     import os
 
     import torch

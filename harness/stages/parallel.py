@@ -2,7 +2,7 @@
 one process with every core.
 
 Why: the embedded default's matmuls are small (hidden 256, ~2k tokens a batch), so a second thread buys a process
-only ~1.5x (3.5 vs 2.3 SFT steps/s on the 2-core Xeon of 2026-12-02), while two one-thread processes, sharing caches
+only ~1.5x (3.5 vs 2.3 SFT steps/s on a 2-core machine), while two one-thread processes, sharing caches
 and memory, got 1.4x more done than one over the demo's stages after SFT. Once SFT exists, the slice, the pool, each
 pair builder's rows, each recipe's training and each evaluation are separate pieces of work whose only order is their
 data flow.
@@ -66,7 +66,7 @@ def check_jobs(cfg: ExperimentConfig, jobs: int) -> None:
                           "every rank already trains each recipe: drop --jobs")
     if resolve_device(cfg.device) != "cpu":
         raise ConfigError(f"--jobs {jobs} is for CPU runs (one thread per worker); on GPUs use accelerate launch "
-                          "(configs/accelerate/) or drop --jobs")
+                          "(harness/configs/accelerate/) or drop --jobs")
 
 
 @dataclass(frozen=True)

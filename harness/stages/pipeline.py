@@ -99,6 +99,11 @@ class Pipeline:
     def node(self, kind: str, **params) -> Node:
         return make_node(kind, self.seed, self.sft_seed, **params)
 
+    def primary_node(self, kind: str, **params) -> Node:
+        """A node at the config's own seed, whatever this pipeline's: the near-miss slice is selected once, by the
+        primary SFT, for every seed."""
+        return make_node(kind, self.data_cfg.seed, self.data_cfg.seed, **params)
+
     def seed_of(self, kind: StageKind, node: Node) -> int | None:
         if kind.seed == "data":
             return self.data_cfg.seed
@@ -236,16 +241,10 @@ class Pipeline:
         return self.run(self.node("pairs", builder=builder, scheme=scheme))
 
     def near_miss_slice(self) -> tuple[Stage, dict]:
-        return self.run(slice_node(self))
+        return self.run(self.primary_node("slice"))
 
     def mark_no_pairs(self, builder: str, error: NoPairs) -> None:
         """Record that `builder` found no pairs in this pool (another process tried: `harness compare --jobs`), so
         this process skips its recipes without building them again."""
         self._shared.setdefault("no_pairs", {})[self.key(self.node("pairrows", builder=builder))] = error
-
-
-def slice_node(pipe: Pipeline) -> Node:
-    """The near-miss slice: selected once, by the primary SFT, whatever the seeds."""
-    seed = pipe.data_cfg.seed
-    return make_node("slice", seed, seed)
 

@@ -1,6 +1,6 @@
 """`harness sweep`: choose recipe settings on the validation split, never on test.
 
-    harness sweep --config configs/tiny-study.yaml --recipes step_w_rpo,rft \
+    harness sweep --config tiny-study --recipes step_w_rpo,rft \
         --grid dpo.learning_rate=1e-6,5e-6 --grid dpo.beta=0.1,1.0 [--seeds 0] [key=value ...]
 
 Every grid point (the cartesian product of the --grid lists; any config key) is a config; each recipe is trained

@@ -1,6 +1,6 @@
 """SFT rows tokenized in one batched call, exactly as TRL 1.16's SFTTrainer would tokenize them one by one.
 
-Why: py-spy on a cold `make demo` (2026-12-01, a loaded 2-core machine) put 30% of all samples of its first 26 minutes
+Why: py-spy on a cold `make demo` (a loaded 2-core machine) put 30% of all samples of its first 26 minutes
 (data, base model, most of SFT) in TRL's per-example `Dataset.map` tokenization of the 20,000 SFT rows (an EOS pass,
 then each row through the tokenizer twice); the training steps had 47%. A fast tokenizer encodes the same strings as one batch;
 TRL skips its own tokenization when a dataset already has `input_ids` (it still builds labels and truncates).

@@ -65,11 +65,10 @@ def _metadata(pipe, synth: str | None, near: str | None) -> dict:
 
 
 def upstream(pipe, node) -> dict:
-    from harness.stages.pipeline import slice_node
     recipe = pipe.recipe(node)
     up = {"model": pipe.train_node(recipe), "data": node.at("data")}
     if "hardneg_near_miss" in evaluated_tasks(pipe, recipe):
-        up["slice"] = slice_node(pipe)
+        up["slice"] = pipe.primary_node("slice")
     return up
 
 
