@@ -89,7 +89,7 @@ class ModelConfig:
     keeps compiled kernels on disk (TORCHINDUCTOR_CACHE_DIR), so it pays off most in long trainings and repeated
     runs; for one cold `make demo` these figures add up to ~100 s of ~1,100 (the compiles eat a third of the gain).
     The demo keeps 'none', which keeps its committed report's stage keys and SFT draw: one cold demo with 'layers'
-    (demo_stages.json entry 14) drew SFT at 29.2%, under the demo's 40% floor. Needs a C++ compiler on a CPU.
+    (benchmarks/results/demo_stages.json) drew SFT at 29.2%, under the demo's 40% floor. Needs a C++ compiler on a CPU.
     Compiled kernels round differently, so the value enters every stage key. 'none' (the default): plain eager
     PyTorch, as the tests and every committed report ran."""
 

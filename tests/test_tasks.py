@@ -99,13 +99,20 @@ def test_task_fingerprint_covers_only_what_scores_the_task(tmp_path):
 
 
 def test_generation_settings_record_an_override():
+    stops = ["\nQuestion:", "<|endoftext|>", "<|im_end|>"]
     own = load_config(None, [])
     assert own.eval.max_gen_toks is None
     assert generation_settings(own, ["hardneg_synth", "hardneg_gsm8k_cot"]) == {
-        "hardneg_synth": {"max_gen_toks": 192}, "hardneg_gsm8k_cot": {"max_gen_toks": 320}}
+        "hardneg_synth": {"max_gen_toks": 192, "until": stops}, "hardneg_gsm8k_cot": {"max_gen_toks": 320, "until": stops}}
     cut = load_config(None, ["eval.max_gen_toks=192"])
     assert generation_settings(cut, ["hardneg_synth", "hardneg_gsm8k_cot"]) == {
-        "hardneg_synth": {"max_gen_toks": 192}, "hardneg_gsm8k_cot": {"max_gen_toks": 192, "overridden_from": 320}}
+        "hardneg_synth": {"max_gen_toks": 192, "until": stops},
+        "hardneg_gsm8k_cot": {"max_gen_toks": 192, "until": stops, "overridden_from": {"max_gen_toks": 320}}}
+    # another prompt template: its own head stops generation, as it stops sampling (harness/models/sampling.py)
+    paper = load_config(None, ["data.prompt_template='### Instruction:\n{question}\n\n### Response:'"])
+    got = generation_settings(paper, ["hardneg_synth"])["hardneg_synth"]
+    assert got["until"] == ["\n### Instruction:", "<|endoftext|>", "<|im_end|>"]
+    assert got["overridden_from"] == {"until": stops}
 
 
 def _problems(tmp_path, n: int = 10):

@@ -276,6 +276,28 @@ def _pool_lines(results: dict) -> list[str]:
     return lines
 
 
+def _generation_lines(results: dict) -> list[str]:
+    """How each task generated (greedy): its budget and stop texts, and where the harness overrode the task YAML
+    (harness/stages/evaluate.py `generation_settings`); nothing for runs that did not record it."""
+    seen: dict = {}
+    for r in results["recipes"]:
+        for x in r["runs"]:
+            for task, g in (x.get("generation") or {}).items():
+                seen.setdefault(task, g)
+    if not seen:
+        return []
+    parts = []
+    for task, g in seen.items():
+        over = g.get("overridden_from") or {}
+        text = f"{TASK_SHORT.get(task, task)}: max_gen_toks {g['max_gen_toks']}"
+        if "max_gen_toks" in over:
+            text += f" (the task's own: {over['max_gen_toks']})"
+        if "until" in over:
+            text += f", stop texts {g['until']!r} from the prompt template (the task's own: {over['until']!r})"
+        parts.append(text)
+    return ["Generation (greedy): " + "; ".join(parts) + ".", ""]
+
+
 def markdown(results: dict, stats: dict, plots: list[str]) -> str:
     m = results["manifest"]
     control = stats["baselines"]["control"]
@@ -283,7 +305,7 @@ def markdown(results: dict, stats: dict, plots: list[str]) -> str:
              f"git `{m['git_revision']}` · seeds {results['seeds']} · SFT seeds {results['sft_seeds']} · "
              f"TRL {m['libraries'].get('trl')} · lm-eval {m['libraries'].get('lm_eval')} · created {m['created']}", "",
              f"Selection: {results['selection']}. Control recipe: `{results.get('control')}`"
-             f"{'' if control else ' (not evaluated here)'}.", "",
+             f"{'' if control else ' (not evaluated here)'}.", "", *_generation_lines(results),
              "## Accuracy (% [95% CI]; math-verify equivalence)", "",
              "Intervals: one kind for every recipe, a bootstrap over problems of the seed-averaged correctness (SFT "
              "seeds resampled first when there are several). The seed spread (min-max accuracy over a recipe's "

@@ -36,6 +36,7 @@ def record_run(run_dir: Path, recipe, seed: int, sft_seed: int, train: dict, eva
         "model_dir": _relative(train["model_dir"], run_dir),
         "train_stage": train["stage"], "train": {"seconds": train["seconds"], "log_history": train["log_history"]},
         "eval_stage": eval_stage.dir.name, "scores": eval_meta["scores"], "throughput": eval_meta.get("throughput"),
+        **({"generation": eval_meta["generation"]} if eval_meta.get("generation") else {}),
         "samples": {t: f"{eval_stage.dir.name}/samples_{t}.jsonl" for t in eval_meta["scores"]}, **extras,
     }
     (run_dir / INDEX).mkdir(exist_ok=True)
@@ -115,7 +116,7 @@ def assemble(run_dir: Path, cfg, manifest: dict, context: dict) -> dict:
             "weights": r.weights if r and r.trainer == "dpo" else None,
             "loss_type": list(r.loss_type) if r and r.trainer == "dpo" else None, "runs": runs})
     check_compatible(recipes)
-    all_tasks = list(cfg.eval.tasks)
+    all_tasks = [*cfg.eval.tasks, *cfg.eval.optional_tasks]
     tasks = sorted({t for e in entries for t in e["scores"]}, key=lambda t: all_tasks.index(t) if t in all_tasks else 99)
     return {
         "schema_version": RESULTS_SCHEMA_VERSION, "experiment": cfg.name, "tasks": tasks,

@@ -33,15 +33,26 @@ def task_metadata(cfg: ExperimentConfig, synth_path: str | None, near_miss_path:
 
 
 def generation_settings(cfg: ExperimentConfig, tasks: list[str]) -> dict[str, dict]:
-    """{task: {"max_gen_toks": n}} as evaluated: the task YAML's own budget, or `eval.max_gen_toks` when set, then
-    with "overridden_from": the task's budget (recorded in the eval stage's meta, shown by the report)."""
+    """{task: {"max_gen_toks": n, "until": [...]}} as evaluated, each with "overridden_from" where the harness
+    overrides the task YAML (recorded in the eval stage's meta and key, shown by the report):
+    - max_gen_toks: the YAML's own budget, or `eval.max_gen_toks` when set;
+    - until: the YAML's stop texts, whose prompt-derived first entry ('\nQuestion:', the default template's head)
+      is replaced by the experiment's template's (harness/models/sampling.py `stop_texts`, the sampler's rule), so a
+      model that starts the next problem stops alike in sampling and evaluation under any template."""
+    from harness.models.sampling import stop_texts
     out = {}
     for t in tasks:
-        own, override = task(t).max_gen_toks, cfg.eval.max_gen_toks
-        if override is None or override == own:
-            out[t] = {"max_gen_toks": own}
-        else:
-            out[t] = {"max_gen_toks": override, "overridden_from": own}
+        spec = task(t)
+        own, override = spec.max_gen_toks, cfg.eval.max_gen_toks
+        entry: dict = {"max_gen_toks": own}
+        if override is not None and override != own:
+            entry = {"max_gen_toks": override, "overridden_from": {"max_gen_toks": own}}
+        tokens = [u for u in spec.until if not u.startswith("\n")]  # end-of-text markers stay as written
+        until = list(dict.fromkeys([*stop_texts(cfg.data.prompt_template), *tokens]))
+        entry["until"] = until
+        if until != list(spec.until):
+            entry.setdefault("overridden_from", {})["until"] = list(spec.until)
+        out[t] = entry
     return out
 
 
@@ -142,9 +153,13 @@ def compact_lm(hflm_cls):
 
 def _evaluate_groups(lm, tm, groups: dict, cfg: ExperimentConfig, results: dict, samples: dict) -> None:
     from lm_eval import simple_evaluate
+    settings = generation_settings(cfg, [t for g in groups.values() for t in g])
     for limit, group in groups.items():
-        # each task's own max_gen_toks unless eval.max_gen_toks overrides it (generation_settings records which)
+        # each task's own max_gen_toks and stop texts unless the experiment overrides them (generation_settings)
         gen = {} if cfg.eval.max_gen_toks is None else {"max_gen_toks": cfg.eval.max_gen_toks}
+        untils = {tuple(settings[t]["until"]) for t in group if "until" in settings[t].get("overridden_from", {})}
+        if untils:  # a group's tasks share one template: one override
+            gen["until"] = list(next(iter(untils)))
         if cfg.eval.cache == "static":  # stock `generate`: no repetition penalty from the checkpoint's generation_config
             gen.update(cache_implementation="static", repetition_penalty=1.0)
         res = simple_evaluate(model=lm, tasks=group, task_manager=tm, limit=limit, log_samples=True,

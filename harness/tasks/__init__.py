@@ -51,6 +51,8 @@ class TaskSpec:
     """Every file its scores depend on: its YAML, the YAMLs it includes, utils.py."""
     max_gen_toks: int | None
     """The task's own generation budget (`generation_kwargs.max_gen_toks`, includes resolved)."""
+    until: tuple[str, ...]
+    """The task's own stop texts (`generation_kwargs.until`): written for the default prompt template."""
     version: float | None
     description: str
 
@@ -91,7 +93,7 @@ def _spec(path: Path) -> TaskSpec:
     version = (cfg.get("metadata") or {}).get("version")
     return TaskSpec(name=name, data=data, benchmark=benchmark, label=label, path=path,
                     files=tuple(sorted({*paths, *(path.parent / f for f in SCORING_CODE)})),
-                    max_gen_toks=gen.get("max_gen_toks"), version=None if version is None else float(version),
+                    max_gen_toks=gen.get("max_gen_toks"), until=tuple(gen.get("until") or ()), version=None if version is None else float(version),
                     description=_description(path))
 
 
