@@ -1,4 +1,4 @@
-"""Split hygiene (issue 15): how many test/validation problems share their equation chain with a training problem,
+"""Split hygiene: how many test/validation problems share their equation chain with a training problem,
 under the generator before the fix (41b8ac1: splits keyed by family|v0|steps|backward) and now (keyed by the chain).
 
     python benchmarks/split_hygiene.py       # the tiny-study config's sizes: 20,000 / 500 / 1,000, seed 0

@@ -1,4 +1,4 @@
-"""Are the verifier's flags on correct-answer samples false alarms? An oracle check on a synthetic pool (issue 18).
+"""Are the verifier's flags on correct-answer samples false alarms? An oracle check on a synthetic pool.
 
 The planted report's "correct left clean" (harness/pairs/planted.py) counts a correct-answer sample with any process
 flag as not clean. On the synthetic world every step the generator writes is `a op b = c` with exact integer results,

@@ -36,7 +36,7 @@ HOSTILE = [
     "$" * 100_000 + "1 + 1 = 2",
     "1/0 = 5 and 0/0 = 0\n#### 5",
     "\x00\x01\x02 = \ufffd\nThe answer is: NaN",
-    # model-written answers that once ran for seconds inside math-verify (issue 8)
+    # model-written answers that once ran for seconds inside math-verify
     "So the answer is \\boxed{9^{9^{9}}}",
     "The answer is: 10^{10^{10}}",
     "The answer is: 1000000!",

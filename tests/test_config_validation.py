@@ -10,7 +10,7 @@ from harness.config_docs import describe
 
 from .conftest import ROOT
 
-# the values issue 19 found loading silently, a bad nested value, and the neighbours of each
+# values that once loaded silently, a bad nested value, and the neighbours of each
 BAD = [
     ("eval.task_limits={hardneg_synth: abc}", "eval.task_limits.hardneg_synth='abc': expected an integer"),
     ("eval.task_limits={hardneg_nope: 3}", "eval.task_limits: unknown key 'hardneg_nope'; allowed keys: hardneg_synth"),

@@ -1,4 +1,4 @@
-"""`harness compare --jobs 2` (issue 17): the recipes after SFT train and evaluate in two one-thread worker processes
+"""`harness compare --jobs 2`: the recipes after SFT train and evaluate in two one-thread worker processes
 and give exactly what one process gives at one thread (the parent at one thread too: a float sum's rounding depends
 on the thread count, so a 2-thread SFT differs from a 1-thread one in the last bits): the same stage keys, the same trained weights' scores and
 per-problem rows; the manifest keeps the workers' stage timings; progress counts recipes with an ETA; a rerun is

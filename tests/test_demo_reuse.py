@@ -1,4 +1,4 @@
-"""Work `make demo` no longer repeats (issue 17), end to end on a micro model: the SFT's synthetic evaluation is the
+"""Work `make demo` no longer repeats, end to end on a micro model: the SFT's synthetic evaluation is the
 near-miss slice's greedy run (same model, task, settings), recipes on the same pairs share one reference pass, rft
 needs none, and every logged verdict is the one lm-eval's metrics were computed from."""
 import json

@@ -1,4 +1,4 @@
-"""The slice's one predicate, and results that cannot mix configurations (issue 15, deliverables 3 and 4)."""
+"""The slice's one predicate, and results that cannot mix configurations."""
 import json
 
 import pytest

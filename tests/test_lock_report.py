@@ -1,4 +1,4 @@
-"""Two `harness compare` on one run directory, started a second apart (issue 19: the first used to die in the
+"""Two `harness compare` on one run directory, started a second apart (the first used to die in the
 report step with FileNotFoundError): both exit 0, every stage is computed once, and the report on disk is the one
 `harness report` rebuilds from the final results.json."""
 import os

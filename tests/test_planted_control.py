@@ -1,4 +1,4 @@
-"""The unit-sized positive control (issue 18): on a small planted-world fixture, a micro model trained by SFT on the
+"""The unit-sized positive control: on a small planted-world fixture, a micro model trained by SFT on the
 flawed training solutions prefers the planted flaw on trigger problems; the `rft` recipe (the real DPO-trainer path,
 NLL on the chosen side) trained on the *clean* solutions of those trigger problems lowers that planted-flaw rate.
 

@@ -1,4 +1,4 @@
-"""The precision rule of issue 10: a trained policy keeps fp32 parameters (bf16 enters through autocast);
+"""The precision rule: a trained policy keeps fp32 parameters (bf16 enters through autocast);
 frozen and inference copies may be bf16. And why: AdamW on bf16 parameters loses every update at lr 5e-7."""
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""Split hygiene (issue 15): no equation chain -- start value, ops and operands -- in two splits, whatever story
+"""Split hygiene: no equation chain -- start value, ops and operands -- in two splits, whatever story
 family or direction tells it."""
 import re
 

@@ -58,7 +58,7 @@ def test_batch_equals_serial():
         v.verify(**it).to_dict() for it in items]
 
 
-# ---- parser gaps seen in real solutions (issue 8), one test each -------------------------------------------------
+# ---- parser gaps seen in real solutions, one test each -------------------------------------------------
 from verifier.steps import claims_in  # noqa: E402
 
 
