@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.stages.kind import StageKind, register
+from harness.stages.kinds.rounds import policy, round_inputs, round_label, same_round
 from harness.stages.kinds.sft import TRAIN_FIELDS, TRAINED_MODEL
 
 
@@ -22,15 +23,16 @@ def reads(pipe, node) -> tuple:
 
 
 def upstream(pipe, node) -> dict:
+    """The policy it starts from (and keeps as its reference): the SFT, or in round r the recipe's round r-1."""
     r = pipe.recipe(node)
-    return {"sft": node.at("sft"), "pairs": node.at("pairs", builder=r.pairs, scheme=r.weights)}
+    return {"policy": policy(node), "pairs": same_round(node, "pairs", builder=r.pairs, scheme=r.weights)}
 
 
 def serial(pipe, node):
     """Recipes on one builder's rows share the reference log-probs, cached by content (harness/training/dpo.py):
     under `--jobs` the first computes them and the others wait for it rather than compute them at once."""
     r = pipe.recipe(node)
-    return ("ref", pipe.key(node.at("pairrows", builder=r.pairs))) if "sigmoid" in r.loss_type else None
+    return ("ref", pipe.key(same_round(node, "pairrows", builder=r.pairs))) if "sigmoid" in r.loss_type else None
 
 
 def produce(ctx, out: Path) -> dict:
@@ -38,7 +40,7 @@ def produce(ctx, out: Path) -> dict:
     from harness.training.common import drop_checkpoints
     from harness.training.dpo import train_dpo
     rows = read_jsonl(ctx.up("pairs").dir / "pairs.jsonl")
-    log = train_dpo(ctx.cfg, rows, ctx.model("sft"), out / "model", out / "work", ctx.pipe.recipe(ctx.node),
+    log = train_dpo(ctx.cfg, rows, ctx.model("policy"), out / "model", out / "work", ctx.pipe.recipe(ctx.node),
                     ref_cache=ctx.pipe.run_dir / "cache" / "ref_logps")
     drop_checkpoints(out / "work")
     return {"log_history": log}
@@ -46,6 +48,8 @@ def produce(ctx, out: Path) -> dict:
 
 KIND = register(StageKind(
     name="dpo", produce=produce, trainer="dpo", resumable=True, seed="run", reads=reads, upstream=upstream,
-    inputs=lambda pipe, node: {"overrides": pipe.recipe(node).overrides, "loss_type": list(pipe.recipe(node).loss_type)},
-    serial=serial, label=lambda node: f"train:{node.p('recipe')}",
+    inputs=lambda pipe, node: {"overrides": pipe.recipe(node).overrides, "loss_type": list(pipe.recipe(node).loss_type),
+                               **round_inputs(node)},
+    recipe_params=lambda recipe: {"recipe": recipe.name, "round": recipe.rounds if recipe.rounds > 1 else None},
+    serial=serial, label=lambda node: round_label(node, f"train:{node.p('recipe')}"),
     code=("harness.training.dpo", "harness.training.common")))

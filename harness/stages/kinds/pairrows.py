@@ -6,6 +6,7 @@ from pathlib import Path
 
 from harness.stages.kind import StageKind, register
 from harness.stages.kinds.pool import RUN_MODEL, SAMPLING
+from harness.stages.kinds.rounds import policy, round_inputs, round_label, same_round
 
 MINING = tuple(f"pairs.{f}" for f in ("max_per_problem", "chosen_max_coverage", "continuation", "step_chosen",
                                        "step_resample_k"))
@@ -20,7 +21,7 @@ def produce(ctx, out: Path) -> dict:
     samples = read_jsonl(ctx.up("pool").dir / "samples.jsonl")
     problems = ctx.split("train")[: ctx.cfg.sampling.n_problems]
     rows, stats = build_pairs(builder, "uniform", problems, samples, ctx.cfg.pairs, ctx.cfg.data.prompt_template,
-                              ctx.cfg.seed, PolicyContext.of(ctx.cfg, ctx.model("sft")))
+                              ctx.cfg.seed, PolicyContext.of(ctx.cfg, ctx.model("policy")))
     write_jsonl(out / "pairs.jsonl", rows)
     return {"stats": stats}
 
@@ -28,8 +29,8 @@ def produce(ctx, out: Path) -> dict:
 KIND = register(StageKind(
     name="pairrows", produce=produce, seed="pool",
     reads=MINING + SAMPLING + ("verifier.*", "data.prompt_template") + RUN_MODEL,
-    upstream=lambda pipe, node: {"pool": node.at("pool"), "sft": node.at("sft"), "data": node.at("data")},
-    inputs=lambda pipe, node: {"builder": node.p("builder")},
-    label=lambda node: f"pairs:{node.p('builder')}",
+    upstream=lambda pipe, node: {"pool": same_round(node, "pool"), "policy": policy(node), "data": node.at("data")},
+    inputs=lambda pipe, node: {"builder": node.p("builder"), **round_inputs(node)},
+    label=lambda node: round_label(node, f"pairs:{node.p('builder')}"),
     code=("harness.pairs", "harness.models.sampling", "harness.models.sampling_child", "harness.models.decode",
           "verifier")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.stages.kind import StageKind, register
+from harness.stages.kinds.rounds import round_label, same_round
 
 WEIGHTS = tuple(f"pairs.{f}" for f in ("alpha", "gamma", "structure_bonus", "clip_min", "clip_max", "logic_bonus",
                                         "slip_factor"))
@@ -20,7 +21,7 @@ keeps its key when a weight setting changes."""
 def produce(ctx, out: Path) -> dict:
     from harness.data.loaders import read_jsonl, write_jsonl
     from harness.pairs import weigh
-    rows_stage, rows_meta = ctx.pipe.run(ctx.node.at("pairrows", builder=ctx.node.p("builder")))
+    rows_stage, rows_meta = ctx.up("rows"), ctx.up_meta("rows")
     rows, stats = weigh(read_jsonl(rows_stage.dir / "pairs.jsonl"), rows_meta["stats"], ctx.node.p("scheme"),
                         ctx.cfg.pairs)
     write_jsonl(out / "pairs.jsonl", rows)
@@ -29,7 +30,7 @@ def produce(ctx, out: Path) -> dict:
 
 KIND = register(StageKind(
     name="pairs", produce=produce, seed="pool", reads=lambda pipe, node: SCHEME_READS.get(node.p("scheme"), WEIGHTS),
-    upstream=lambda pipe, node: {"rows": node.at("pairrows", builder=node.p("builder"))},
+    upstream=lambda pipe, node: {"rows": same_round(node, "pairrows", builder=node.p("builder"))},
     inputs=lambda pipe, node: {"scheme": node.p("scheme")},
-    label=lambda node: f"pairs:{node.p('builder')}/{node.p('scheme')}",
+    label=lambda node: round_label(node, f"pairs:{node.p('builder')}/{node.p('scheme')}"),
     code=("harness.pairs.weights", "harness.pairs.build", "harness.pairs.planted")))

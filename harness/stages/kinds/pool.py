@@ -1,10 +1,12 @@
-"""The pool: k samples per training problem from the SFT policy (harness/models/sampling.py), each with its
-MathVerifier verdict and, in the planted world, its ground-truth labels."""
+"""The pool: k samples per training problem from the policy (the SFT; in round r of an iterated recipe, round r-1's
+training: kinds/rounds.py) through harness/models/sampling.py, each with its MathVerifier verdict and, in the planted
+world, its ground-truth labels."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from harness.stages.kind import StageKind, register
+from harness.stages.kinds.rounds import ROUND_SEED_STRIDE, policy, round_inputs, round_label, round_of
 
 SAMPLING = tuple(f"sampling.{f}" for f in ("backend", "n_problems", "k", "temperature", "top_p", "max_new_tokens",
                                             "batch_size", "cache", "tensor_parallel_size", "gpu_memory_utilization",
@@ -23,7 +25,7 @@ def sample_and_verify(ctx, out: Path, problems: list[dict], seed: int, include_g
     from harness.runtime.device import use_bf16
     from harness.runtime.progress import console
     device = ctx.pipe.launch["device"]
-    recs, stats = sample(ctx.model("sft"), problems, ctx.cfg.data.prompt_template, ctx.cfg.sampling, seed, device,
+    recs, stats = sample(ctx.model("policy"), problems, ctx.cfg.data.prompt_template, ctx.cfg.sampling, seed, device,
                          use_bf16(device, ctx.cfg.model.dtype), include_greedy=include_greedy)
     by_id = {p["id"]: p for p in problems}
     items = [{"question": by_id[r["problem_id"]]["question"], "solution": r["solution"],
@@ -44,7 +46,8 @@ def produce(ctx, out: Path) -> dict:
     from harness.pairs.pool import pool_table
     from harness.runtime.progress import console
     problems = ctx.split("train")[: ctx.cfg.sampling.n_problems]
-    recs, stats = sample_and_verify(ctx, out, problems, ctx.cfg.seed, ctx.cfg.sampling.include_greedy)
+    seed = ctx.cfg.seed + ROUND_SEED_STRIDE * (round_of(ctx.node) - 1)
+    recs, stats = sample_and_verify(ctx, out, problems, seed, ctx.cfg.sampling.include_greedy)
     summary = pool_summary(recs, len(problems))
     console.print(pool_table(summary, stats))
     return {"sampling": stats, "summary": summary}
@@ -53,6 +56,7 @@ def produce(ctx, out: Path) -> dict:
 KIND = register(StageKind(
     name="pool", produce=produce, seed="pool",
     reads=SAMPLING + ("verifier.*", "data.prompt_template") + RUN_MODEL,
-    upstream=lambda pipe, node: {"sft": node.at("sft"), "data": node.at("data")},
+    upstream=lambda pipe, node: {"policy": policy(node), "data": node.at("data")},
+    inputs=lambda pipe, node: round_inputs(node), label=lambda node: round_label(node, "pool"),
     code=("harness.models.sampling", "harness.models.sampling_child", "harness.models.decode", "verifier",
           "harness.data.planted", "harness.pairs.pool")))
