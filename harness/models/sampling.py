@@ -8,6 +8,9 @@ A sample stops at an end-of-text token or at a stop text: the prompt template's 
 starting the next problem; `stop_texts`). Both backends stop at the same texts, so `truncated` (the token limit
 reached before any stop) means the same for HF and vLLM.
 
+The stats count what the model ran (`stats["counts"]`, harness/runtime/cost.py `count_generation`): each sequence's
+prompt tokens (prefilled once per sample, as the HF path does) and generated tokens, for the stage's cost.
+
 vLLM runs in a child process per call (`python -m harness.models.sampling_child`): its engine takes
 `gpu_memory_utilization` of every GPU it spans and does not reliably hand the memory back when the `LLM`
 object is dropped, so the training stage after a sampling stage would start on a full GPU. A process exit
@@ -162,12 +165,14 @@ def generate_samples(model, tok, problems: list[dict], template: str, cfg: Sampl
     # the records come back in job order, so the de-duplication keeps the first sample as before
     order = sorted(range(len(jobs)), key=lambda n: (-len(prompts[jobs[n][0]]), n))
     done: dict[int, tuple] = {}
+    prompt_lens: dict[int, int] = {}
     with make_progress() as bar:
         task = bar.add_task("sample", total=len(jobs), info="")
         for s in range(0, len(order), cfg.batch_size):
             batch = order[s:s + cfg.batch_size]
             enc = tok([prompts[jobs[n][0]] for n in batch], return_tensors="pt", padding=True).to(device)
             new = _generate(model, enc, gen_kwargs, cfg, stop_ids, tok.pad_token_id)
+            prompt_lens.update(zip(batch, enc["attention_mask"].sum(dim=1).tolist()))
             for n, row in zip(batch, new):
                 ended = bool((row == tok.pad_token_id).any() or any((row == t).any() for t in stop_ids))
                 k_tokens = int((row != tok.pad_token_id).sum())
@@ -183,8 +188,11 @@ def generate_samples(model, tok, problems: list[dict], template: str, cfg: Sampl
         out.append({"problem_id": problems[i]["id"], "sample_idx": j, "solution": text,
                     "truncated": truncated, "n_tokens": k_tokens, "token_ids": ids})
     dt = time.time() - t0
+    from harness.runtime.cost import count_generation
     stats = {"generated": len(jobs), "unique": len(out), "duplicates_removed": len(jobs) - len(out),
-             "tokens": n_tokens, "seconds": round(dt, 2), "tokens_per_s": round(n_tokens / max(dt, 1e-6), 1)}
+             "tokens": n_tokens, "seconds": round(dt, 2), "tokens_per_s": round(n_tokens / max(dt, 1e-6), 1),
+             "counts": count_generation([prompt_lens[n] for n in range(len(jobs))],
+                                        [done[n][2] for n in range(len(jobs))])}
     return out, stats
 
 
@@ -253,10 +261,12 @@ def _sample_vllm(model_dir, problems, template, cfg: SamplingConfig, seed, dtype
     params = SamplingParams(n=k, temperature=0.0 if greedy else cfg.temperature, top_p=cfg.top_p,
                             max_tokens=cfg.max_new_tokens, seed=seed, stop=stops)
     res = llm.generate([template.format(question=p["question"]) for p in problems], params)
-    out, seen, n_tokens = [], set(), 0
+    out, seen, n_tokens, prompt_lens, gen_lens = [], set(), 0, [], []
     for p, r in zip(problems, res):
         for j, o in enumerate(r.outputs):
             n_tokens += len(o.token_ids)
+            prompt_lens.append(len(r.prompt_token_ids or []))
+            gen_lens.append(len(o.token_ids))
             text = cut_at_stop(o.text, stops)[0].strip()
             if (p["id"], text) in seen:
                 continue
@@ -265,6 +275,8 @@ def _sample_vllm(model_dir, problems, template, cfg: SamplingConfig, seed, dtype
                         "truncated": o.finish_reason == "length", "n_tokens": len(o.token_ids),
                         "token_ids": list(o.token_ids)})
     dt = time.time() - t0
+    from harness.runtime.cost import count_generation
     return out, {"generated": len(problems) * k, "unique": len(out), "tokens": n_tokens,
                  "duplicates_removed": len(problems) * k - len(out), "seconds": round(dt, 2),
-                 "tokens_per_s": round(n_tokens / max(dt, 1e-6), 1)}
+                 "tokens_per_s": round(n_tokens / max(dt, 1e-6), 1),
+                 "counts": count_generation(prompt_lens, gen_lens)}

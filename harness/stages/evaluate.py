@@ -58,7 +58,9 @@ def generation_settings(cfg: ExperimentConfig, tasks: list[str]) -> dict[str, di
 
 def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadata: dict, out: Path) -> tuple[dict, dict]:
     """Evaluate one checkpoint; writes per-sample logs (samples_<task>.jsonl, the source of every statistic)
-    and returns ({task: {metric: aggregate}}, generation throughput)."""
+    and returns ({task: {metric: aggregate}}, generation throughput). The throughput carries the cost's counts too
+    (harness/runtime/cost.py `generation_cost` reads them): `counts` (prompt and generated tokens) and
+    `verifier_calls` (one per evaluated problem)."""
     import torch
     from lm_eval.models.huggingface import HFLM
     from lm_eval.tasks import TaskManager
@@ -79,7 +81,8 @@ def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadat
     with lm_eval_bars(verbose()):
         _evaluate_groups(lm, tm, groups, cfg, results, samples)
     seconds = time.time() - t0
-    n_tokens = sum(len(tok(s["resps"][0][0], add_special_tokens=False)["input_ids"]) for t in tasks for s in samples[t])
+    counts = generation_counts(tok, [s for t in tasks for s in samples[t]])
+    n_tokens = counts["generated"]["tokens"]
     scores: dict[str, dict] = {}
     for name in tasks:
         r = results[name]
@@ -88,8 +91,21 @@ def run_lm_eval(model_dir: str, cfg: ExperimentConfig, tasks: list[str], metadat
         scores[name]["n"] = len(samples[name])
         write_samples(out / f"samples_{name}.jsonl", sorted(samples[name], key=lambda s: s["doc_id"]))
     throughput = {"seconds": round(seconds, 2), "generated_tokens": n_tokens,
-                  "tokens_per_s": round(n_tokens / max(seconds, 1e-6), 1)}
+                  "tokens_per_s": round(n_tokens / max(seconds, 1e-6), 1), "counts": counts,
+                  "verifier_calls": sum(len(samples[t]) for t in tasks)}
     return scores, throughput
+
+
+def generation_counts(tok, logged: list[dict]) -> dict:
+    """harness/runtime/cost.py `count_generation` of lm-eval's logged generations: each problem's prompt (the context
+    lm-eval sent, re-tokenized) and its response (re-tokenized: the text as cut at the stop texts), one sequence per
+    problem. The throughput's `generated_tokens` is the generated part's `tokens`."""
+    from harness.runtime.cost import count_generation
+
+    def lengths(texts: list[str]) -> list[int]:
+        return [len(ids) for ids in tok(texts, add_special_tokens=False)["input_ids"]] if texts else []
+    prompts = lengths([s["arguments"][0][0] if s.get("arguments") else "" for s in logged])
+    return count_generation(prompts, lengths([s["resps"][0][0] for s in logged]))
 
 
 def subset_task(out: Path, source: str, target: str, ids: list[str] | None, scores: dict,

@@ -6,6 +6,15 @@ collator and replace the loss with `weighted_dpo_loss`, a small pure function.
 
 Rows may carry `eos: False` (step pairs, harness/pairs/step.py): their completions keep no end-of-text token.
 loss_type ("sft",) alone is the `rft` control: the NLL of the chosen side only, at the DPO budget.
+
+Token counts for the run's cost (harness/runtime/cost.py; `train_dpo` returns them as `TrainLog.tokens`):
+- trained: every sequence the policy runs forward and backward, as TRL concatenates them (prompt + chosen and
+  prompt + rejected, each truncated to max_length; the rft NLL path only the chosen half, `chosen_half`), counted
+  in `_compute_loss` from the batch's attention mask, so padding never counts;
+- reference: every sequence the frozen reference runs forward (`compute_ref_log_probs`): once per row of the pair
+  set when precomputed, each step's batch otherwise; rft reads no reference and counts none;
+- reference_reused: the part of `reference` a content-keyed cache file served (`_precompute_ref_logps`): another
+  recipe's stage computed it; counted from the rows' token lengths exactly as the collator truncates them.
 """
 from __future__ import annotations
 
@@ -62,8 +71,11 @@ class WeightedDPOTrainer(DPOTrainer):
     """
 
     def __init__(self, *args, ref_cache: Path | None = None, **kwargs):
+        from harness.runtime.cost import TokenCounter
         # before DPOTrainer.__init__: it precomputes the reference log-probs
         self.ref_cache = Path(ref_cache) if ref_cache else None
+        self.token_counter = TokenCounter()
+        self._ref_count = "reference"
         targs = kwargs.get("args")
         if targs is not None:
             unsupported = set(targs.loss_type) - SUPPORTED_LOSSES
@@ -107,7 +119,7 @@ class WeightedDPOTrainer(DPOTrainer):
             return dataset.add_column("ref_chosen_logps", zeros).add_column("ref_rejected_logps", zeros)
         from harness.runtime.dist import is_distributed
         if self.ref_cache is None or is_distributed():
-            return super()._precompute_ref_logps(dataset, name, batch_size)
+            return self._precompute_counted(dataset, name, batch_size)
         from datasets.fingerprint import Hasher
 
         from harness.runtime.io import atomic_path
@@ -117,8 +129,9 @@ class WeightedDPOTrainer(DPOTrainer):
         path = Path(self.ref_cache) / f"{key}.pt"
         if path.is_file():
             ref = torch.load(path)
+            self.token_counter.add("reference_reused", self._pair_lengths(dataset))
         else:
-            done = super()._precompute_ref_logps(dataset, name, batch_size)
+            done = self._precompute_counted(dataset, name, batch_size)
             ref = {c: torch.tensor(done[c]) for c in ("ref_chosen_logps", "ref_rejected_logps")}
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(path) as tmp:
@@ -127,7 +140,27 @@ class WeightedDPOTrainer(DPOTrainer):
             dataset = dataset.add_column(c, ref[c].tolist())
         return dataset
 
+    def _precompute_counted(self, dataset, name, batch_size):
+        """TRL's precompute, its reference forwards counted apart from the per-step ones (a resumed run computes
+        them again: `train_dpo` restores only the per-step counts from the checkpoint)."""
+        self._ref_count = "reference_precomputed"
+        try:
+            return super()._precompute_ref_logps(dataset, name, batch_size)
+        finally:
+            self._ref_count = "reference"
+
+    def _pair_lengths(self, dataset) -> list[int]:
+        """The lengths of the sequences the reference runs for `dataset` (prompt + chosen, prompt + rejected per row),
+        truncated to max_length as TRL's collator truncates them."""
+        cap = self.args.max_length
+        cols = dataset.select_columns(["prompt_ids", "chosen_ids", "rejected_ids"]).to_dict()
+        lengths = [len(p) + len(c) for p, c in zip(cols["prompt_ids"], cols["chosen_ids"])]
+        lengths += [len(p) + len(r) for p, r in zip(cols["prompt_ids"], cols["rejected_ids"])]
+        return [min(n, cap) if cap is not None else n for n in lengths]
+
     def compute_ref_log_probs(self, model, inputs):
+        from harness.training.counting import row_lengths
+        self.token_counter.add(self._ref_count, row_lengths(inputs))
         # the precompute pass collates with our collator, so the batch may carry `weight`; the model must not see it
         return super().compute_ref_log_probs(model, {k: v for k, v in inputs.items() if k != "weight"})
 
@@ -143,6 +176,9 @@ class WeightedDPOTrainer(DPOTrainer):
         chosen_only = list(self.loss_types) == ["sft"]
         if chosen_only:  # rft: the loss reads only the chosen half of the batch (rows [chosen; rejected]): run only it
             model_kwargs, completion_mask, shift_mask = chosen_half(model_kwargs, completion_mask, shift_mask)
+        if mode == "train":
+            from harness.training.counting import row_lengths
+            self.token_counter.add("trained", row_lengths(model_kwargs))
         labels = model_kwargs["input_ids"].masked_fill(completion_mask == 0, -100)
         outputs = model(**model_kwargs, labels=labels, fused_lm_head=True)
         per_token_logps = outputs.log_probs[:, -shift_mask.size(1):]
@@ -219,13 +255,16 @@ def dpo_trainer(cfg, section, model, ref_model, tok, dataset, work: Path, loss_t
 def train_dpo(cfg, rows: list[dict], sft_dir: str, out: Path, work: Path, recipe,
               ref_cache: Path | None = None) -> list[dict]:
     """Weighted DPO from the SFT checkpoint on `rows` (prompt/chosen/rejected/weight); `ref_cache`: see
-    WeightedDPOTrainer.ref_cache.
+    WeightedDPOTrainer.ref_cache. Returns the trainer's log history, a `TrainLog` whose `tokens` are the run's counts
+    (module doc): {"trained", "reference", "reference_reused"}, each {"sequences", "tokens", "attended"}, summed over
+    ranks and, for a resumed run, over the steps before the checkpoint; `reference` includes `reference_reused`.
 
     The policy loads in fp32 (trained); a reference copy, when one is kept instead of precomputed
     log-probs, loads frozen and in bf16 when bf16 is on (it is only run forward)."""
     from harness.runtime.device import release_accelerator_memory, set_threads
     from harness.training.progress import TrainProgress
     from harness.training.common import last_checkpoint, load_policy, save_final, shared_dataset, with_overrides
+    from harness.training.counting import TrainLog, checkpoint_counts, resume_counts
 
     set_threads()
     section = with_overrides(cfg.dpo, recipe.overrides or None)
@@ -239,13 +278,31 @@ def train_dpo(cfg, rows: list[dict], sft_dir: str, out: Path, work: Path, recipe
     bar = TrainProgress(f"dpo:{recipe.name}", section.max_steps)
     trainer = dpo_trainer(cfg, section, model, ref_model, tok, ds, work, recipe.loss_type, [bar],
                           run_name=f"{cfg.name}/{recipe.name}", ref_cache=ref_cache)
+    counter = trainer.token_counter  # holds the reference precompute already (the trainer's __init__ ran it)
+    trainer.add_callback(checkpoint_counts(counter))
+    resume = last_checkpoint(work)
+    saved = resume_counts(counter, resume, ("trained", "reference"))
     with bar:
-        trainer.train(resume_from_checkpoint=last_checkpoint(work))
+        trainer.train(resume_from_checkpoint=resume)
     save_final(trainer, tok, out)
-    log = trainer.state.log_history
+    log = TrainLog(trainer.state.log_history, dpo_tokens(counter, saved, trainer.accelerator))
     del trainer, model, ref_model
     release_accelerator_memory()
     return log
+
+
+def dpo_tokens(counter, saved: dict, accelerator=None) -> dict:
+    """The `tokens` of a DPO run (see `train_dpo`). A resumed run precomputed its reference log-probs again, or read
+    back from the cache the ones its first process wrote: those count as computed here, not reused."""
+    from harness.runtime.cost import add_counts
+    from harness.training.counting import reduce_counts
+    c = reduce_counts(counter, ("trained", "reference", "reference_precomputed", "reference_reused"), accelerator)
+    reused = c["reference_reused"]
+    if saved.get("reference_precomputed", {}).get("tokens"):  # the first process of this stage computed them
+        reused = add_counts()
+    return {"trained": c["trained"],
+            "reference": add_counts(c["reference"], c["reference_precomputed"], c["reference_reused"]),
+            "reference_reused": reused}
 
 
 def pairs_seen(rows: list[dict], budget: int, seed: int) -> list[dict]:

@@ -43,7 +43,8 @@ def continuation_rows(problems: list[dict], cfg: ExperimentConfig) -> list[dict]
 
 
 def train_sft_more(cfg: ExperimentConfig, problems: list[dict], sft_dir: str, out, work, section: TrainConfig) -> dict:
+    """-> the stage meta: {"log_history", "rows", "tokens"} (`tokens`: harness/training/sft.py `train_sft`'s counts)."""
     from harness.training.sft import train_sft
     rows = continuation_rows(problems, cfg)
     log = train_sft(dataclasses.replace(cfg, sft=section), rows, sft_dir, out, work)
-    return {"log_history": log, "rows": len(rows)}
+    return {"log_history": log, "rows": len(rows), "tokens": log.tokens}
