@@ -161,3 +161,112 @@ def test_sampler_counts_prompt_and_generated_tokens(micro_model):
     assert c["prompt"] == cost.count_sequences([n for n in prompts for _ in range(2)])
     assert c["generated"]["sequences"] == 8 and c["generated"]["tokens"] == stats["tokens"]
     assert 0 < stats["tokens"] <= 8 * 12
+
+
+# ---- the report ---------------------------------------------------------------------------------------------------
+def _stage(key: str, flops: float, seconds: float, **counts) -> dict:
+    rec = cost.finish({**cost.empty(), **counts, "flops": flops}, seconds, "cpu (2 threads)")
+    return {"key": key, **rec}
+
+
+POOL = _stage("pool-a", 4e12, 30.0, generated_tokens=100_000, prompt_tokens=40_000, verifier_calls=1536)
+ROWS_HARD = _stage("pairrows-h", 0.0, 1.0)
+COSTS = {
+    "sft": {"eval": _stage("eval-sft", 1e12, 20.0, generated_tokens=50_000, verifier_calls=1000)},
+    "sft_more": {"sftmore": _stage("sftmore-a", 9e12, 40.0, trained_tokens=300_000),
+                 "eval": _stage("eval-more", 1e12, 20.0)},
+    "dpo": {"pool": POOL, "pairrows": ROWS_HARD, "pairs": _stage("pairs-hu", 0.0, 0.5),
+            "dpo": _stage("dpo-a", 20e12, 58.0, trained_tokens=600_000, reference_tokens=600_000),
+            "eval": _stage("eval-dpo", 1e12, 20.0)},
+    "rft": {"pool": POOL, "pairrows": ROWS_HARD, "pairs": _stage("pairs-hu", 0.0, 0.5),
+            "dpo": _stage("dpo-rft", 9e12, 25.0, trained_tokens=300_000), "eval": _stage("eval-rft", 1e12, 20.0)},
+    "hn_w_dpo": {"pool": POOL, "pairrows": ROWS_HARD, "pairs": _stage("pairs-hv", 0.0, 0.5),
+                 "dpo": {**_stage("dpo-hn", 20e12, 45.0, trained_tokens=600_000, reference_tokens=600_000),
+                         "reused": {"reference_tokens": 600_000, "flops": 2e12}},
+                 "eval": _stage("eval-hn", 1e12, 20.0)},
+}
+
+
+def _run_dir_with_costs(tmp_path) -> dict:
+    """An index of five recipes (one seed; dpo with two) whose entries carry costs as `harness compare` records them,
+    assembled into results.json by the real `assemble`."""
+    from harness.reporting.results import assemble, entry_name
+    from harness.runtime.io import write_json_atomic
+
+    from .test_results import N, _write_run
+    base = [i % 2 == 0 for i in range(N)]
+    correct = {"sft": base, "sft_more": base, "dpo": [b and i % 20 != 0 for i, b in enumerate(base)],
+               "rft": [b or i % 10 == 1 for i, b in enumerate(base)], "hn_w_dpo": [b or i % 5 == 1 for i, b in enumerate(base)]}
+    (tmp_path / "index").mkdir()
+    for name, stages in COSTS.items():
+        for seed in ((0, 1) if name == "dpo" else (0,)):
+            e = _write_run(tmp_path, name, seed, 0, correct[name], stages["eval"]["key"])
+            e["cost"] = stages
+            if seed == 1:  # the second seed's training cost twice as much (its own stage)
+                e["cost"] = {**stages, "dpo": {**stages["dpo"], "key": "dpo-a1", "flops": 40e12, "seconds": 62.0}}
+            write_json_atomic(tmp_path / "index" / entry_name(name, seed, 0), e)
+    cfg = load_config(None, [f"run_dir={tmp_path}", "eval.tasks=[hardneg_synth]", "eval.optional_tasks=[]"])
+    return assemble(tmp_path, cfg, {"git_revision": "g", "libraries": {}, "created": "c", "stages": {}}, {})
+
+
+def test_recipe_totals_from_sfts_end(tmp_path):
+    res = _run_dir_with_costs(tmp_path)
+    by = {r["name"]: r["cost"] for r in res["recipes"]}
+    assert by["sft"]["training"]["flops"] == 0 and by["sft"]["evaluation"]["flops"] == 1e12
+    assert by["sft_more"]["training"]["flops"] == 9e12 and by["sft_more"]["training"]["trained_tokens"] == 300_000
+    # rft: the shared pool and pair rows count fully, then its own training; evaluation apart
+    assert by["rft"]["training"]["flops"] == 4e12 + 9e12 and by["rft"]["training"]["seconds"] == 30 + 1 + 0.5 + 25
+    assert by["rft"]["training"]["verifier_calls"] == 1536 and by["rft"]["evaluation"]["seconds"] == 20.0
+    assert by["rft"]["shared"] == {"pool": ["dpo", "hn_w_dpo"], "pairrows": ["dpo", "hn_w_dpo"], "pairs": ["dpo"]}
+    # dpo: two seeds, the mean of its runs (24e12 and 44e12 in all)
+    assert by["dpo"]["runs"] == 2 and by["dpo"]["training"]["flops"] == pytest.approx(34e12)
+    # hn_w_dpo read dpo's reference log-probs from the cache: in its own total, once in the run's
+    assert by["hn_w_dpo"]["training"]["flops"] == 24e12 and by["hn_w_dpo"]["training"]["reused"]["flops"] == 2e12
+    total = res["cost"]
+    once = 4e12 + 9e12 + 20e12 + 40e12 + 9e12 + (20e12 - 2e12)  # pool, sftmore, dpo x2 seeds, rft, hn (less reused)
+    assert total["training"]["flops"] == pytest.approx(once)
+    assert total["evaluation"]["flops"] == 5e12  # five evaluation stages (dpo's two seeds share one here)
+    assert total["stages"] == 9 + 5 and "counts fully in each" in total["note"]
+
+
+def test_report_renders_the_cost_table_and_plot(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+
+    from harness.reporting.analysis import analyze
+    from harness.reporting.latex import latex
+    from harness.reporting.markdown import markdown
+    from harness.reporting.plots import all_plots
+    res = _run_dir_with_costs(tmp_path)
+    stats = analyze(res, tmp_path)
+    made = all_plots(res, stats, tmp_path)
+    assert str(tmp_path / "accuracy_vs_compute.png") in made and (tmp_path / "accuracy_vs_compute.png").stat().st_size
+    md = markdown(res, stats, made)
+    section = md.split("## Cost from SFT's end")[1].split("\n## ")[0]
+    assert "counts fully in each recipe's total" in section and "Evaluation is shown apart" in section
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in section.splitlines() if line.startswith("| ")}
+    assert rows["rft"][1:4] == ["60.0", "13", "56.5"]  # accuracy, TFLOPs, seconds
+    assert rows["sft"][2] == "0" and rows["hn_w_dpo"][2] == "24"
+    assert "pool (with dpo, hn_w_dpo)" in rows["rft"][8]
+    assert "Run total, each of its 14 stages counted once: training 100 TFLOPs" in section
+    assert "cpu (2 threads)" in section and "mean over its runs" in section
+    assert "![accuracy_vs_compute](accuracy_vs_compute.png)" in md
+    tex = latex(res, stats)
+    assert "tab:hardneg-cost" in tex and "hn\\_w\\_dpo" in tex
+
+
+def test_results_without_costs_render_as_before(tmp_path):
+    """Runs recorded before costs: no cost key in results.json, no section, no plot."""
+    from harness.reporting.analysis import analyze
+    from harness.reporting.markdown import markdown
+    from harness.reporting.plots import compute_plot
+
+    from .test_results import _results
+    res = _results(tmp_path)
+    stats = analyze(res, tmp_path)
+    assert "Cost from SFT" not in markdown(res, stats, []) and compute_plot(res, stats, tmp_path) == []
+
+
+def test_device_label_names_the_device():
+    from harness.training.counting import device_label
+    assert device_label("cpu").startswith("cpu (") and device_label("cpu", 2).endswith("x2")

@@ -56,8 +56,28 @@ def task_table(task: str, rows: list[dict], control: str | None, label_prefix: s
                            position="t", position_float="centering", column_format="l" + "r" * len(cols))
 
 
+def cost_table(results: dict, label: str = "tab:hardneg-cost") -> str:
+    """Training compute from SFT's end per recipe (harness/reporting/costs.py): TFLOPs, seconds, tokens generated and
+    trained, verifier calls; '' for results without costs."""
+    from harness.reporting.costs import has_cost, tflops
+    if not has_cost(results):
+        return ""
+    rows = {r["name"].replace("_", "\\_"): r["cost"]["training"] for r in results["recipes"] if r.get("cost")}
+    df = pd.DataFrame({"TFLOPs": [tflops(c["flops"]) for c in rows.values()],
+                       "Seconds": ["--" if c["seconds"] is None else f"{c['seconds']:.0f}" for c in rows.values()],
+                       "Generated tok.": [f"{c['generated_tokens']:,.0f}" for c in rows.values()],
+                       "Trained tok.": [f"{c['trained_tokens']:,.0f}" for c in rows.values()],
+                       "Verifier calls": [f"{c['verifier_calls']:,.0f}" for c in rows.values()]}, index=list(rows))
+    caption = ("Training compute from the end of SFT: analytic FLOPs (2N per forward token, 6N per trained token, N "
+               "non-embedding parameters, plus attention) and wall seconds; a stage shared by several recipes (a pool, "
+               "a pair set) counts fully in each. Evaluation is not included.")
+    return df.style.to_latex(hrules=True, caption=caption, label=label, position="t", position_float="centering",
+                             column_format="l" + "r" * len(df.columns))
+
+
 def latex(results: dict, stats: dict) -> str:
     control = stats["baselines"]["control"]
     parts = [f"% hardneg: {results['experiment']} · seeds {results['seeds']} · git {results['manifest']['git_revision']}"]
     parts += [task_table(task, stats["tasks"][task], control) for task in results["tasks"] if stats["tasks"][task]]
-    return "\n".join(parts)
+    cost = cost_table(results)  # results recorded before costs: no table, the file as before
+    return "\n".join(parts + ([cost] if cost else []))

@@ -330,6 +330,9 @@ def markdown(results: dict, stats: dict, plots: list[str]) -> str:
                       "spread (`harness compare --sft-seeds`) is not in them."]
     for sk in results.get("skipped") or []:
         lines.append(f"\n**Skipped:** `{sk['recipe']}` (seed {sk['seed']}): {sk['reason']}")
+    from harness.reporting.costs import cost_lines  # results recorded before costs have none: no section
+    cost = cost_lines(results, {k: v["accuracy"] for k, v in acc[main].items()}, TASK_SHORT.get(main, main))
+    lines += (["", *cost[:-1]] if cost else [])
     lines += ["", "## Paired comparisons", "", READING, ""]
     for task in results["tasks"]:
         lines += _paired_lines(task, stats["tasks"][task], control)

@@ -1,6 +1,7 @@
 """The report's plots (matplotlib, Agg): accuracy as point and 95% interval per recipe, paired differences vs SFT as a
-forest plot, the error profile as a recipes x categories heatmap (shares that overlap, never stacked), DPO training
-curves, verifier pair weights, SFT loss. Each returns the paths it wrote."""
+forest plot, the error profile as a recipes x categories heatmap (shares that overlap, never stacked), accuracy
+against training compute (when costs were recorded), DPO training curves, verifier pair weights, SFT loss. Each
+returns the paths it wrote."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -215,8 +216,51 @@ def training_plots(results: dict, out: Path) -> list[str]:
     return made
 
 
+def compute_plot(results: dict, stats: dict, out: Path) -> list[str]:
+    """Accuracy on the primary task against training compute from SFT's end (harness/reporting/costs.py): one labelled
+    marker per recipe with its 95% interval as a vertical bar; x in analytic TFLOPs, on a log scale when the costs span
+    more than a factor of 10. A recipe of zero cost (sft) cannot sit on a log axis: it is the dashed line, labelled.
+    Nothing for results without costs."""
+    import matplotlib.pyplot as plt
+
+    from harness.reporting.costs import has_cost
+    from harness.reporting.markdown import primary_task
+    if not has_cost(results):
+        return []
+    task = primary_task(results)
+    acc = {r["recipe"]: r["accuracy"] for r in stats["tasks"].get(task) or [] if r.get("accuracy")}
+    points = [(r["name"], r["cost"]["training"]["flops"] / 1e12, acc[r["name"]]) for r in results["recipes"]
+              if r.get("cost") and r["name"] in acc]
+    if not points:
+        return []
+    paid = [p for p in points if p[1] > 0]
+    free = [p for p in points if p[1] <= 0]
+    fig, ax = plt.subplots(figsize=(5.6, 3.8))
+    for i, (name, x, a) in enumerate(paid):
+        style = line_style(i)
+        ax.errorbar([x], [100 * a["mean"]], yerr=[[100 * (a["mean"] - a["low"])], [100 * (a["high"] - a["mean"])]],
+                    fmt="o", ms=5, color=style["color"], capsize=3, lw=1.2)
+        ax.annotate(name, (x, 100 * a["mean"]), xytext=(5, 3), textcoords="offset points", fontsize=FONT - 1)
+    for name, _, a in free:
+        ax.axhline(100 * a["mean"], color="grey", ls="--", lw=0.9)
+        ax.axhspan(100 * a["low"], 100 * a["high"], color="grey", alpha=0.12, lw=0)
+        ax.annotate(f"{name}: 0 (no training after SFT)", (0.99, 100 * a["mean"]), xycoords=("axes fraction", "data"),
+                    xytext=(0, 3), textcoords="offset points", fontsize=FONT - 1, color="grey", ha="right")
+    xs = [x for _, x, _ in paid]
+    if xs and max(xs) / min(xs) > 10:
+        ax.set_xscale("log")
+    else:  # a linear axis starts at SFT's end
+        ax.set_xlim(left=0, right=1.15 * max(xs, default=1))
+    ax.set_xlabel("training compute from SFT's end, TFLOPs (analytic)", fontsize=FONT)
+    ax.set_ylabel(f"{TASK_SHORT.get(task, task)} accuracy %", fontsize=FONT)
+    ax.tick_params(labelsize=FONT)
+    ax.grid(lw=0.4, alpha=0.5)
+    ax.set_title("Accuracy (95% interval) vs compute; shared stages count fully in each recipe", fontsize=FONT)
+    return [_save(fig, out / "accuracy_vs_compute.png")]
+
+
 def all_plots(results: dict, stats: dict, out: Path) -> list[str]:
     import matplotlib
     matplotlib.use("Agg")
     return (accuracy_plot(results, stats, out) + difference_plot(results, stats, out)
-            + profile_plot(results, stats, out) + training_plots(results, out))
+            + profile_plot(results, stats, out) + compute_plot(results, stats, out) + training_plots(results, out))

@@ -28,8 +28,10 @@ def record_run(run_dir: Path, recipe, seed: int, sft_seed: int, train: dict, eva
                extras: dict) -> dict:
     """Write one index entry for an evaluated (recipe, seed) and return it.
 
-    `extras` may carry `upstream` ({stage name: stage key} of every stage the model depends on) and `settings`
-    (the flattened config): `check_compatible` refuses to pair entries whose shared upstream stages differ."""
+    `extras` may carry `upstream` ({stage name: stage key} of every stage the model depends on), `settings`
+    (the flattened config): `check_compatible` refuses to pair entries whose shared upstream stages differ, and
+    `cost` ({stage label: {"key": stage key, **cost record}} of every stage after SFT the model needs and of its
+    evaluation, 'eval'; harness/runtime/cost.py, harness/reporting/costs.py)."""
     run_dir = Path(run_dir)
     entry = {
         "recipe": recipe.name, "seed": seed, "sft_seed": sft_seed,
@@ -106,6 +108,7 @@ def assemble(run_dir: Path, cfg, manifest: dict, context: dict) -> dict:
     by_recipe: dict[str, list[dict]] = {}
     for e in entries:
         by_recipe.setdefault(e["recipe"], []).append(e)
+    from harness.reporting.costs import recipe_cost, run_cost
     recipes = []
     for name in sorted(by_recipe, key=lambda n: order.get(n, (10_000, n))):
         r = known.get(name)
@@ -115,7 +118,11 @@ def assemble(run_dir: Path, cfg, manifest: dict, context: dict) -> dict:
             "trainer": r.trainer if r else None, "pairs": r.pairs if r else None,
             "weights": r.weights if r and r.trainer == "dpo" else None,
             "loss_type": list(r.loss_type) if r and r.trainer == "dpo" else None, "runs": runs})
+        cost = recipe_cost(runs, entries)  # from the entries' `cost` (harness/reporting/costs.py); none before costs
+        if cost:
+            recipes[-1]["cost"] = cost
     check_compatible(recipes)
+    total_cost = run_cost(entries)
     all_tasks = [*cfg.eval.tasks, *cfg.eval.optional_tasks]
     tasks = sorted({t for e in entries for t in e["scores"]}, key=lambda t: all_tasks.index(t) if t in all_tasks else 99)
     return {
@@ -124,7 +131,7 @@ def assemble(run_dir: Path, cfg, manifest: dict, context: dict) -> dict:
         "sft_seeds": sorted({e["sft_seed"] for e in entries}), "control": cfg.report.control,
         "near_distance": cfg.verifier.near_distance,
         "selection": f"all {len(recipes)} recipes evaluated in this run directory ({len(entries)} recipe-seed runs)",
-        "recipes": recipes, **context, "manifest": manifest,
+        "recipes": recipes, **({"cost": total_cost} if total_cost else {}), **context, "manifest": manifest,
     }
 
 

@@ -15,11 +15,13 @@ A cost record (every field always present; `COST_FIELDS`):
     verifier_calls    MathVerifier verdicts asked for (pool: one per sample; evaluation: one per problem)
     flops             analytic FLOPs of all of the above (`forward_flops`, `training_flops`)
     seconds           wall seconds of the stage (None until `finish`)
-    device            what it ran on ('cpu', 'cuda: NVIDIA H100 80GB HBM3 x1'; `device_label`)
+    device            what it ran on ('cpu (2 threads)', 'cuda: NVIDIA H100 80GB HBM3 x1'; harness/training/counting.py
+                      `device_label`)
 
 and optionally `reused`: {"reference_tokens": n, "flops": f}, the part of the record another stage computed and
 this one read from a content-keyed cache (DPO's reference log-probs, harness/training/dpo.py). It is part of the
-stage's own cost (a recipe run alone pays it) and subtracted once from a run's total (`run_total`).
+stage's own cost (a recipe run alone pays it) and subtracted from a run's total, where the stage that computed it
+counts it (`without_reused`; harness/reporting/costs.py `run_cost`).
 
 Token counts travel as `{"sequences": s, "tokens": t, "attended": a}` (`count_sequences`): `attended` is the sum over
 the tokens of how many positions each attends to (causal: the i-th token of a sequence attends to i), what the
@@ -225,18 +227,9 @@ def training_cost(shape: dict, tokens: dict, verifier_calls: int = 0) -> dict:
 
 
 def finish(record: dict, seconds: float | None, device: str | None) -> dict:
-    """The record with the stage's wall seconds and device (the stage meta's `seconds`, `device_label`)."""
+    """The record with the stage's wall seconds and device (the stage meta's `seconds`; harness/training/counting.py
+    `device_label`)."""
     return {**record, "seconds": None if seconds is None else round(float(seconds), 2), "device": device}
-
-
-def device_label(device: str, world_size: int = 1) -> str:
-    """'cpu (2 threads)', 'cuda: NVIDIA H100 80GB HBM3 x1': the device a stage's seconds were measured on."""
-    import torch  # lazy: the record itself stays torch-free
-    if device == "cuda" and torch.cuda.is_available():
-        return f"cuda: {torch.cuda.get_device_name(0)} x{world_size}"
-    if device == "cpu":
-        return f"cpu ({torch.get_num_threads()} threads)" + (f" x{world_size}" if world_size > 1 else "")
-    return f"{device} x{world_size}" if world_size > 1 else device
 
 
 def combine(*records: dict | None) -> dict:

@@ -3,7 +3,8 @@
 A trainer owns a `TokenCounter` (`trainer.token_counter`) and adds the real (unpadded) length of every sequence it runs
 (`row_lengths` of the batch); `checkpoint_counts()` is a callback that writes the counts beside each checkpoint, so a
 killed and resumed run still reports the whole training (`resume_counts`); `reduce_counts` sums the ranks of a
-distributed run. The trainers return them as `TrainLog.tokens` (harness/training/sft.py, dpo.py).
+distributed run. The trainers return them as `TrainLog.tokens` (harness/training/sft.py, dpo.py). `device_label` names
+the device a stage ran on, for its cost record.
 """
 from __future__ import annotations
 
@@ -89,3 +90,14 @@ def reduce_counts(counter: TokenCounter, names: tuple[str, ...], accelerator=Non
     t = torch.tensor([[out[n][k] for k in keys] for n in names], dtype=torch.int64, device=accelerator.device)
     t = accelerator.reduce(t, reduction="sum")
     return {n: {k: int(v) for k, v in zip(keys, row)} for n, row in zip(names, t.tolist())}
+
+
+def device_label(device: str, world_size: int = 1) -> str:
+    """What a stage's seconds were measured on, for its cost record (harness/runtime/cost.py `finish`):
+    'cpu (2 threads)', 'cuda: NVIDIA H100 80GB HBM3 x1'."""
+    import torch
+    if device == "cuda" and torch.cuda.is_available():
+        return f"cuda: {torch.cuda.get_device_name(0)} x{world_size}"
+    if device == "cpu":
+        return f"cpu ({torch.get_num_threads()} threads)" + (f" x{world_size}" if world_size > 1 else "")
+    return f"{device} x{world_size}" if world_size > 1 else device
