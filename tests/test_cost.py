@@ -270,3 +270,42 @@ def test_results_without_costs_render_as_before(tmp_path):
 def test_device_label_names_the_device():
     from harness.training.counting import device_label
     assert device_label("cpu").startswith("cpu (") and device_label("cpu", 2).endswith("x2")
+
+
+@pytest.mark.slow
+def test_grpo_counts_generation_reward_calls_and_training(micro_model, tmp_path):
+    """TRL's GRPOTrainer with counting (harness/training/counting.py), 2 steps of 2 prompts x 4 generations: 16
+    completions, 16 reward calls, every completion trained once (one generation per optimizer step) with its prompt,
+    no reference forward at beta 0."""
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import GRPOConfig
+
+    from harness.training.counting import counting_grpo_trainer, grpo_tokens
+    tok = AutoTokenizer.from_pretrained(micro_model)
+    tok.pad_token = tok.pad_token or tok.eos_token
+    calls = []
+
+    def reward(prompts, completions, **_):
+        calls.extend(completions)
+        return [float(len(c)) for c in completions]
+    args = GRPOConfig(output_dir=str(tmp_path / "w"), max_steps=2, per_device_train_batch_size=8, num_generations=4,
+                      gradient_accumulation_steps=1, max_completion_length=12, beta=0.0, use_cpu=True,
+                      report_to=[], save_strategy="no", logging_steps=1, disable_tqdm=True, seed=0)
+    ds = Dataset.from_list([{"prompt": p} for p, _, _ in ROWS])
+    trainer = counting_grpo_trainer()(model=AutoModelForCausalLM.from_pretrained(micro_model), reward_funcs=[reward],
+                                      args=args, train_dataset=ds, processing_class=tok)
+    trainer.train()
+    t = grpo_tokens(trainer.token_counter)
+    assert t["verifier_calls"] == len(calls) == 16 and t["generated"]["sequences"] == 16
+    assert t["trained"]["tokens"] == t["prompt"]["tokens"] + t["generated"]["tokens"]
+    assert t["trained"]["attended"] == t["prompt"]["attended"] + t["generated"]["attended"]
+    assert t["reference"]["tokens"] == 0 and 0 < t["generated"]["tokens"] <= 16 * 12
+    # 2 steps x 2 prompts: one epoch of the 4 prompts, each prefilled once per generation
+    assert t["prompt"] == cost.count_sequences([len(tok(p)["input_ids"]) for p, _, _ in ROWS for _ in range(4)])
+    rec = cost.training_cost(cost.model_shape(micro_model), t)
+    shape = cost.model_shape(micro_model)
+    g = cost.add_counts(t["prompt"], t["generated"])
+    assert rec["flops"] == cost.forward_flops(shape, g["tokens"], g["attended"]) \
+        + cost.training_flops(shape, t["trained"]["tokens"], t["trained"]["attended"])
+    assert rec["verifier_calls"] == 16 and rec["generated_tokens"] == t["generated"]["tokens"]

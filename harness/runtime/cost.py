@@ -9,7 +9,8 @@ A cost record (every field always present; `COST_FIELDS`):
     generated_tokens  tokens sampled or greedily decoded (the prompt not included)
     prompt_tokens     prompt tokens run forward before generating (prefill; one per sequence: k samples of one problem
                       prefill their prompt k times, as the HF sampler does; vLLM's prefix cache may do less)
-    reference_tokens  tokens run forward through a frozen reference model (DPO's reference log-probs)
+    reference_tokens  tokens run forward only, to score sequences: DPO's reference log-probs; an online trainer's
+                      reference and old-policy log-probs
     trained_tokens    tokens run forward and backward through the trained policy (prompt and completion: every
                       position of a trained sequence carries activations the backward pass goes through)
     verifier_calls    MathVerifier verdicts asked for (pool: one per sample; evaluation: one per problem)
@@ -163,6 +164,10 @@ class TokenCounter:
 
     def add(self, name: str, lengths) -> None:
         self.counts[name] = add_counts(self.counts.get(name), count_sequences(lengths))
+
+    def add_counted(self, name: str, counts: dict) -> None:
+        """Add counts made elsewhere (`count_generation`'s parts)."""
+        self.counts[name] = add_counts(self.counts.get(name), counts)
 
     def get(self, name: str) -> dict:
         return add_counts(self.counts.get(name))

@@ -101,3 +101,56 @@ def device_label(device: str, world_size: int = 1) -> str:
     if device == "cpu":
         return f"cpu ({torch.get_num_threads()} threads)" + (f" x{world_size}" if world_size > 1 else "")
     return f"{device} x{world_size}" if world_size > 1 else device
+
+
+def counting_grpo_trainer():
+    """TRL's GRPOTrainer that counts what each training generation and step runs (`token_counter`):
+
+    - 'prompt', 'generated': every completion's prompt (prefill) and generated tokens, from the generation batch's
+      prompt and completion masks (`_generate_and_score_completions`), so a step of P prompts x G generations counts
+      P x G sequences; the reward is called once per completion (`grpo_tokens`' verifier_calls);
+    - 'reference': forward-only scoring of prompt + completion: the reference model's log-probs when beta != 0, the
+      old policy's when TRL computes them (generation misaligned with the optimizer step, or vLLM's importance
+      sampling correction);
+    - 'trained': prompt + completion of each micro-batch the loss runs forward and backward (`compute_loss`), once per
+      iteration when `num_iterations` > 1.
+    Evaluation-mode generations are not counted."""
+    from trl import GRPOTrainer
+
+    from harness.runtime.cost import count_generation
+
+    class CountingGRPOTrainer(GRPOTrainer):
+        def __init__(self, *args, **kwargs):
+            self.token_counter = TokenCounter()
+            super().__init__(*args, **kwargs)
+
+        def _generate_and_score_completions(self, inputs):
+            out = super()._generate_and_score_completions(inputs)
+            if self.model.training:
+                p = [int(n) for n in out["prompt_mask"].sum(dim=1).tolist()]
+                g = [int(n) for n in out["completion_mask"].sum(dim=1).tolist()]
+                gen = count_generation(p, g)
+                self.token_counter.add_counted("prompt", gen["prompt"])
+                self.token_counter.add_counted("generated", gen["generated"])
+                for key in ("old_per_token_logps", "ref_per_token_logps"):
+                    if out.get(key) is not None:
+                        self.token_counter.add("reference", [a + b for a, b in zip(p, g)])
+            return out
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            if self.model.training:
+                lengths = inputs["prompt_mask"].sum(dim=1) + inputs["completion_mask"].sum(dim=1)
+                self.token_counter.add("trained", [int(n) for n in lengths.tolist()])
+            return super().compute_loss(model, inputs, return_outputs=return_outputs,
+                                        num_items_in_batch=num_items_in_batch)
+    return CountingGRPOTrainer
+
+
+GRPO_COUNTS = ("prompt", "generated", "reference", "trained")
+
+
+def grpo_tokens(counter: TokenCounter, accelerator=None) -> dict:
+    """The `tokens` of a GRPO run (harness/runtime/cost.py `training_cost`): {"prompt", "generated", "reference",
+    "trained"} counts summed over ranks, and `verifier_calls`: one reward call per generated completion."""
+    c = reduce_counts(counter, GRPO_COUNTS, accelerator)
+    return {**c, "verifier_calls": c["generated"]["sequences"]}
