@@ -1,6 +1,6 @@
 """The `harness` command.
 
-    harness list [NAME]                                   # recipes, builders, schemes, trainers, tasks
+    harness list [NAME]                                   # recipes, builders, schemes, rewards, trainers, tasks
     harness compare --config tiny --recipes all           # a packaged config by name, or a YAML file
     harness compare --recipes sft,dpo sft.max_steps=200 seed=1   # key=value overrides
     harness compare --recipes all --seeds 0,1,2 [--sft-seeds]    # post-SFT stages (and SFT) per seed
@@ -46,9 +46,12 @@ def _load(config: str, overrides: list[str] | None, recipes: str | None = None):
                           f"recipe: {', '.join(names)}")
     if recipes is not None:
         try:
-            resolve(recipes)
+            chosen = resolve(recipes)
         except KeyError as e:  # the registry's unknown-recipe error, and only that
             raise ConfigError(str(e.args[0])) from None
+        if any(r.trainer == "grpo" for r in chosen):  # online RL's settings, before SFT rather than after it
+            from harness.training.grpo import check_grpo
+            check_grpo(cfg, chosen)
     return cfg
 
 
@@ -73,11 +76,13 @@ def _section(title: str, rows: list[tuple[str, ...]], width: int) -> list[str]:
 
 
 def _catalogue() -> dict[str, dict]:
-    """Every listable kind -> {name: entry}: recipes, pair builders, weight schemes, trainers, lm-eval tasks."""
-    from harness.registry import TRAINERS, all_recipes, pair_builders, weight_schemes
+    """Every listable kind -> {name: entry}: recipes, pair builders, weight schemes, rewards, trainers, lm-eval
+    tasks."""
+    from harness.registry import TRAINERS, all_recipes, pair_builders, rewards, weight_schemes
     from harness.tasks import all_tasks
     return {"recipe": {r.name: r for r in all_recipes()}, "pair builder": pair_builders(),
-            "weight scheme": weight_schemes(), "trainer": dict(TRAINERS), "lm-eval task": all_tasks()}
+            "weight scheme": weight_schemes(), "reward": rewards(), "trainer": dict(TRAINERS),
+            "lm-eval task": all_tasks()}
 
 
 def _record(kind: str, e, width: int) -> list[str]:
@@ -90,6 +95,8 @@ def _record(kind: str, e, width: int) -> list[str]:
         fields = [("description", e.description), ("trainer", f"{e.trainer} ({t.description})")]
         if t.needs_pairs:
             fields += [("pairs", e.pairs), ("weights", e.weights)]
+        if t.needs_reward:
+            fields.append(("reward", e.reward))
         if t.loss_types:
             fields.append(("loss_type", " + ".join(e.loss_type)))
         fields += [("overrides", ", ".join(f"{t.section}.{k}={v!r}" for k, v in e.overrides.items()) or "-"),
@@ -100,10 +107,15 @@ def _record(kind: str, e, width: int) -> list[str]:
         if kind == "pair builder":
             fields.append(("kind", "row builder" if getattr(e.fn, "makes_rows", False) else "picker"))
         doc = e.doc
+    elif kind == "reward":  # one module each: its docstring holds the formula
+        fields = [("description", e.description), ("defined in", f"{e.fn.__module__}.{e.fn.__qualname__}"),
+                  ("reads", ", ".join(e.reads) or "-")]
+        doc = sys.modules[e.fn.__module__].__doc__ or e.doc
     elif kind == "trainer":
         fields = [("description", e.description), ("config section", e.section or "-"),
                   ("overrides may set", ", ".join(e.override_fields()) or "-"),
                   ("needs pairs", "yes" if e.needs_pairs else "no"),
+                  ("needs a reward", "yes" if e.needs_reward else "no"),
                   ("loss types", ", ".join(e.loss_types) or "-"),
                   ("recipes", ", ".join(r.name for r in all_recipes() if r.trainer == e.name) or "-")]
         doc = ""
@@ -116,16 +128,20 @@ def _record(kind: str, e, width: int) -> list[str]:
     out = [f"{kind} {e.name}"]
     for k, v in fields:
         out += textwrap.wrap(str(v), width, initial_indent=f"  {k}:".ljust(pad + 2), subsequent_indent=" " * (pad + 2))
-    for para in textwrap.dedent(doc).split("\n\n") if doc else []:
-        out += [""] + textwrap.wrap(" ".join(para.split()), width, initial_indent="  ", subsequent_indent="  ")
+    for para in textwrap.dedent(doc).strip("\n").split("\n\n") if doc else []:
+        lines = para.splitlines()
+        if all(line.startswith(" ") for line in lines):  # an indented block (a formula): kept as written
+            out += [""] + [("  " + line)[:width] for line in lines]
+        else:
+            out += [""] + textwrap.wrap(" ".join(para.split()), width, initial_indent="  ", subsequent_indent="  ")
     return out
 
 
 @app.command("list")
-def list_cmd(name: str = typer.Argument(None, help="show one recipe, pair builder, weight scheme, trainer or task "
-                                                   "in full")) -> None:
-    """Registered recipes, pair builders, weight schemes, trainers and lm-eval tasks, one line each; with NAME, the
-    whole record of each entry of that name."""
+def list_cmd(name: str = typer.Argument(None, help="show one recipe, pair builder, weight scheme, reward, trainer or "
+                                                   "task in full")) -> None:
+    """Registered recipes, pair builders, weight schemes, rewards, trainers and lm-eval tasks, one line each; with
+    NAME, the whole record of each entry of that name."""
     width = _width()
     try:
         cat = _catalogue()
@@ -134,7 +150,7 @@ def list_cmd(name: str = typer.Argument(None, help="show one recipe, pair builde
     if name is not None:
         found = [(kind, entries[name]) for kind, entries in cat.items() if name in entries]
         if not found:
-            _fail(f"'{name}' is no recipe, pair builder, weight scheme, trainer or lm-eval task; "
+            _fail(f"'{name}' is no recipe, pair builder, weight scheme, reward, trainer or lm-eval task; "
                   f"`harness list` names them all")
         typer.echo("\n\n".join("\n".join(_record(kind, e, width)) for kind, e in found))
         return
@@ -143,6 +159,7 @@ def list_cmd(name: str = typer.Argument(None, help="show one recipe, pair builde
         _section("recipes (`harness list NAME` shows one in full)", recipes, width),
         _section("pair builders", [(n, c.description) for n, c in cat["pair builder"].items()], width),
         _section("weight schemes", [(n, c.description) for n, c in cat["weight scheme"].items()], width),
+        _section("rewards (online RL)", [(n, c.description) for n, c in cat["reward"].items()], width),
         _section("trainers", [(n, t.description) for n, t in cat["trainer"].items()], width),
         _section("lm-eval tasks", [(n, f"v{t.version:g}" if t.version is not None else "-", t.description or "-")
                                    for n, t in cat["lm-eval task"].items()], width),

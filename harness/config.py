@@ -174,6 +174,82 @@ class DPOConfig(TrainConfig):
     """Cache reference log-probs once instead of holding a second model copy."""
 
 
+GRPOLoss = Literal["dapo", "dr_grpo", "grpo"]
+
+
+@dataclass
+class GRPOConfig:
+    """Online RL from the SFT checkpoint (trainer `grpo`: TRL's GRPOTrainer, harness/training/grpo.py). Each step
+    samples `num_generations` completions for each of `prompts_per_step` training prompts, scores every completion
+    with the recipe's reward (harness/rewards/; `harness list correct`) and moves the policy toward the completions
+    that beat their group's mean. Defaults are sized for the embedded default on 2 CPU cores: 90 steps of 8 x 8
+    completions took ~270 s in a calibration outside the project; lr 1e-4 destroyed that model."""
+    max_steps: PosInt = 90
+    """Optimizer steps; each samples a fresh batch of prompts_per_step x num_generations completions."""
+    prompts_per_step: PosInt = 8
+    """Training prompts per optimizer step, over all processes. The step's batch is prompts_per_step x
+    num_generations completions (TRL's generation batch), so it always holds whole groups."""
+    num_generations: Annotated[int, Field(strict=True, ge=2)] = 8
+    """Completions sampled per prompt: the group whose rewards are normalized into advantages (at least 2)."""
+    grad_accum: PosInt = 1
+    """Micro-batches each step's completions are split into (per process): memory, not the experiment (the allowed
+    losses normalize over the whole step). It and the number of processes must divide the step's completions."""
+    learning_rate: PosFloat = 2e-5
+    """AdamW learning rate."""
+    warmup_steps: NonNegInt = 0
+    """Steps of linear learning-rate warm-up."""
+    scheduler: Scheduler = "constant"
+    """Learning-rate schedule after the warm-up (constant, as in the calibration)."""
+    weight_decay: NonNegFloat = 0.0
+    """AdamW weight decay."""
+    loss_type: GRPOLoss = "dapo"
+    """TRL's token aggregation: 'dapo' (TRL's default: token losses summed over the step's completions, divided by
+    their token count), 'dr_grpo' (divided by a constant, max_completion_length) or 'grpo' (each completion's mean,
+    then the batch mean: favours short right answers). Losses whose value depends on the micro-batch split (bnpo)
+    are not offered."""
+    beta: NonNegFloat = 0.0
+    """KL penalty towards the SFT model; 0 (TRL's default) loads no reference model. > 0 keeps a frozen copy."""
+    temperature: PosFloat = 1.0
+    """Sampling temperature of the completions."""
+    top_p: Annotated[float, Field(gt=0, le=1)] = 1.0
+    """Nucleus sampling of the completions (1: the whole distribution)."""
+    max_completion_length: PosInt = 120
+    """Tokens a completion may have (the tiny model's sampling length, as sampling.max_new_tokens); a longer one is
+    cut and scored as it stands. The longest training prompt plus this must fit the model's context."""
+    n_problems: PosInt = 720
+    """Training prompts used: the first n_problems of the training split (the pool samples the same head). 720 =
+    the default 90 steps x 8 prompts: each prompt once; fewer repeat, in a fresh shuffle per pass."""
+    gradient_checkpointing: bool | None = None
+    """None: on for GPUs, off for CPU."""
+    use_vllm: bool = False
+    """Generate through vLLM colocated with the trainer (TRL's vllm_mode 'colocate'; GPU, pip install .[vllm]);
+    False: transformers' generate inside TRL."""
+    logging_steps: PosInt = 1
+    """Steps between log entries; 1 records the reward of every step in the stage's log_history."""
+    report_to: Tracker = "none"
+    """Experiment tracker the trainer logs to: 'none', 'tensorboard' or 'wandb'."""
+    flaw_penalty: Share = 0.5
+    """`verifier` reward: taken off a right answer behind a step the verifier flags (a false computation or a
+    broken chain; harness/rewards/verifier.py)."""
+    near_credit: Share = 0.25
+    """`verifier` reward: given to a wrong answer near the reference (within verifier.near_distance) whose first
+    flaw is an arithmetic slip on the reference's path; never to a wrong reading with true arithmetic."""
+    form_penalty: Share = 0.25
+    """`verifier` reward: times the verifier's form score (no final answer, cut off, degenerate), taken off."""
+
+    def validate(self, model: "ModelConfig | None" = None) -> None:
+        completions = self.prompts_per_step * self.num_generations
+        if completions % self.grad_accum:
+            raise ConfigError(f"grpo.grad_accum={self.grad_accum}: must divide the step's prompts_per_step x "
+                              f"num_generations = {completions} completions")
+        if self.near_credit > 1 - self.flaw_penalty:
+            raise ConfigError(f"grpo.near_credit={self.near_credit}: a wrong answer would outscore a right one; keep "
+                              f"it <= 1 - grpo.flaw_penalty = {1 - self.flaw_penalty:g}")
+        if model is not None and model.kind != "pretrained" and self.max_completion_length >= model.max_positions:
+            raise ConfigError(f"grpo.max_completion_length={self.max_completion_length}: leaves no room for a prompt "
+                              f"in model.max_positions={model.max_positions}; lower it or raise model.max_positions")
+
+
 @dataclass
 class SamplingConfig:
     """Sampling k solutions per training problem from the SFT policy."""
@@ -310,6 +386,7 @@ class ExperimentConfig:
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     pairs: PairsConfig = field(default_factory=PairsConfig)
     dpo: DPOConfig = field(default_factory=DPOConfig)
+    grpo: GRPOConfig = field(default_factory=GRPOConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     verifier: VerifierConfig = field(default_factory=VerifierConfig)
@@ -319,6 +396,7 @@ class ExperimentConfig:
         self.data.validate()
         self.sampling.validate()
         self.pairs.validate()
+        self.grpo.validate(self.model)
         self.report.validate()
         return self
 

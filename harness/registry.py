@@ -13,6 +13,7 @@ Where each kind is registered:
   recipes         one file per recipe in baselines/, `register(Recipe(...))`; discovered by importing every module
   pair builders   `@pair_builder(name, description)` in harness/pairs/ (harness/pairs/base.py)
   weight schemes  `@weight_scheme(name, description)` in harness/pairs/ (harness/pairs/weights.py)
+  rewards         `@reward(name, description, reads=...)` in harness/rewards/, one module each (harness/rewards/base.py)
   trainers        one `register_trainer(...)` call at the end of this file, e.g.
                   register_trainer("grpo", section="grpo", needs_pairs=False, description="online GRPO from SFT")
                   (`section`: the config section whose fields a recipe's `overrides` may set)
@@ -34,8 +35,8 @@ from typing import Callable
 
 from harness.config import ConfigError, ExperimentConfig
 
-# packages whose modules register pair builders and weight schemes on import
-COMPONENT_PACKAGES = ("harness.pairs",)
+# packages whose modules register pair builders, weight schemes and rewards on import
+COMPONENT_PACKAGES = ("harness.pairs", "harness.rewards")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Trainer:
     """True: a recipe with this trainer must name a pair builder (and may name a weight scheme)."""
     loss_types: tuple[str, ...] = ()
     """Loss types a recipe may combine in `loss_type`; empty: the trainer reads no loss_type."""
+    needs_reward: bool = False
+    """True: a recipe with this trainer must name a registered reward (`reward=...`); others may not name one."""
 
     def override_fields(self) -> list[str]:
         if self.section is None:
@@ -59,11 +62,13 @@ class Trainer:
 
 @dataclass(frozen=True)
 class Component:
-    """A registered pair builder or weight scheme: its name, one line, and the function that implements it."""
+    """A registered pair builder, weight scheme or reward: its name, one line, and the function that implements it."""
     kind: str
     name: str
     description: str
     fn: Callable = field(compare=False)
+    reads: tuple = ()
+    """A reward: the config fields its scores depend on (dotted, as a stage kind's `reads`), keyed by the stage."""
 
     @property
     def doc(self) -> str:
@@ -71,7 +76,7 @@ class Component:
 
 
 TRAINERS: dict[str, Trainer] = {}
-_COMPONENTS: dict[str, dict[str, Component]] = {"pair builder": {}, "weight scheme": {}}
+_COMPONENTS: dict[str, dict[str, Component]] = {"pair builder": {}, "weight scheme": {}, "reward": {}}
 
 
 def _section_class(section: str):
@@ -84,23 +89,23 @@ def _section_class(section: str):
 
 
 def register_trainer(name: str, *, description: str, section: str | None, needs_pairs: bool = False,
-                     loss_types: tuple[str, ...] = ()) -> Trainer:
+                     loss_types: tuple[str, ...] = (), needs_reward: bool = False) -> Trainer:
     """Declare a trainer recipes may name (its code lives in harness/training/ and its stage in harness/stages/)."""
     if section is not None:
         _section_class(section)
-    t = Trainer(name, description, section, needs_pairs, tuple(loss_types))
+    t = Trainer(name, description, section, needs_pairs, tuple(loss_types), needs_reward)
     if TRAINERS.get(name, t) != t:
         raise ConfigError(f"trainer '{name}' is registered twice with different definitions")
     TRAINERS[name] = t
     return t
 
 
-def _register_component(kind: str, name: str, description: str, fn: Callable) -> Component:
+def _register_component(kind: str, name: str, description: str, fn: Callable, reads: tuple = ()) -> Component:
     reg = _COMPONENTS[kind]
     old = reg.get(name)
     if old is not None and (old.fn.__module__, old.fn.__qualname__) != (fn.__module__, fn.__qualname__):
         raise ConfigError(f"{kind} '{name}' is registered twice ({old.fn.__module__} and {fn.__module__})")
-    reg[name] = Component(kind, name, description, fn)
+    reg[name] = Component(kind, name, description, fn, tuple(reads))
     return reg[name]
 
 
@@ -112,6 +117,11 @@ def register_pair_builder(name: str, description: str, fn: Callable) -> Componen
 def register_weight_scheme(name: str, description: str, fn: Callable) -> Component:
     """Called by harness.pairs.weights.weight_scheme; use that decorator."""
     return _register_component("weight scheme", name, description, fn)
+
+
+def register_reward(name: str, description: str, fn: Callable, reads: tuple = ()) -> Component:
+    """Called by harness.rewards.base.reward; use that decorator."""
+    return _register_component("reward", name, description, fn, reads)
 
 
 _components_loaded = False
@@ -140,6 +150,12 @@ def weight_schemes() -> dict[str, Component]:
     return dict(sorted(_COMPONENTS["weight scheme"].items()))
 
 
+def rewards() -> dict[str, Component]:
+    """Every registered reward (online RL), by name."""
+    _discover_components()
+    return dict(sorted(_COMPONENTS["reward"].items()))
+
+
 def _lookup(kind: str, name: str, known: dict) -> object:
     if name not in known:
         raise ConfigError(f"unknown {kind} '{name}'; registered: {', '.join(known)}")
@@ -154,6 +170,10 @@ def get_weight_scheme(name: str) -> Component:
     return _lookup("weight scheme", name, weight_schemes())
 
 
+def get_reward(name: str) -> Component:
+    return _lookup("reward", name, rewards())
+
+
 @dataclass(frozen=True)
 class Recipe:
     """What one baseline trains and how; everything else comes from the experiment config. Checked on creation
@@ -163,15 +183,18 @@ class Recipe:
     description: str
     """One short line for `harness list` and the report."""
     trainer: str
-    """A registered trainer (`harness list`): 'sft', 'sft_more' or 'dpo'."""
+    """A registered trainer (`harness list`): 'sft', 'sft_more', 'dpo' or 'grpo'."""
     pairs: str | None = None
     """Pair builder for trainers that read pairs (`harness list` names them)."""
     weights: str = "uniform"
     """Per-pair weight scheme for trainers that read pairs (`harness list` names them)."""
+    reward: str | None = None
+    """The reward an online trainer (grpo) scores its completions with (`harness list` names them)."""
     loss_type: tuple = ("sigmoid",)
     """Loss types the trainer combines; for dpo ('sigmoid', 'sft') is RPO and ('sft',) the chosen side's NLL."""
     overrides: dict = field(default_factory=dict)
-    """Fields of the trainer's config section (sft for sft/sft_more, dpo for dpo) to change for this recipe only."""
+    """Fields of the trainer's config section (sft for sft/sft_more, dpo for dpo, grpo for grpo) to change for this
+    recipe only."""
     order: int = 100
     """Position in tables (lower first)."""
 
@@ -196,6 +219,14 @@ class Recipe:
         elif self.pairs:
             raise ConfigError(f"{what}: trainer '{self.trainer}' reads no pairs; drop pairs={self.pairs!r} or use one "
                               f"of: {', '.join(n for n, t in TRAINERS.items() if t.needs_pairs)}")
+        if trainer.needs_reward:
+            if self.reward not in rewards():
+                raise ConfigError(f"{what}: " + (f"unknown reward '{self.reward}'" if self.reward else
+                                                 f"trainer '{self.trainer}' needs a reward (reward=...)")
+                                  + f"; registered: {', '.join(rewards())}")
+        elif self.reward:
+            raise ConfigError(f"{what}: trainer '{self.trainer}' takes no reward; drop reward={self.reward!r} or use "
+                              f"one of: {', '.join(n for n, t in TRAINERS.items() if t.needs_reward)}")
         if trainer.loss_types:
             bad = [t for t in self.loss_type if t not in trainer.loss_types] or ([] if self.loss_type else ["(none)"])
             if bad:
@@ -265,3 +296,5 @@ register_trainer("sft_more", section="sft",
 # (harness/training/dpo.py SUPPORTED_LOSSES; tests/test_registry.py keeps the two equal)
 register_trainer("dpo", section="dpo", needs_pairs=True, loss_types=("sigmoid", "sft"),
                  description="TRL DPOTrainer with per-pair weights, from the SFT checkpoint")
+register_trainer("grpo", section="grpo", needs_reward=True,
+                 description="TRL GRPOTrainer: online RL from the SFT checkpoint with a registered reward")

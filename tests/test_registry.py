@@ -8,7 +8,7 @@ import pytest
 
 from harness.config import ConfigError
 from harness.registry import (TRAINERS, Recipe, all_recipes, get_recipe, pair_builders, register_trainer, resolve,
-                              weight_schemes)
+                              rewards, weight_schemes)
 
 from .conftest import ROOT
 
@@ -41,7 +41,9 @@ def test_every_recipe_names_registered_parts():
             assert r.pairs in builders and r.weights in schemes, r.name
             assert set(r.loss_type) <= set(t.loss_types), r.name
         assert set(r.overrides) <= set(t.override_fields()), r.name
-    for c in [*builders.values(), *schemes.values(), *TRAINERS.values()]:
+        assert (r.reward in rewards()) if t.needs_reward else r.reward is None, r.name
+    assert {"correct", "verifier"} <= set(rewards())
+    for c in [*builders.values(), *schemes.values(), *rewards().values(), *TRAINERS.values()]:
         assert c.description and "\n" not in c.description
 
 
@@ -67,6 +69,11 @@ BAD = [
     (dict(trainer="sft_more", overrides={"beta": 0.3}),
      "recipe 'x': overrides beta are not fields of section 'sft'; allowed: max_steps,"),
     (dict(trainer="sft", pairs="hard"), "recipe 'x': trainer 'sft' reads no pairs; drop pairs='hard'"),
+    (dict(trainer="grpo"), "recipe 'x': trainer 'grpo' needs a reward (reward=...); registered: correct"),
+    (dict(trainer="grpo", reward="corect"), "recipe 'x': unknown reward 'corect'; registered: correct"),
+    (dict(trainer="dpo", pairs="hard", reward="correct"), "recipe 'x': trainer 'dpo' takes no reward; drop reward="),
+    (dict(trainer="grpo", reward="correct", overrides={"rpo_alpha": 1.0}),
+     "recipe 'x': overrides rpo_alpha are not fields of section 'grpo'; allowed: max_steps,"),
 ]
 
 
@@ -87,9 +94,9 @@ def test_a_trainer_is_one_call_and_its_overrides_are_its_section_fields():
         assert t.override_fields() == TRAINERS["sft"].override_fields()
     finally:
         del TRAINERS["sft_like"]
-    with pytest.raises(ConfigError, match="trainer section 'grpo' is not a config section; sections: model, data"):
-        register_trainer("grpo", section="grpo", description="online RL")
-    assert "grpo" not in TRAINERS
+    with pytest.raises(ConfigError, match="trainer section 'ppo' is not a config section; sections: model, data"):
+        register_trainer("ppo", section="ppo", description="online RL")
+    assert "ppo" not in TRAINERS
 
 
 def test_a_new_file_registers_a_recipe():

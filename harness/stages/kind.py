@@ -193,8 +193,10 @@ def key_payload(kind: StageKind, pipe, node: Node, seed_value, upstream_keys: di
 
 # Config fields no kind lists in `reads`, and why (tests/test_stage_keys.py: every field is read or listed here).
 REPORTING_ONLY = ("name", "run_dir", "report.*", "sft.logging_steps", "sft.report_to", "dpo.logging_steps",
-                  "dpo.report_to")
-"""Names, destinations and loggers: they change no result."""
+                  "dpo.report_to", "grpo.logging_steps", "grpo.report_to", "grpo.grad_accum")
+"""Names, destinations and loggers: they change no result. grpo.grad_accum splits a GRPO step's completions into
+micro-batches (memory only: its losses normalize over the whole step, and the step's batch, prompts_per_step x
+num_generations, is keyed whatever the split)."""
 KEYED_AS_INPUTS = ("sft.batch_size", "sft.grad_accum", "dpo.batch_size", "dpo.grad_accum", "seed", "sampling.seed", "device", "eval.tasks", "eval.optional_tasks", "eval.real_benchmarks_for",
                    "eval.limit", "eval.task_limits", "eval.gsm8k_path", "eval.math500_path")
 """They enter keys in another form: a training section's batch and accumulation as its global batch, `seed`/`sampling.seed` as the seed a stage draws from, `device` resolved as
