@@ -309,3 +309,26 @@ def test_grpo_counts_generation_reward_calls_and_training(micro_model, tmp_path)
     assert rec["flops"] == cost.forward_flops(shape, g["tokens"], g["attended"]) \
         + cost.training_flops(shape, t["trained"]["tokens"], t["trained"]["attended"])
     assert rec["verifier_calls"] == 16 and rec["generated_tokens"] == t["generated"]["tokens"]
+
+
+def test_evaluation_counts_prompts_responses_and_verdicts(micro_model, tmp_path):
+    """run_lm_eval's throughput carries the evaluation's counts: each problem's prompt as lm-eval sent it and its
+    response, re-tokenized, and one verifier call per problem."""
+    from transformers import AutoTokenizer
+
+    from harness.stages.evaluate import run_lm_eval, task_metadata
+
+    from .test_tasks import _problems
+    cfg = load_config(None, ["eval.limit=3", "eval.batch_size=8", "eval.max_gen_toks=16", "device=cpu",
+                             "eval.tasks=[hardneg_synth]"])
+    test = _problems(tmp_path)
+    _, thr = run_lm_eval(str(micro_model), cfg, ["hardneg_synth"], task_metadata(cfg, str(tmp_path / "test.jsonl"), None),
+                         tmp_path)
+    tok = AutoTokenizer.from_pretrained(micro_model)
+    prompts = [len(tok(cfg.data.prompt_template.format(question=p["question"]), add_special_tokens=False)["input_ids"])
+               for p in test[:3]]
+    c = thr["counts"]
+    assert thr["verifier_calls"] == 3 and c["generated"]["tokens"] == thr["generated_tokens"]
+    assert c["prompt"]["tokens"] == sum(prompts) and c["prompt"]["sequences"] == 3
+    rec = cost.generation_cost(cost.model_shape(micro_model), thr, verifier_calls=thr["verifier_calls"])
+    assert rec["prompt_tokens"] == sum(prompts) and rec["verifier_calls"] == 3 and rec["flops"] > 0
