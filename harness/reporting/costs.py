@@ -37,9 +37,14 @@ def _record(stage: dict) -> dict:
     return {k: v for k, v in stage.items() if k != "key"}
 
 
+def _stages(entry: dict) -> dict:
+    """{label: stage cost} of an index entry; a stage recorded as None (its counts unknown) is left out."""
+    return {lab: st for lab, st in (entry.get("cost") or {}).items() if st}
+
+
 def entry_cost(entry: dict) -> dict | None:
     """{"training", "evaluation", "stages"} of one index entry; None for an entry without `cost`."""
-    stages = entry.get("cost")
+    stages = _stages(entry)
     if not stages:
         return None
     training = combine(*(_record(s) for lab, s in stages.items() if not _is_eval(lab)))
@@ -73,7 +78,7 @@ def recipe_cost(runs: list[dict], all_entries: list[dict]) -> dict | None:
     shared = {}
     for label, st in c0["stages"].items():
         others = sorted({e["recipe"] for e in all_entries if e["recipe"] != first["recipe"]
-                         and any(s.get("key") == st.get("key") for s in (e.get("cost") or {}).values())})
+                         and any(s.get("key") == st.get("key") for s in _stages(e).values())})
         if others and not _is_eval(label):
             shared[label] = others
     return {"training": _mean([c["training"] for _, c in costs]), "evaluation": _mean([c["evaluation"] for _, c in costs]),
@@ -85,7 +90,7 @@ def run_cost(entries: list[dict]) -> dict | None:
     apart, less the parts a cache served (`reused`); None when no entry recorded a cost."""
     seen: dict[str, tuple[str, dict]] = {}
     for e in entries:
-        for label, st in (e.get("cost") or {}).items():
+        for label, st in _stages(e).items():
             seen.setdefault(st.get("key") or f"{e['recipe']}/{label}", (label, _record(st)))
     if not seen:
         return None
