@@ -56,6 +56,9 @@ class PolicyContext:
     bf16: bool = False
     prompt_template: str = DataConfig.__dataclass_fields__["prompt_template"].default
     """The experiment's prompt template: the prompts come formatted, but the stop text derives from it."""
+    sampled: list = dataclasses.field(default_factory=list, compare=False)
+    """The sampler's stats of every `continuations` call, each with `n` (samples the verifier then rates): what the
+    pair-rows stage's cost counts (harness/runtime/cost.py)."""
 
     @classmethod
     def of(cls, cfg, model_dir: str) -> "PolicyContext":
@@ -68,8 +71,9 @@ class PolicyContext:
         """k sampled continuations (stripped, duplicates removed, cut-off ones dropped) per prompt, in order."""
         from harness.models.sampling import sample
         cfg = dataclasses.replace(self.sampling, k=k)
-        recs, _ = sample(self.model_dir, [{"id": str(i), "question": p} for i, p in enumerate(prompts)], "{question}",
-                         cfg, seed, self.device, self.bf16, stop_template=self.prompt_template)
+        recs, stats = sample(self.model_dir, [{"id": str(i), "question": p} for i, p in enumerate(prompts)],
+                             "{question}", cfg, seed, self.device, self.bf16, stop_template=self.prompt_template)
+        self.sampled.append({**stats, "n": len(recs)})
         out: list[list[str]] = [[] for _ in prompts]
         for r in sorted(recs, key=lambda r: r["sample_idx"]):
             if not r["truncated"]:

@@ -30,7 +30,7 @@ SHARED_NOTE = ("Cost from SFT's end: the stages after SFT each recipe's model ne
 
 
 def _is_eval(label: str) -> bool:
-    return label.split("#")[0].split("@")[0] in EVALUATION_KINDS
+    return label.split("#")[0].split("@")[0].split(":")[0] in EVALUATION_KINDS  # 'eval:dpo', 'slice@seed1' too
 
 
 def _record(stage: dict) -> dict:

@@ -96,6 +96,7 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
                 if pipe.seed == cfg.seed:
                     pairs_stats[f"{r.pairs}/{r.weights}"] = extras["pairs"]
             extras["upstream"] = _upstream(pipe, r)
+            extras["cost"] = _costs(pipe, r)
             extras["settings"] = cfg.to_dict()
             if is_main_process():
                 record_run(run_dir, r, pipe.seed, pipe.sft_seed,
@@ -124,6 +125,27 @@ def _upstream(pipe: Pipeline, recipe) -> dict:
     the index can refuse to pair models built on different data, base, SFT, pool or slice (reporting/results.py)."""
     up = {kind: pipe.key(node) for kind, node in pipe.closure(pipe.eval_node(recipe)).items()}
     return {**up, "train": pipe.key(pipe.train_node(recipe))}
+
+
+def _costs(pipe: Pipeline, recipe) -> dict:
+    """{stage label: its cost record with its key} of every stage after SFT that this evaluated model needed, the
+    evaluation included (harness/reporting/costs.py adds them up: per recipe, and once per key for the run). Stages
+    are all finished here: their metas are read from this run's memo or the cache."""
+    from harness.runtime.cost import finish
+    from harness.stages.kind import get_kind
+    out: dict = {}
+    todo, seen = [pipe.eval_node(recipe)], set()
+    while todo:
+        node = todo.pop()
+        if node.kind in ("data", "base", "sft") or pipe.is_external(node) or node in seen:
+            continue
+        seen.add(node)
+        st, meta = pipe.run(node)
+        record = meta.get("cost")
+        out[pipe.label(node)] = None if record is None else \
+            {"key": st.key, **finish(record, meta.get("seconds"), record.get("device"))}
+        todo.extend(get_kind(node.kind).upstream(pipe, node).values())
+    return out
 
 
 def _refuse_mixing(cfg: ExperimentConfig, chosen, seeds: list[int], sft_seeds: bool, shared: dict) -> None:

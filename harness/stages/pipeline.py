@@ -61,6 +61,12 @@ class StageContext:
     def split(self, name: str) -> list[dict]:
         return self.pipe.split(name)
 
+    def cost(self, record: dict) -> dict:
+        """A stage's cost record (harness/runtime/cost.py) with the device it ran on; the runner adds the seconds."""
+        from harness.runtime.cost import finish
+        from harness.training.counting import device_label
+        return finish(record, None, device_label(self.pipe.launch["device"], self.pipe.launch["world_size"]))
+
     def _up(self, name: str) -> Node:
         return get_kind(self.node.kind).upstream(self.pipe, self.node)[name]
 

@@ -40,10 +40,11 @@ def produce(ctx, out: Path) -> dict:
     from harness.training.common import drop_checkpoints
     from harness.training.dpo import train_dpo
     rows = read_jsonl(ctx.up("pairs").dir / "pairs.jsonl")
+    from harness.runtime.cost import model_shape, training_cost
     log = train_dpo(ctx.cfg, rows, ctx.model("policy"), out / "model", out / "work", ctx.pipe.recipe(ctx.node),
                     ref_cache=ctx.pipe.run_dir / "cache" / "ref_logps")
     drop_checkpoints(out / "work")
-    return {"log_history": log}
+    return {"log_history": list(log), "cost": ctx.cost(training_cost(model_shape(out / "model"), log.tokens))}
 
 
 KIND = register(StageKind(

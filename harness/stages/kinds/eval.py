@@ -109,8 +109,10 @@ def produce(ctx, out: Path) -> dict:
     label_eval_rows(out, ctx.split("test"))  # planted-flaw world: labels on every eval row
     if derive:
         subset_task(out, "hardneg_synth", "hardneg_near_miss", [r["id"] for r in read_jsonl(near)], scores)
+    from harness.runtime.cost import generation_cost, model_shape
+    cost = generation_cost(model_shape(ctx.model("model")), throughput, throughput.get("verifier_calls", 0))
     return {"scores": scores, "throughput": throughput, "tasks": tasks,
-            "generation": generation_settings(cfg, tasks)}
+            "generation": generation_settings(cfg, tasks), "cost": ctx.cost(cost)}
 
 
 KIND = register(StageKind(

@@ -20,10 +20,15 @@ def produce(ctx, out: Path) -> dict:
     builder = ctx.node.p("builder")
     samples = read_jsonl(ctx.up("pool").dir / "samples.jsonl")
     problems = ctx.split("train")[: ctx.cfg.sampling.n_problems]
+    from harness.runtime.cost import combine, generation_cost, model_shape
+    policy = PolicyContext.of(ctx.cfg, ctx.model("policy"))
     rows, stats = build_pairs(builder, "uniform", problems, samples, ctx.cfg.pairs, ctx.cfg.data.prompt_template,
-                              ctx.cfg.seed, PolicyContext.of(ctx.cfg, ctx.model("policy")))
+                              ctx.cfg.seed, policy)
     write_jsonl(out / "pairs.jsonl", rows)
-    return {"stats": stats}
+    shape = model_shape(policy.model_dir)  # mining reads the pool's verdicts; step builders also sample and verify
+    cost = combine(*(generation_cost(shape, s, verifier_calls=s["n"]) for s in policy.sampled)) if policy.sampled \
+        else generation_cost(shape, {})
+    return {"stats": stats, "cost": ctx.cost(cost)}
 
 
 KIND = register(StageKind(

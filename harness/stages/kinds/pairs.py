@@ -25,7 +25,8 @@ def produce(ctx, out: Path) -> dict:
     rows, stats = weigh(read_jsonl(rows_stage.dir / "pairs.jsonl"), rows_meta["stats"], ctx.node.p("scheme"),
                         ctx.cfg.pairs)
     write_jsonl(out / "pairs.jsonl", rows)
-    return {"stats": stats}
+    from harness.runtime.cost import empty
+    return {"stats": stats, "cost": ctx.cost(empty())}  # arithmetic on saved verdicts: no model, no verifier
 
 
 KIND = register(StageKind(

@@ -48,9 +48,11 @@ def produce(ctx, out: Path) -> dict:
     problems = ctx.split("train")[: ctx.cfg.sampling.n_problems]
     seed = ctx.cfg.seed + ROUND_SEED_STRIDE * (round_of(ctx.node) - 1)
     recs, stats = sample_and_verify(ctx, out, problems, seed, ctx.cfg.sampling.include_greedy)
+    from harness.runtime.cost import generation_cost, model_shape
     summary = pool_summary(recs, len(problems))
     console.print(pool_table(summary, stats))
-    return {"sampling": stats, "summary": summary}
+    return {"sampling": stats, "summary": summary,
+            "cost": ctx.cost(generation_cost(model_shape(ctx.model("policy")), stats, verifier_calls=len(recs)))}
 
 
 KIND = register(StageKind(

@@ -27,9 +27,10 @@ def produce(ctx, out: Path) -> dict:
     rows = sft_rows(ctx.split("train"), ctx.cfg.data.prompt_template)
     rows = pretokenize(rows, AutoTokenizer.from_pretrained(base))  # one batched call, TRL's result
     overrides = json.loads(ctx.node.p("overrides")) if ctx.node.p("overrides") else None
+    from harness.runtime.cost import model_shape, training_cost
     log = train_sft(ctx.cfg, rows, base, out / "model", out / "work", overrides)
     drop_checkpoints(out / "work")
-    return {"log_history": log}
+    return {"log_history": list(log), "cost": ctx.cost(training_cost(model_shape(out / "model"), log.tokens))}
 
 
 KIND = register(StageKind(

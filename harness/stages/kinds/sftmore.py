@@ -17,9 +17,11 @@ def _section(ctx):
 def produce(ctx, out: Path) -> dict:
     from harness.training.common import drop_checkpoints
     from harness.training.sft_more import train_sft_more
+    from harness.runtime.cost import model_shape, training_cost
     meta = train_sft_more(ctx.cfg, ctx.split("train"), ctx.model("sft"), out / "model", out / "work", _section(ctx))
     drop_checkpoints(out / "work")
-    return meta
+    tokens = meta.pop("tokens", {})
+    return {**meta, "cost": ctx.cost(training_cost(model_shape(out / "model"), tokens))}
 
 
 READS = ("dpo.max_steps", "dpo.global_batch", "sft.learning_rate",

@@ -40,7 +40,10 @@ def produce(ctx, out: Path) -> dict:
     rows, summary = select_near_miss(problems, greedy)
     write_jsonl(out / "near_miss.jsonl", rows)
     frozen = freeze_slice(out, rows, len(greedy), ctx.up("sft"), ctx.pipe.payload(ctx.node))
+    from harness.runtime.cost import generation_cost, model_shape
+    cost = generation_cost(model_shape(ctx.model("sft")), throughput, throughput.get("verifier_calls", 0))
     return {"n_problems": len(rows), "of": len(greedy), "source": source, "throughput": throughput,
+            "cost": ctx.cost(cost),
             "summary": summary, "slice_hash": frozen["slice_hash"], "model_hash": frozen["model_hash"]}
 
 

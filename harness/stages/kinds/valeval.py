@@ -27,7 +27,9 @@ def produce(ctx, out: Path) -> dict:
     cfg = _cfg(ctx.cfg)
     metadata = task_metadata(cfg, str(ctx.up("data").dir / "validation.jsonl"), None)
     scores, throughput = run_lm_eval(ctx.model("model"), cfg, [TASK], metadata, out)
-    return {"scores": scores, "throughput": throughput, "split": "validation"}
+    from harness.runtime.cost import generation_cost, model_shape
+    cost = generation_cost(model_shape(ctx.model("model")), throughput, throughput.get("verifier_calls", 0))
+    return {"scores": scores, "throughput": throughput, "split": "validation", "cost": ctx.cost(cost)}
 
 
 KIND = register(StageKind(
