@@ -33,8 +33,9 @@ TINY = ["device=cpu", "data.n_train=200", "data.n_val=4", "data.n_test=8",
         "model.hidden_size=64", "model.layers=2", "model.heads=4", "model.kv_heads=2", "model.intermediate_size=128",
         "model.vocab_size=300", "model.max_positions=256", "sft.max_steps=6", "sft.logging_steps=3",
         "sft.max_length=160", "sampling.n_problems=8", "sampling.max_new_tokens=16", "sampling.batch_size=16",
-        "dpo.max_steps=2", "dpo.logging_steps=1", "dpo.max_length=160", "eval.limit=2", "eval.max_gen_toks=12",
-        "eval.batch_size=8"]
+        "dpo.max_steps=2", "dpo.logging_steps=1", "dpo.max_length=160", "grpo.max_steps=2", "grpo.prompts_per_step=2",
+        "grpo.num_generations=2", "grpo.max_completion_length=12", "grpo.n_problems=4", "eval.limit=2",
+        "eval.max_gen_toks=12", "eval.batch_size=8"]
 
 
 @pytest.mark.slow

@@ -1,6 +1,7 @@
 """Online RL (trainer grpo: TRL's GRPOTrainer, harness/training/grpo.py): a few steps on the micro model change its
 weights and log the reward per step; every bad setting stops `harness compare` before any stage with one line and
 exit 2; `harness compare --recipes sft,grpo` at micro size finishes, caches, and reports the recipe's scores."""
+import importlib.util
 import json
 import os
 import subprocess
@@ -34,6 +35,7 @@ def test_grpo_steps_change_the_weights_and_log_the_reward(micro_model, tmp_path)
     from harness.data.synthetic import Difficulty, generate_splits
     from harness.training.grpo import train_grpo
     problems = generate_splits(60, 2, 2, 0, Difficulty())["train"]
+    # fp32: a bf16 run saves bf16 weights, which differ from the start's even where no step moved them
     cfg = load_config(None, ["device=cpu", "model.dtype=float32", *GRPO_MICRO])
     recipe = Recipe(name="grpo_digits", description="test", trainer="grpo", reward="digit_share")
     log = train_grpo(cfg, problems, str(micro_model), tmp_path / "model", tmp_path / "work", recipe)
@@ -69,6 +71,27 @@ def test_the_reward_sees_the_completion_cut_at_the_stop_text_and_its_problem(mic
     assert scores[0] == 1.0 and scores[1] == 0.0 and scores[2] < 1.0
 
 
+def _train_keys(tmp_path, *overrides) -> dict[str, str]:
+    from harness.stages.pipeline import Pipeline
+    pipe = Pipeline(load_config("tiny-planted", [f"run_dir={tmp_path}", "device=cpu", *overrides]))
+    return {n: pipe.key(pipe.train_node(get_recipe(n))) for n in ("grpo", "grpo_v", "dpo")}
+
+
+@pytest.mark.parametrize("override,changed", [
+    ("grpo.learning_rate=1e-5", {"grpo", "grpo_v"}), ("grpo.num_generations=4", {"grpo", "grpo_v"}),
+    ("grpo.max_completion_length=100", {"grpo", "grpo_v"}), ("data.prompt_template='Q: {question}\\nA:'", None),
+    ("grpo.flaw_penalty=0.3", {"grpo_v"}), ("verifier.near_distance=0.2", {"grpo_v", "dpo"}),  # the pool reads it
+    ("grpo.grad_accum=2", set()), ("grpo.logging_steps=5", set()), ("grpo.report_to=tensorboard", set()),
+    ("dpo.beta=0.5", {"dpo"}),
+])
+def test_a_grpo_stage_is_keyed_by_what_changes_its_result(tmp_path, override, changed):
+    """The step's batch, the optimizer and sampling settings key both recipes; the shaping constants and the
+    verifier only the reward that reads them; the accumulation split, logging and trackers nothing."""
+    before, after = _train_keys(tmp_path), _train_keys(tmp_path, override)
+    diff = {n for n in before if before[n] != after[n]}
+    assert diff == changed if changed is not None else {"grpo", "grpo_v"} <= diff
+
+
 def _compare(recipes, run_dir, *extra, timeout=600, env=None):
     return subprocess.run([sys.executable, "-m", "harness.cli", "compare", "--recipes", recipes,
                            *micro_overrides(run_dir), *extra], cwd=ROOT, capture_output=True, text=True,
@@ -89,8 +112,8 @@ def _stopped_before_any_stage(r, run_dir, expect: str) -> None:
     (["grpo.max_completion_length=1000"], {},
      "grpo.max_completion_length=1000: the longest training prompt ("),
     (["grpo.max_completion_length=1024"], {}, "grpo.max_completion_length=1024: leaves no room for a prompt"),
-    (["grpo.use_vllm=true"], {}, "grpo.use_vllm=true: vllm is not installed" if not __import__("importlib").util.
-     find_spec("vllm") else "grpo.use_vllm=true: vLLM generates on a GPU only"),
+    (["grpo.use_vllm=true"], {}, "grpo.use_vllm=true: vLLM generates on a GPU only" if importlib.util.find_spec("vllm")
+     else "grpo.use_vllm=true: vllm is not installed"),
 ], ids=["batch", "processes", "context", "no_room", "vllm"])
 def test_a_bad_grpo_setting_stops_before_sft_with_one_line(tmp_path, extra, env, expect):
     run_dir = tmp_path / "run"
@@ -120,7 +143,8 @@ def test_compare_sft_and_grpo_finishes_caches_and_reports(tmp_path):
     res = json.loads((run_dir / "results.json").read_text())
     runs = {x["name"]: x["runs"][0] for x in res["recipes"]}
     assert list(runs) == ["sft", "grpo"]
-    assert 0 <= runs["grpo"]["scores"]["hardneg_synth"]["equiv"] <= 1 and runs["grpo"]["scores"]["hardneg_synth"]["n"] == 4
+    scores = runs["grpo"]["scores"]["hardneg_synth"]
+    assert 0 <= scores["equiv"] <= 1 and scores["n"] == 4
     rewards_logged = [h for h in runs["grpo"]["train"]["log_history"] if "rewards/correct/mean" in h]
     assert [h["step"] for h in rewards_logged] == [1, 2, 3]
     assert len(list(run_dir.glob("grpo-*"))) == 1 and not list(run_dir.glob("*.partial"))
