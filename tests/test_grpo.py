@@ -147,6 +147,9 @@ def test_compare_sft_and_grpo_finishes_caches_and_reports(tmp_path):
     assert 0 <= scores["equiv"] <= 1 and scores["n"] == 4
     rewards_logged = [h for h in runs["grpo"]["train"]["log_history"] if "rewards/correct/mean" in h]
     assert [h["step"] for h in rewards_logged] == [1, 2, 3]
+    meta = json.loads(next(run_dir.glob("grpo-*/meta.json")).read_text())
+    cost = meta["cost"]
+    assert cost["generated_tokens"] > 0 and cost["verifier_calls"] == 3 * 2 * 4 and cost["flops"] > 0
     assert len(list(run_dir.glob("grpo-*"))) == 1 and not list(run_dir.glob("*.partial"))
 
     t0 = time.time()

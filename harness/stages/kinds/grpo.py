@@ -1,6 +1,7 @@
 """Online RL: TRL's GRPOTrainer from the SFT checkpoint on the training split's prompts, scored by the recipe's
 reward (harness/training/grpo.py, harness/rewards/). Trains recipes of trainer 'grpo'; the meta's log_history holds
-the mean reward of every logged step (`reward`, `reward_std`, `rewards/<reward>/mean`)."""
+the mean reward of every logged step (`reward`, `reward_std`, `rewards/<reward>/mean`), its `cost` the run's tokens
+and FLOPs (harness/runtime/cost.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,12 +24,14 @@ def reads(pipe, node) -> tuple:
 
 
 def produce(ctx, out: Path) -> dict:
+    from harness.runtime.cost import model_shape, training_cost
     from harness.training.common import drop_checkpoints
     from harness.training.grpo import train_grpo
     log = train_grpo(ctx.cfg, ctx.split("train"), ctx.model("sft"), out / "model", out / "work",
                      ctx.pipe.recipe(ctx.node))
     drop_checkpoints(out / "work")
-    return {"log_history": log}
+    # generated, prompt (prefill), forward-only and trained tokens, one reward call per completion
+    return {"log_history": list(log), "cost": ctx.cost(training_cost(model_shape(out / "model"), log.tokens))}
 
 
 KIND = register(StageKind(
