@@ -197,6 +197,10 @@ class Recipe:
     recipe only."""
     order: int = 100
     """Position in tables (lower first)."""
+    rounds: int = 1
+    """Iterated rounds (trainers that read pairs): round r samples a fresh pool from round r-1's policy (round 1:
+    the SFT's, so round 1 is the recipe without iteration), verifies, mines and trains from that policy with it as
+    the reference, each round at the trainer's full step budget (harness/stages/kinds/rounds.py)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.loss_type, (list, str)):
@@ -232,6 +236,9 @@ class Recipe:
             if bad:
                 raise ConfigError(f"{what}: unknown loss type {', '.join(map(repr, bad))} for trainer "
                                   f"'{self.trainer}'; allowed: {', '.join(trainer.loss_types)}")
+        if not isinstance(self.rounds, int) or self.rounds < 1 or (self.rounds > 1 and not trainer.needs_pairs):
+            raise ConfigError(f"{what}: rounds={self.rounds!r}: a positive integer, above 1 only for trainers that "
+                              f"read pairs ({', '.join(n for n, t in TRAINERS.items() if t.needs_pairs)})")
         fields = trainer.override_fields()
         bad_fields = sorted(set(self.overrides) - set(fields))
         if bad_fields:
