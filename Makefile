@@ -1,5 +1,5 @@
 # Two commands that work on a fresh machine (2 CPU cores, no GPU, package registries only):
-#   make demo   - create .venv, install, run `harness compare --recipes all` on the embedded tiny model (planted world)
+#   make demo   - create .venv, install, run `harness compare --recipes offline` on the embedded tiny model (planted world)
 #   make test   - same set-up, run the test suite
 PY ?= python3
 VENV ?= .venv
@@ -15,7 +15,7 @@ ifneq ($(wildcard ../shared/data),)
 export HARDNEG_DATA_DIR ?= ../shared/data
 endif
 
-.PHONY: setup demo test test-fast bench clean study study-clean
+.PHONY: setup demo test test-fast bench clean study study-clean study-online
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -33,8 +33,20 @@ setup: $(BIN)/.installed
 # the world where the recipes measurably change the model (the planted flaw, by ground truth); the clean world is
 # `harness compare --config tiny`. GSM8K and MATH-500 are optional there: without data they are skipped with a line.
 # --jobs auto: after SFT, the recipes train and evaluate in one one-thread worker per core (harness/stages/parallel.py)
+# --recipes offline: the 16 recipes trained from one pool of the SFT policy (~10-24 min on 2 cores); the online (grpo)
+# and iterated (iter_*) recipes cost several times one of them and run in `make study-online`
 demo: setup
-	$(BIN)/harness compare --config tiny-planted --recipes all --jobs auto
+	$(BIN)/harness compare --config tiny-planted --recipes offline --jobs auto
+
+# Online RL and iterated rounds against the offline recipes in the planted world, each at about an offline recipe's
+# compute (*_m) and at a larger budget, with the cost of every recipe: grpo's learning rate chosen on validation
+# (the sweep), then one compare, the committed report reports/tiny-planted-online
+ONLINE := sft,sft_more,rft,dpo,hn_w_dpo,hs_ws_dpo,iter_rft,iter_rft_m,iter_hn_w_dpo,iter_hn_w_dpo_m,iter_hs_ws_dpo,grpo,grpo_m,grpo_v,grpo_v_m
+study-online: setup
+	$(BIN)/harness sweep --config tiny-planted run_dir=runs/tiny-planted-online --recipes grpo \
+		--grid grpo.learning_rate=1e-5,2e-5,4e-5
+	$(BIN)/harness compare --config tiny-planted run_dir=runs/tiny-planted-online --jobs auto --recipes $(ONLINE)
+	$(BIN)/harness report runs/tiny-planted-online --archive reports/tiny-planted-online
 
 # The study in the planted-flaw world (config tiny-planted-study): settings on the validation split
 # (learning rate x beta x steps; the choice rule and the chosen point are in the config), a second SFT seed for the

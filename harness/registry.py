@@ -287,10 +287,18 @@ def get_recipe(name: str) -> Recipe:
     return _RECIPES[name]
 
 
+def is_offline(recipe: Recipe) -> bool:
+    """Trained from one pool of the SFT policy, no generation during training: not an online (reward) trainer, not
+    iterated. `make demo` runs these; the online and iterated recipes cost several times more (`harness list`)."""
+    return not TRAINERS[recipe.trainer].needs_reward and recipe.rounds == 1
+
+
 def resolve(names: str) -> list[Recipe]:
-    """'all' or a comma-separated list -> recipes, with 'sft' first when any DPO recipe needs it."""
+    """'all', 'offline' (the recipes `is_offline` keeps) or a comma-separated list -> recipes."""
     if names.strip() == "all":
         return all_recipes()
+    if names.strip() == "offline":
+        return [r for r in all_recipes() if is_offline(r)]
     return [get_recipe(n.strip()) for n in names.split(",") if n.strip()]
 
 

@@ -45,7 +45,8 @@ def parse_grid(specs: list[str]) -> list[dict]:
 def _check_shadowing(recipes, settings: list[dict]) -> None:
     """A recipe's own override of a swept field would silently win over the grid: refuse instead."""
     for r in recipes:
-        section = "sft" if r.trainer in ("sft", "sft_more") else "dpo"
+        from harness.registry import TRAINERS
+        section = TRAINERS[r.trainer].section
         for key in {k for s in settings for k in s}:
             sec, _, field = key.partition(".")
             if sec == section and field in (r.overrides or {}):
