@@ -160,10 +160,12 @@ class Pipeline:
         st = self.stage(node)
         if st.dir.name in self._memo:
             return self._memo[st.dir.name]
-        if not st.done:  # upstream first, each under its own lock, so this stage's lock is held only while it works
-            for up in kind.upstream(self, node).values():
-                if not self.is_external(up):
-                    self.run(up)
+        # upstream first, each under its own lock (this stage's lock is held only while it works), and even when this
+        # stage is cached: what it was made from stays in the run directory (a deleted slice is made again) and in
+        # this run's memo, where the report reads the pool, pair and slice summaries
+        for up in kind.upstream(self, node).values():
+            if not self.is_external(up):
+                self.run(up)
         runner = self if (node.seed, node.sft_seed) == (self.seed, self.sft_seed) else \
             Pipeline(self.data_cfg, seed=node.seed, sft_seed=node.sft_seed, shared=self._shared)
         seed = self.seed_of(kind, node)
