@@ -78,7 +78,7 @@ def _train_keys(tmp_path, *overrides) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("override,changed", [
-    ("grpo.learning_rate=1e-5", {"grpo", "grpo_v"}), ("grpo.num_generations=4", {"grpo", "grpo_v"}),
+    ("grpo.learning_rate=3e-5", {"grpo", "grpo_v"}), ("grpo.num_generations=4", {"grpo", "grpo_v"}),
     ("grpo.max_completion_length=100", {"grpo", "grpo_v"}), ("data.prompt_template='Q: {question}\\nA:'", None),
     ("grpo.flaw_penalty=0.3", {"grpo_v"}), ("verifier.near_distance=0.2", {"grpo_v", "dpo"}),  # the pool reads it
     ("grpo.grad_accum=2", set()), ("grpo.logging_steps=5", set()), ("grpo.report_to=tensorboard", set()),
