@@ -42,12 +42,13 @@ demo: setup
 # compute (*_m) and at a larger budget, with the cost of every recipe: grpo's learning rate chosen on validation
 # (the sweep), then one compare per world, the committed reports reports/tiny-planted-online and reports/tiny-online
 ONLINE := sft,sft_more,rft,dpo,hn_w_dpo,hs_ws_dpo,iter_rft,iter_rft_m,iter_hn_w_dpo,iter_hn_w_dpo_m,iter_hs_ws_dpo,grpo,grpo_m,grpo_v,grpo_v_m
+ONLINE_CLEAN := sft,rft,dpo,hn_w_dpo,iter_rft,iter_rft_m,grpo,grpo_m
 study-online: setup
 	$(BIN)/harness sweep --config tiny-planted run_dir=runs/tiny-planted-online --recipes grpo \
 		--grid grpo.learning_rate=1e-5,2e-5,4e-5
 	$(BIN)/harness compare --config tiny-planted run_dir=runs/tiny-planted-online --jobs auto --recipes $(ONLINE)
 	$(BIN)/harness report runs/tiny-planted-online --archive reports/tiny-planted-online
-	$(BIN)/harness compare --config tiny run_dir=runs/tiny-online --jobs auto --recipes $(ONLINE)
+	$(BIN)/harness compare --config tiny run_dir=runs/tiny-online --jobs auto --recipes $(ONLINE_CLEAN)
 	$(BIN)/harness report runs/tiny-online --archive reports/tiny-online
 
 # The study in the planted-flaw world (config tiny-planted-study): settings on the validation split

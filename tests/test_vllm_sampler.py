@@ -20,6 +20,7 @@ class _Out:
 @dataclass
 class _Req:
     outputs: list = field(default_factory=list)
+    prompt_token_ids: list = field(default_factory=lambda: [0, 1, 2])  # vLLM's RequestOutput carries the prompt's ids
 
 
 RAW = {  # what the fake engine returns per prompt: duplicates after stripping, a hallucinated next question, a cut
