@@ -44,7 +44,7 @@ def produce(ctx, out: Path) -> dict:
     log = train_dpo(ctx.cfg, rows, ctx.model("policy"), out / "model", out / "work", ctx.pipe.recipe(ctx.node),
                     ref_cache=ctx.pipe.run_dir / "cache" / "ref_logps")
     drop_checkpoints(out / "work")
-    return {"log_history": list(log), "cost": ctx.cost(training_cost(model_shape(out / "model"), log.tokens))}
+    return {"log_history": list(log), "cost": ctx.cost(training_cost(model_shape(ctx.model("policy")), log.tokens))}
 
 
 KIND = register(StageKind(

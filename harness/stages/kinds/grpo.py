@@ -31,7 +31,7 @@ def produce(ctx, out: Path) -> dict:
                      ctx.pipe.recipe(ctx.node))
     drop_checkpoints(out / "work")
     # generated, prompt (prefill), forward-only and trained tokens, one reward call per completion
-    return {"log_history": list(log), "cost": ctx.cost(training_cost(model_shape(out / "model"), log.tokens))}
+    return {"log_history": list(log), "cost": ctx.cost(training_cost(model_shape(ctx.model("sft")), log.tokens))}
 
 
 KIND = register(StageKind(

@@ -30,7 +30,8 @@ def produce(ctx, out: Path) -> dict:
     from harness.runtime.cost import model_shape, training_cost
     log = train_sft(ctx.cfg, rows, base, out / "model", out / "work", overrides)
     drop_checkpoints(out / "work")
-    return {"log_history": list(log), "cost": ctx.cost(training_cost(model_shape(out / "model"), log.tokens))}
+    # sized from the model it starts from (same shape): every rank of a launch runs this, only rank 0 saves `out`
+    return {"log_history": list(log), "cost": ctx.cost(training_cost(model_shape(base), log.tokens))}
 
 
 KIND = register(StageKind(

@@ -21,7 +21,7 @@ def produce(ctx, out: Path) -> dict:
     meta = train_sft_more(ctx.cfg, ctx.split("train"), ctx.model("sft"), out / "model", out / "work", _section(ctx))
     drop_checkpoints(out / "work")
     tokens = meta.pop("tokens", {})
-    return {**meta, "cost": ctx.cost(training_cost(model_shape(out / "model"), tokens))}
+    return {**meta, "cost": ctx.cost(training_cost(model_shape(ctx.model("sft")), tokens))}
 
 
 READS = ("dpo.max_steps", "dpo.global_batch", "sft.learning_rate",
