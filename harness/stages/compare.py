@@ -61,9 +61,9 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
     run_dir = Path(cfg.run_dir)
     pairs_stats: dict = {}
     skipped: list[dict] = []
+    _refuse_mixing(cfg, chosen, seeds, sft_seeds, shared)  # reads only the run's index: first, and one line alone
     from harness.stages.kinds.eval import benchmark_plan
     benchmark_plan(Pipeline(cfg, shared=shared))  # before any stage: a required benchmark without data stops here
-    _refuse_mixing(cfg, chosen, seeds, sft_seeds, shared)
     clock = RecipeClock(len(chosen) * len(seeds))
     from harness.stages.parallel import resolve_jobs, run_recipes
     jobs = resolve_jobs(cfg, jobs)
