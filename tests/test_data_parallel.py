@@ -194,6 +194,7 @@ def test_a_global_batch_the_processes_do_not_divide_stops_in_one_line(monkeypatc
     with pytest.raises(ConfigError) as e:
         load_config("tiny", ["sft.global_batch=32", "sft.batch_size=8"])
     assert "sft.global_batch=32" in str(e.value) and "sft.batch_size to one of [1, 2, 4]" in str(e.value)
+    monkeypatch.setenv("WORLD_SIZE", "1")
     with pytest.raises(ConfigError, match="contradicts"):
         load_config("tiny", ["sft.global_batch=32", "sft.batch_size=8", "sft.grad_accum=2"])
 
