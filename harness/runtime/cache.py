@@ -10,11 +10,13 @@ Two kinds of concurrency meet here:
   stage is computed under a per-stage file lock (`<run_dir>/.locks/<dir>.lock`), so the second process waits and then
   reuses the first one's result instead of training the same stage again.
 - The ranks of one `accelerate launch`/`torchrun` job: a *collective* stage (training: the trainer
-  shards work across ranks) runs its function on every rank; any other stage (data, sampling, pairs,
-  slice, evaluation) runs on rank 0 only while the other ranks wait for its `meta.json`. Only rank 0
-  takes the lock, writes `meta.json` and renames; it tells its own job's ranks to join a collective
-  stage through a claim file (`<dir>.claim`) naming the job, so ranks of a job waiting behind another
-  job's lock do not start training early.
+  shards work across ranks) runs its function on every rank; a *data-parallel* stage (sampling, the
+  slice, evaluation) runs it on every rank too, each rank computing its share of the items
+  (harness/runtime/shard.py) and every rank but 0 writing into a scratch folder; any other stage (data,
+  base, pairs) runs on rank 0 only while the other ranks wait for its `meta.json`. Only rank 0
+  takes the lock, writes `meta.json` and renames; it tells its own job's ranks to join a collective or
+  data-parallel stage through a claim file (`<dir>.claim`) naming the job, so ranks of a job waiting
+  behind another job's lock do not start early.
 
 Every wait is bounded. A stage that fails on rank 0 (a bug, bad data, or the designed "no pairs: recipe skipped")
 leaves a failure marker (`.locks/<dir>.failed`: job, exception type, one-line message); the other ranks read it, raise the
