@@ -178,6 +178,15 @@ def test_vllm_without_vllm_stops_before_sft(tmp_path):
     assert not (tmp_path / "run").exists() or not list((tmp_path / "run").glob("sft-*"))
 
 
+def test_a_tensor_parallel_size_the_model_cannot_split_stops_before_sft(tmp_path):
+    r = _cli("compare", "--config", "tiny", "--recipes", "sft,dpo", f"run_dir={tmp_path / 'run'}",
+             "sampling.backend=vllm", "sampling.tensor_parallel_size=3")  # the embedded model: 4 heads, 2 KV heads
+    err = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(err) == 1, r.stderr[-2000:]
+    assert "sampling.tensor_parallel_size=3" in err[0] and "4 attention heads" in err[0] and "[1, 2, 4]" in err[0]
+    assert not (tmp_path / "run").exists() or not list((tmp_path / "run").glob("sft-*"))
+
+
 # ---- the global batch ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("world", [1, 2, 4])
 def test_the_global_batch_fixes_accumulation_times_processes(monkeypatch, world):

@@ -45,14 +45,14 @@ def check_sampling(cfg) -> None:
     s = cfg.sampling
     if s.backend != "vllm":
         return
+    problem = tensor_parallel_problem(s.tensor_parallel_size, attention_heads(cfg), world_size())
+    if problem:  # a property of the model and the launch: said first, whatever is installed
+        raise ConfigError(problem)
     if importlib.util.find_spec("vllm") is None:
         raise ConfigError("sampling.backend=vllm but vllm is not installed; pip install '.[vllm]' (GPU only) or set "
                           "sampling.backend=hf")
     if resolve_device(cfg.device) != "cuda":
         raise ConfigError("sampling.backend=vllm: vLLM samples on a GPU here; set sampling.backend=hf on this device")
-    problem = tensor_parallel_problem(s.tensor_parallel_size, attention_heads(cfg), world_size())
-    if problem:
-        raise ConfigError(problem)
 
 
 def tensor_parallel_problem(tp: int, heads: tuple[int, int] | None, processes: int) -> str | None:
