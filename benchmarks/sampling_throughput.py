@@ -74,9 +74,11 @@ def hf_decoder(kind: str, args, eos: int, pad: int):
     """run(model, ids) -> (B, new) generated ids, `pad` after a row's stop."""
     from harness.models.decode import generate_compact
 
-    def ours(model, ids):
+    def ours(model, ids):  # per-row seeded draws, as the pool samples (harness/models/sampling.py problem_seed)
+        import torch
         return generate_compact(model, ids, ids.new_ones(ids.shape), args.max_new_tokens, [eos, pad], pad,
-                                do_sample=True, temperature=args.temperature, top_p=args.top_p, kv_cache="buffer")
+                                do_sample=True, temperature=args.temperature, top_p=args.top_p, kv_cache="buffer",
+                                row_seeds=torch.arange(ids.shape[0], device=ids.device))
 
     def stock(model, ids):
         extra = {"cache_implementation": "static"} if kind == "static" else {}
