@@ -1,6 +1,7 @@
 """The figures of one `benchmarks/gpu_session.sh` run, printed and kept: the smoke run's manifest (libraries, stage
 seconds, wall) and recipes (run or skipped with the reason) condensed into benchmarks/results/gpu_smoke.json, and the
-throughput table of gpu_throughput.json.
+throughput tables (gpu_throughput.json, paper_train.json: MFU against the card's datasheet bf16 peak, and against the
+matmul peak the run measured), and one line per part of the session (engine_*.json, sampling.json).
 
     python benchmarks/gpu_summary.py build/gpu-session          # print
     python benchmarks/gpu_summary.py DIR --write                # and write gpu_smoke.json (gpu_session.sh: smoke exit 0)
@@ -47,13 +48,53 @@ def main(argv=None) -> None:
             for path in (ROOT / "benchmarks" / "results" / "gpu_smoke.json", d / "gpu_smoke.json"):
                 path.write_text(json.dumps(s, indent=2) + "\n")
                 print(f"wrote {path}")
-    if (d / "gpu_throughput.json").exists():
-        b = json.loads((d / "gpu_throughput.json").read_text())
-        print(f"benchmark on {b['device']}: matmul peak {b['matmul_peak_tflops']} TFLOP/s")
-        for r in b["results"]:
-            mfu = f"{r['mfu']:.1%}" if r.get("mfu") is not None else "-"
-            print(f"  {r['case']:<46} {r['tokens_per_s']:>8,} tok/s  MFU {mfu:>6}  peak {r.get('peak_gib')} GiB  "
-                  f"x stock {r.get('vs_stock', '-')}")
+    for name in ("gpu_throughput.json", "paper_train.json"):
+        if (d / name).exists():
+            print_throughput(json.loads((d / name).read_text()), name)
+    for path in sorted(d.glob("engine_*.json")):
+        print(engine_line(json.loads(path.read_text())))
+    if (d / "sampling.json").exists():
+        s = json.loads((d / "sampling.json").read_text())
+        for r in s.get("results", []):
+            print(sampling_line(r, s.get("settings", {})))
+        if "failed" in s:
+            print(f"sampling: {s['failed']}")
+
+
+def _pct(x) -> str:
+    return f"{x:.1%}" if x is not None else "-"
+
+
+def print_throughput(b: dict, name: str) -> None:
+    if "failed" in b or "results" not in b:
+        print(f"{name}: {b.get('failed', 'no results')}")
+        return
+    spec = f"{b['spec_card']} spec {b['spec_peak_tflops']}" if b.get("spec_peak_tflops") else "spec peak unknown"
+    print(f"{name} on {b['device']}: {spec} TFLOP/s, matmul peak measured {b['matmul_peak_tflops']} TFLOP/s; "
+          f"batch {b.get('batch')} x accumulation {b.get('grad_accum', 1)}, "
+          f"{b.get('prompt_tokens')}+{b.get('completion_tokens')} tokens")
+    for r in b["results"]:
+        extra = f"  precompute {r['precompute_s']} s" if "precompute_s" in r else ""
+        print(f"  {r['case']:<46} {r['tokens_per_s']:>8,} tok/s  MFU {_pct(r.get('mfu')):>6} "
+              f"(measured peak {_pct(r.get('mfu_measured_peak')):>6})  peak {r.get('peak_gib')} GiB  "
+              f"x stock {r.get('vs_stock', '-')}{extra}")
+
+
+def engine_line(e: dict) -> str:
+    head = f"{e.get('part', 'engine')}:"
+    if "skipped" in e or "failed" in e:
+        return f"{head} {e.get('skipped') or e.get('failed')}"
+    return (f"{head} {e['distributed_type']} x{e['world_size']}, {e['steps']} steps in {e['train_s']} s, saved "
+            f"{e['saved_dtype']}, reload matches: {e['reload_matches']} (max |logit diff| "
+            f"{e['reload_max_abs_logit_diff']} of {e['logit_scale']})" + (f"; {e['note']}" if e.get("note") else ""))
+
+
+def sampling_line(r: dict, settings: dict) -> str:
+    head = f"sampling {r['decoder']:<8} batch {r['batch']:>4}"
+    if "tokens_per_s" not in r:
+        return f"{head}: {r.get('skipped') or r.get('failed')}"
+    return (f"{head}: {r['tokens_per_s']:>8,} tok/s, peak {r['peak_gib']} GiB ({settings.get('max_new_tokens')} new "
+            f"tokens, T={settings.get('temperature')}, top-p {settings.get('top_p')})")
 
 
 if __name__ == "__main__":

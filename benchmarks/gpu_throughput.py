@@ -2,6 +2,8 @@
 
     python benchmarks/gpu_throughput.py                 # one GPU; ~3-4 min; writes benchmarks/results/gpu_throughput.json
     python benchmarks/gpu_throughput.py --cpu-smoke     # tiny shape, 2 steps: proves the script runs (not a result)
+    python benchmarks/gpu_throughput.py --cases sft,wdpo --prompt-tokens 256 --completion-tokens 512 --grad-accum 4 \
+        --steps 4                                       # the paper's training shape (768 tokens, accumulation 4)
 
 Random weights, synthetic batches of prompt 128 + completion 256 tokens, batch 8 (DPO: 8 pairs = 16 sequences):
   sft        our SFT step: harness.training.sft.sft_trainer (TRL SFTTrainer, fp32 masters + bf16 autocast, TRL's fused
@@ -18,7 +20,9 @@ Random weights, synthetic batches of prompt 128 + completion 256 tokens, batch 8
 Each training case starts from a freshly built model, as every stage loads its own and as stock TRL's case does. (This
 script's first H200 run handed DPO the model its SFT case had trained, and that step ran in fp32, 4,680 tok/s: the
 trainer factories now undo an earlier trainer's wrappers, harness/training/common.py `unwrap_trained_forward`.)
-MFU = model FLOPs / (time x bf16 matmul peak measured in this run). Model FLOPs per token: forward
+MFU (`mfu`) = model FLOPs / (time x the card's dense-bf16 datasheet peak, harness/runtime/gpu_peaks.py), the field's
+convention; `mfu_measured_peak` divides by the bf16 matmul peak measured in this run instead (higher: ~796 against 989
+TFLOP/s on an H200); a card not in the table (a CPU) has `mfu` null. Model FLOPs per token: forward
 2*(matmul params) + 2*layers*context*hidden (causal attention); a train step is 3x forward; stock DPO also runs the
 reference forward (counted, as in the reference figures of /work/shared/notes/stack.md).
 The token batches are digit strings: the project's tokenizer maps every digit to one token, so lengths are exact.
@@ -126,12 +130,41 @@ def _peak_gib(device) -> float | None:
     return round(torch.cuda.max_memory_allocated() / 2 ** 30, 1) if device == "cuda" else None
 
 
-def run_train_case(name, make_trainer, device, warmup, steps, tokens_per_step, fwd_flops_tok, fwd_passes, peak):
+class PrecomputeTimer:
+    """Seconds spent in WeightedDPOTrainer's reference log-prob precompute (it runs inside the trainer's __init__, so
+    the case's set-up time would otherwise hide it among tokenizing)."""
+
+    def __init__(self, device):
+        self.device, self.seconds = device, None
+
+    def __enter__(self):
+        from harness.training.dpo import WeightedDPOTrainer
+        self.cls, self.orig = WeightedDPOTrainer, WeightedDPOTrainer._precompute_counted
+        timer = self
+
+        def timed(trainer, *a, **kw):
+            _sync(timer.device)
+            t0 = time.perf_counter()
+            try:
+                return timer.orig(trainer, *a, **kw)
+            finally:
+                _sync(timer.device)
+                timer.seconds = (timer.seconds or 0.0) + time.perf_counter() - t0
+        self.cls._precompute_counted = timed
+        return self
+
+    def __exit__(self, *exc):
+        self.cls._precompute_counted = self.orig
+
+
+def run_train_case(name, make_trainer, device, warmup, steps, tokens_per_step, fwd_flops_tok, fwd_passes, peak,
+                   spec=None, precompute_tokens=None):
     _peak_reset(device)
     timer = StepTimer(device, warmup)
     _sync(device)
     t_build = time.perf_counter()
-    trainer = make_trainer(timer)
+    with PrecomputeTimer(device) as pre:
+        trainer = make_trainer(timer)
     _sync(device)
     build_s = time.perf_counter() - t_build
     trainer.train()
@@ -140,10 +173,16 @@ def run_train_case(name, make_trainer, device, warmup, steps, tokens_per_step, f
     # setup (tokenizing; for our DPO also the reference log-prob pass) covers warmup + steps batches: charge the
     # timed steps their share, so precomputing is not a free lunch in the comparison
     with_setup = tokens_per_step * steps / (dt + build_s * steps / (warmup + steps))
+    achieved = tok_s * fwd_flops_tok * fwd_passes / 1e12  # TFLOP/s of model FLOPs
     row = {"case": name, "tokens_per_s": round(tok_s), "tokens_per_s_incl_setup": round(with_setup),
            "step_s": round(dt / steps, 4), "setup_s": round(build_s, 1),
-           "mfu": round(tok_s * fwd_flops_tok * fwd_passes / (peak * 1e12), 4), "peak_gib": _peak_gib(device),
-           "gradient_checkpointing": bool(trainer.args.gradient_checkpointing), "bf16": bool(trainer.args.bf16)}
+           "mfu": round(achieved / spec, 4) if spec else None, "mfu_measured_peak": round(achieved / peak, 4),
+           "peak_gib": _peak_gib(device), "gradient_checkpointing": bool(trainer.args.gradient_checkpointing),
+           "bf16": bool(trainer.args.bf16), "grad_accum": int(trainer.args.gradient_accumulation_steps)}
+    if pre.seconds is not None:
+        row["precompute_s"] = round(pre.seconds, 2)
+        if precompute_tokens:
+            row["precompute_tokens_per_s"] = round(precompute_tokens / pre.seconds)
     del trainer
     _peak_reset(device)
     return row
@@ -216,6 +255,10 @@ def main(argv=None) -> dict:
     ap.add_argument("--cpu-smoke", action="store_true", help="tiny shape, 2 steps, on CPU: proves it runs; not a result")
     ap.add_argument("--steps", type=int, default=10, help="timed training steps per case (after warm-up)")
     ap.add_argument("--cases", default="sft,wdpo,stock_dpo,sample", help="comma list; also: stock_dpo_no_ckpt")
+    ap.add_argument("--prompt-tokens", type=int, default=None, help="prompt length (default 128; smoke 16)")
+    ap.add_argument("--completion-tokens", type=int, default=None, help="completion length (default 256; smoke 32)")
+    ap.add_argument("--batch", type=int, default=None, help="per-device batch (DPO: pairs; default 8; smoke 2)")
+    ap.add_argument("--grad-accum", type=int, default=1, help="gradient accumulation steps per optimizer step")
     ap.add_argument("--liger", action="store_true", help="Liger kernels in our SFT/DPO steps (pip install liger-kernel)")
     ap.add_argument("--out", default=None, help="JSON path (default benchmarks/results/gpu_throughput.json on a GPU)")
     args = ap.parse_args(argv)
@@ -237,6 +280,8 @@ def main(argv=None) -> dict:
     device = "cpu" if smoke else "cuda"
     shape = TINY if smoke else QWEN
     P, C, B = (16, 32, 2) if smoke else (128, 256, 8)
+    P, C, B = args.prompt_tokens or P, args.completion_tokens or C, args.batch or B
+    GA = args.grad_accum
     warmup, steps = (1, 2) if smoke else (3, args.steps)
     S_BATCH, S_NEW = (4, 8) if smoke else (256, 256)
     cases = args.cases.split(",")
@@ -248,17 +293,21 @@ def main(argv=None) -> dict:
     assert len(tok(digit_rows(1, P, C, 0)[0]["prompt"])["input_ids"]) == P  # one token per digit
     cfg = load_config("qwen2.5-1.5b",
                       [f"device={device}", "sft.gradient_checkpointing=false", "dpo.gradient_checkpointing=false",
-                       f"sft.batch_size={B}", f"dpo.batch_size={B}", "sft.grad_accum=1", "dpo.grad_accum=1",
+                       f"sft.batch_size={B}", f"dpo.batch_size={B}", f"sft.grad_accum={GA}", f"dpo.grad_accum={GA}",
                        f"sft.max_length={P + C}", f"dpo.max_length={P + C}", f"sft.max_steps={warmup + steps}",
                        f"dpo.max_steps={warmup + steps}", f"sft.liger_kernel={str(args.liger).lower()}",
                        f"dpo.liger_kernel={str(args.liger).lower()}", "sft.warmup_steps=0", "dpo.warmup_steps=0",
                        # the CPU smoke compares ours with stock TRL at fp32 (the stock cases force bf16=False on CPU)
                        *(["model.dtype=float32"] if smoke else [])])
-    rows = digit_rows(B * (warmup + steps), P, C, 1)
+    rows = digit_rows(B * GA * (warmup + steps), P, C, 1)
     quiet = dict(save_strategy="no", logging_steps=10 ** 6)
     peak = matmul_peak(device, 256 if smoke else 8192, 3 if smoke else 10)
+    from harness.runtime.gpu_peaks import spec_peak
+    card = None if smoke else spec_peak(torch.cuda.get_device_name())
+    spec = card[1] if card else None
     console.print(f"{'CPU fp32' if smoke else 'bf16'} matmul peak: {peak:.1f} TFLOP/s on "
-                  f"{'CPU' if smoke else torch.cuda.get_device_name()}")
+                  f"{'CPU' if smoke else torch.cuda.get_device_name()}; spec peak: "
+                  f"{f'{card[0]} {spec} TFLOP/s' if card else 'unknown (mfu left null)'}")
     results, ctx = [], P + C
 
     def add(row: dict) -> None:  # each case printed as it ends: a lease cut short still leaves its rows in the log
@@ -277,7 +326,7 @@ def main(argv=None) -> dict:
         ds = Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in rows])
         add(run_train_case(
             "sft (ours)", lambda t: sft_trainer(cfg, cfg.sft, model, tok, ds, tmp / "w_sft", [t], device, **quiet),
-            device, warmup, steps, B * ctx, fwd, 3, peak))
+            device, warmup, steps, B * GA * ctx, fwd, 3, peak, spec))
     if "wdpo" in cases:
         del model  # fresh, as a DPO stage loads it and as stock TRL's case starts
         _peak_reset(device)
@@ -286,7 +335,7 @@ def main(argv=None) -> dict:
         add(run_train_case(
             "weighted DPO (ours)", lambda t: dpo_trainer(cfg, cfg.dpo, model, None, tok, ds, tmp / "w_dpo", ("sigmoid",),
                                                         [t], device, **quiet),
-            device, warmup, steps, 2 * B * ctx, fwd, 3, peak))
+            device, warmup, steps, 2 * B * GA * ctx, fwd, 3, peak, spec, precompute_tokens=2 * len(rows) * ctx))
     del model
     _peak_reset(device)
     for variant in [c for c in ("stock_dpo", "stock_dpo_no_ckpt") if c in cases]:
@@ -298,10 +347,11 @@ def main(argv=None) -> dict:
 
         def stock(t, extra=extra, ds=ds):
             a = DPOConfig(output_dir=str(tmp / variant), per_device_train_batch_size=B, max_steps=warmup + steps,
+                          gradient_accumulation_steps=GA,
                           report_to=[], disable_tqdm=True, **quiet, **extra)
             return DPOTrainer(model=str(model_dir), args=a, train_dataset=ds, processing_class=tok, callbacks=[t])
         label = "stock TRL DPOTrainer" + (", no grad ckpt" if variant.endswith("no_ckpt") else "")
-        add(run_train_case(label, stock, device, warmup, steps, 2 * B * ctx, fwd, 4, peak))
+        add(run_train_case(label, stock, device, warmup, steps, 2 * B * GA * ctx, fwd, 4, peak, spec))
 
     if "sample" in cases:
         smodel = build_model(shape, device, len(tok)).to(torch.bfloat16 if device == "cuda" else torch.float32).eval()
@@ -320,14 +370,18 @@ def main(argv=None) -> dict:
     from harness.runtime.manifest import git_revision
     out = {"device": device_name, "git_revision": git_revision(), "torch": torch.__version__, "shape": shape,
            "params": params,
-           "prompt_tokens": P, "completion_tokens": C, "batch": B, "timed_steps": steps,
-           "matmul_peak_tflops": round(peak, 3), "results": results}
-    table = Table(title=f"throughput on {device_name}, {params / 1e9:.2f}B params, batch {B}, {P}+{C} tokens")
-    for c in ("case", "tokens/s", "incl. setup", "MFU", "peak GiB", "x stock", "grad ckpt"):
+           "prompt_tokens": P, "completion_tokens": C, "batch": B, "grad_accum": GA, "timed_steps": steps,
+           "matmul_peak_tflops": round(peak, 3), "spec_peak_tflops": spec, "spec_card": card[0] if card else None,
+           "results": results}
+    table = Table(title=f"throughput on {device_name}, {params / 1e9:.2f}B params, batch {B} x accumulation {GA}, "
+                        f"{P}+{C} tokens")
+    for c in ("case", "tokens/s", "incl. setup", "MFU", "MFU (measured peak)", "peak GiB", "x stock", "grad ckpt"):
         table.add_column(c, justify="left" if c == "case" else "right")
     for r in results:
         table.add_row(r["case"], f"{r['tokens_per_s']:,}", f"{r['tokens_per_s_incl_setup']:,}" if "tokens_per_s_incl_setup" in r else "-",
-                      f"{r['mfu']:.1%}" if r.get("mfu") is not None else "-", str(r.get("peak_gib") or "-"),
+                      f"{r['mfu']:.1%}" if r.get("mfu") is not None else "-",
+                      f"{r['mfu_measured_peak']:.1%}" if r.get("mfu_measured_peak") is not None else "-",
+                      str(r.get("peak_gib") or "-"),
                       str(r.get("vs_stock", "-")), str(r.get("gradient_checkpointing", "-")))
     console.print(table)
     path = Path(args.out) if args.out else (None if smoke else ROOT / "benchmarks" / "results" / "gpu_throughput.json")

@@ -2,9 +2,9 @@
 # Wheels an offline GPU box needs beside its own torch/transformers/accelerate, downloaded on a machine that
 # reaches PyPI, so that there `pip install --no-index --no-deps --find-links DIR ...` works.
 #   bash benchmarks/gpu_wheels.sh [DIR] [PYTHON_VERSION] [lean]   # defaults: build/gpu-wheels 3.12
-# lean: only what the lent H200 image lacks (trl, datasets, lm-eval, math-verify, pydantic and their own needs; 15 MB,
-# 15 wheels; use its own DIR, which it empties of wheels first), for a transfer capped at 64 MiB with the working
-# tree; the full set is ~103 MB (scipy, pandas, ...).
+# lean: only what the lent H200 image lacks (trl, datasets, lm-eval, math-verify, pydantic, DeepSpeed and their own
+# needs; 15 MB before DeepSpeed's 1.6 MiB sdist and its 5 small needs joined, not re-measured since; use its own DIR,
+# which it empties of wheels first), for a transfer capped at 64 MiB with the working tree; the full set is ~103 MB.
 # DIR (under build/, git-ignored) then travels to the GPU machine (e.g. as a carried path); benchmarks/gpu_session.sh
 # installs from it only what the image lacks. Versions are the set this repo is tested with (CPU venv, 2026-11);
 # PYTHON_VERSION must be the GPU image's (`python -V` there): compiled wheels (xxhash, lxml, pandas,
@@ -32,6 +32,8 @@ PKGS=(
   scipy==1.17.1 statsmodels==0.15.0 patsy==1.0.3
   # config validation (harness/config.py)
   pydantic==2.14.4 pydantic_core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5 typing_extensions==4.16.0
+  # DeepSpeed's own needs beyond torch/numpy/packaging/psutil/pydantic/tqdm (its requirements.txt, 0.18.6)
+  hjson py-cpuinfo msgpack einops ninja
 )
 if [ "$LEAN" = lean ]; then  # the image has the rest (KINDS.md's package list; checked in a run, 2026-12-04)
   rm -f "$DIR"/*.whl  # the folder travels as it is: wheels of a full download left in it would break the 64 MiB cap
@@ -40,12 +42,17 @@ if [ "$LEAN" = lean ]; then  # the image has the rest (KINDS.md's package list; 
     lm_eval==0.4.13 math-verify==0.9.0 latex2sympy2_extended==1.11.0 antlr4-python3-runtime==4.11.0
     pydantic==2.14.4 pydantic_core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5 typing_extensions==4.16.0
     pytz==2026.6 tzdata
+    hjson py-cpuinfo msgpack einops ninja
   )
 fi
 "$PY" -m pip download --quiet --no-deps --only-binary=:all: --dest "$DIR" \
   --python-version "$PYV" --implementation cp --abi "$ABI" --abi abi3 --abi none \
   --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
   --platform any "${PKGS[@]}"
+# DeepSpeed (the ZeRO configs, gpu_session.sh's engine part) has no wheel on PyPI: its source distribution travels
+# (1.6 MiB) and gpu_session.sh builds it there against the image's torch (--no-build-isolation, DS_BUILD_OPS=0: no op
+# is compiled at install time)
+"$PY" -m pip download --quiet --no-deps --no-binary :all: --dest "$DIR" deepspeed==0.18.6
 echo "$PYV" > "$DIR/PYTHON_VERSION"
 du -sh "$DIR"
 ls "$DIR" | wc -l | xargs echo "wheels:"

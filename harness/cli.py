@@ -49,6 +49,9 @@ def _load(config: str, overrides: list[str] | None, recipes: str | None = None):
             chosen = resolve(recipes)
         except KeyError as e:  # the registry's unknown-recipe error, and only that
             raise ConfigError(str(e.args[0])) from None
+        if any(r.pairs for r in chosen):  # the pool's sampler, before SFT rather than after it
+            from harness.models.backend_check import check_sampling
+            check_sampling(cfg)
         if any(r.trainer == "grpo" for r in chosen):  # online RL's settings, before SFT rather than after it
             from harness.training.grpo import check_grpo
             check_grpo(cfg, chosen)

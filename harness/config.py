@@ -142,7 +142,13 @@ class TrainConfig:
     """Optimizer settings shared by the SFT and DPO stages (each has its own section)."""
     max_steps: PosInt = 1000
     batch_size: PosInt = 16
+    """Sequences per micro-batch on each process (memory)."""
     grad_accum: PosInt = 1
+    """Micro-batches accumulated per optimizer step on each process; derived when global_batch is set."""
+    global_batch: PosInt | None = None
+    """Sequences per optimizer step over all processes: what the experiment is. When set, grad_accum is derived as
+    global_batch / (batch_size x processes), which must be a whole number (else the run stops before any stage), so
+    one config is the same experiment on 1 or 8 GPUs. None: batch_size x grad_accum x processes, as given."""
     learning_rate: PosFloat = 2e-3
     warmup_steps: NonNegInt = 30
     scheduler: Scheduler = "cosine"
@@ -156,6 +162,24 @@ class TrainConfig:
     """Experiment tracker the trainer logs to: 'none', 'tensorboard' (under the stage's work dir) or 'wandb'."""
     liger_kernel: bool = False
     """Liger's fused RMSNorm/SwiGLU/RoPE kernels (GPU; pip install liger-kernel). TRL 1.16 already fuses the LM head."""
+
+    def derive_accumulation(self, section: str, processes: int) -> None:
+        """grad_accum from global_batch and this launch's processes (see global_batch), or one line saying why not."""
+        if self.global_batch is None:
+            return
+        per_step = self.batch_size * processes
+        if self.global_batch % per_step:
+            fits = [b for b in range(1, self.batch_size + 1) if self.global_batch % (b * processes) == 0]
+            hint = (f"set {section}.batch_size to one of {fits}" if fits else
+                    f"use a {section}.global_batch that {processes} processes divide")
+            raise ConfigError(f"{section}.global_batch={self.global_batch}: {processes} process(es) x "
+                              f"{section}.batch_size={self.batch_size} = {per_step} does not divide it; {hint}")
+        accum = self.global_batch // per_step
+        if self.grad_accum not in (1, accum):
+            raise ConfigError(f"{section}.grad_accum={self.grad_accum} contradicts {section}.global_batch="
+                              f"{self.global_batch} ({accum} at {processes} process(es) x batch {self.batch_size}); "
+                              f"leave grad_accum unset where global_batch is set")
+        self.grad_accum = accum
 
 
 @dataclass
@@ -398,6 +422,9 @@ class ExperimentConfig:
         self.pairs.validate()
         self.grpo.validate(self.model)
         self.report.validate()
+        from harness.runtime.dist import world_size
+        for name in ("sft", "dpo"):  # the launch is known here: every process derives the same accumulation
+            getattr(self, name).derive_accumulation(name, world_size())
         return self
 
     def to_dict(self) -> dict:

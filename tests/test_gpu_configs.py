@@ -20,11 +20,11 @@ def test_accelerate_config_parses_and_names_its_engine(name):
     engine, stage = ENGINES[name]
     assert c.distributed_type.value == engine and c.mixed_precision == "bf16" and not c.use_cpu
     assert f"--config_file harness/configs/accelerate/{name}" in (ACC / name).read_text()  # its launch line is right
-    q = load_config("qwen2.5-1.5b")
     if engine == "DEEPSPEED":
         assert c.deepspeed_config["zero_stage"] == stage
-        # DeepSpeed refuses a gradient_accumulation_steps that differs from the trainer's
-        assert c.deepspeed_config["gradient_accumulation_steps"] == q.sft.grad_accum == q.dpo.grad_accum
+        # accumulation comes from the run (sft/dpo.grad_accum through TrainingArguments), not the file: with the key
+        # absent accelerate leaves DeepSpeed's value "auto" and the HF Trainer fills it from its own arguments
+        assert "gradient_accumulation_steps" not in c.deepspeed_config
         assert c.deepspeed_config.get("zero3_save_16bit_model", stage != 3)
     if engine == "FSDP":
         import transformers.models.qwen2.modeling_qwen2 as qwen2
@@ -112,3 +112,11 @@ def test_gpu_session_time_limit_and_carried_wheels_match_what_a_run_needs():
     check = next(line for line in session.splitlines() if line.startswith('"$PY" -c "import trl'))
     for mod in ("scipy", "statsmodels", "pydantic", "pandas", "matplotlib"):
         assert mod in check, mod
+
+
+def test_deepspeed_accumulation_left_to_the_run(monkeypatch):
+    """With no gradient_accumulation_steps in the config file, accelerate exports none, and its DeepSpeedPlugin holds
+    "auto": the HF Trainer then fills it from TrainingArguments (sft/dpo.grad_accum), so each stage keeps its own."""
+    from accelerate.utils import DeepSpeedPlugin
+    monkeypatch.delenv("ACCELERATE_GRADIENT_ACCUMULATION_STEPS", raising=False)
+    assert DeepSpeedPlugin(zero_stage=2).deepspeed_config["gradient_accumulation_steps"] == "auto"

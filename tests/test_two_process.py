@@ -116,13 +116,20 @@ def test_two_processes_train_data_parallel_and_match_one_process(tmp_path):
         assert worst < 2e-3, (stage, worst)
         print(f"{stage}: max |w_2proc - w_1proc| = {worst:.2e}")
     assert [x["runs"][0]["scores"] for x in res2["recipes"]] == [x["runs"][0]["scores"] for x in res1["recipes"]]
+    # sampling and evaluation data-parallel (each rank its share of the problems): the same stages (one global batch,
+    # one key) and the same rows, in the same order, as one process
+    for pattern in ("pool-*/samples.jsonl", "eval-*/samples_hardneg_synth.jsonl", "slice-*/near_miss_ids.json"):
+        two_files = {p.relative_to(two): p.read_text() for p in two.glob(pattern)}
+        one_files = {p.relative_to(one): p.read_text() for p in one.glob(pattern)}
+        assert two_files == one_files and (two_files or pattern.startswith("slice")), pattern
 
-    # everything but training once: rank 1 wrote nothing under the run directory, rank 0 wrote each file once
-    # Rank 1 writes only datasets' cache of its own tokenized copy of the DPO set (TRL maps on every rank), under
-    # the training stage's work/; no path is written by both ranks; "single" is the launcher process itself.
+    # every artifact once, by rank 0. Rank 1 writes only its parts of the data-parallel stages (.shards/, with a
+    # scratch folder that is thrown away) and datasets' cache of its own tokenized copy of the DPO set (TRL maps on
+    # every rank, under the training stage's work/); no path is written by both ranks; "single" is the launcher.
     assert writes.get("0") and writes.get("single", []) == [], writes.keys()
     rank1 = writes.get("1", [])
-    assert not [p for p in rank1 if "/work/train_dataset/" not in p], rank1
+    assert [p for p in rank1 if "/.shards/" in p and ".rank1." in p], rank1  # it sampled and evaluated its share
+    assert not [p for p in rank1 if "/work/train_dataset/" not in p and "/.shards/" not in p], rank1
     assert not set(writes["0"]) & set(rank1), set(writes["0"]) & set(rank1)
     finals = [p for p in writes["0"] if ".partial" not in p and not p.endswith((".lock", ".alive", ".claim"))]
     dupes = {p for p in finals if finals.count(p) > 1 and "/work/" not in p and "checkpoint-" not in p}

@@ -50,6 +50,7 @@ def fake_vllm(monkeypatch):
     class SamplingParams:
         def __init__(self, **kw):
             calls["params"] = kw
+            calls.setdefault("all_params", []).append(kw)
 
     class LLM:
         def __init__(self, **kw):
@@ -89,8 +90,11 @@ def test_vllm_records_deduplicate_and_strip_like_hf(fake_vllm):
     assert [r["truncated"] for r in recs if r["problem_id"] == "p1"] == [False, False, True]
     assert stats["generated"] == 8 and stats["unique"] == len(recs) == 5 and stats["duplicates_removed"] == 3
     assert stats["tokens"] == sum(len(o.token_ids) for outs in RAW.values() for o in outs)
-    assert fake_vllm["params"] == {"n": 4, "temperature": 0.7, "top_p": 0.9, "max_tokens": 64, "seed": 3,
-                                   "stop": ["\nQuestion:", "<|endoftext|>"]}
+    # one request per problem, each with its own seed: a problem's samples do not depend on its neighbours or rank
+    seeds = [p.pop("seed") for p in fake_vllm["all_params"]]
+    assert seeds == [sampling.problem_seed(3, "p1"), sampling.problem_seed(3, "p2")] and seeds[0] != seeds[1]
+    assert fake_vllm["all_params"] == [{"n": 4, "temperature": 0.7, "top_p": 0.9, "max_tokens": 64,
+                                        "stop": ["\nQuestion:", "<|endoftext|>"]}] * 2
     assert fake_vllm["llm"]["dtype"] == "bfloat16" and fake_vllm["llm"]["tensor_parallel_size"] == 1
     assert fake_vllm["prompts"][0] == "Question: What is 2 + 3?\nAnswer:"
 

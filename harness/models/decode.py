@@ -126,11 +126,13 @@ def new_cache(model, capacity: int, kind: str = "buffer"):
 def generate_compact(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, max_new_tokens: int,
                      stop_ids: list[int], pad_id: int, do_sample: bool = False, temperature: float = 1.0,
                      top_p: float = 1.0, stop_strings: list[str] | None = None, tok=None,
-                     compact_at: float = COMPACT_AT, kv_cache: str = "buffer") -> torch.Tensor:
+                     compact_at: float = COMPACT_AT, kv_cache: str = "buffer",
+                     row_seeds: torch.Tensor | None = None) -> torch.Tensor:
     """-> (B, max_new_tokens) new token ids, left-padded `input_ids` in; after a row's stop token (kept) or the token
     completing one of `stop_strings` (decoded with `tok`), the row holds `pad_id`. `compact_at`: the share of the
     batch that may be finished rows before they are cut out (0: at once); `kv_cache`: "buffer" (preallocated) or
-    "dynamic" (transformers' DynamicCache); neither changes the tokens."""
+    "dynamic" (transformers' DynamicCache); neither changes the tokens. `row_seeds` (B,): sampled rows draw from their
+    own seed (`seeded_choice`), so a row's tokens do not depend on its batch; without, from torch's global stream."""
     if not 0.0 <= compact_at <= 1.0:
         raise ValueError(f"compact_at is a share of the batch in [0, 1]; got {compact_at}")
     n_rows = input_ids.shape[0]
@@ -143,8 +145,10 @@ def generate_compact(model, input_ids: torch.Tensor, attention_mask: torch.Tenso
     mask = attention_mask.to(device).long()
     pos = (mask.cumsum(-1) - 1).clamp(min=0)
     cache = new_cache(model, input_ids.shape[1] + max_new_tokens, kv_cache)
+    # logits_to_keep=1: the prefill's vocabulary projection for the last position only (at a 151k vocabulary and
+    # batch 256 x 200 prompt tokens, every position's logits alone would take ~30 GB in fp32)
     logits = model(input_ids=input_ids, attention_mask=mask, position_ids=pos, cache=cache,
-                   use_cache=True).logits[:, -1, :]
+                   use_cache=True, logits_to_keep=1).logits[:, -1, :]
     rows = torch.arange(n_rows, device=device)       # the output row of each batch row
     live = torch.ones(n_rows, dtype=torch.bool, device=device)
     nxt = torch.full((n_rows,), pad_id, dtype=torch.long, device=device)
@@ -152,7 +156,10 @@ def generate_compact(model, input_ids: torch.Tensor, attention_mask: torch.Tenso
     next_pos = pos[:, -1] + 1
     for t in range(max_new_tokens):
         idx = live.nonzero().squeeze(1)
-        chosen = _choose(logits[idx], do_sample, temperature, top_p)
+        if row_seeds is not None and do_sample:
+            chosen = seeded_choice(logits[idx], row_seeds[rows[idx]].to(device), t, temperature, top_p)
+        else:
+            chosen = _choose(logits[idx], do_sample, temperature, top_p)
         nxt[idx] = chosen
         out[rows[idx], t] = chosen
         done = torch.isin(chosen, stops)
@@ -183,14 +190,54 @@ def _choose(logits: torch.Tensor, do_sample: bool, temperature: float, top_p: fl
     logits = logits.float()
     if not do_sample:
         return logits.argmax(-1)
-    logits = logits / temperature
-    if top_p < 1.0:
-        sorted_logits, order = logits.sort(dim=-1, descending=False)
-        cum = sorted_logits.softmax(-1).cumsum(-1)
-        drop = cum <= 1 - top_p
-        drop[..., -1] = False  # at least one token always stays
-        logits = logits.masked_fill(drop.scatter(1, order, drop), float("-inf"))
-    return torch.multinomial(logits.softmax(-1), 1).squeeze(1)
+    return torch.multinomial(_nucleus(logits / temperature, top_p).softmax(-1), 1).squeeze(1)
+
+
+def _nucleus(logits: torch.Tensor, top_p: float) -> torch.Tensor:
+    """The logits with every token outside the smallest set of probability >= top_p set to -inf."""
+    if top_p >= 1.0:
+        return logits
+    sorted_logits, order = logits.sort(dim=-1, descending=False)
+    drop = sorted_logits.softmax(-1).cumsum(-1) <= 1 - top_p
+    drop[..., -1] = False  # at least one token always stays
+    return logits.masked_fill(drop.scatter(1, order, drop), float("-inf"))
+
+
+_MASK32 = 0xFFFFFFFF
+
+
+def _mul32(x: torch.Tensor, c: int) -> torch.Tensor:
+    """(x * c) mod 2^32 for int64 x in [0, 2^32), in two 16-bit halves of c so no product leaves int64."""
+    lo, hi = c & 0xFFFF, c >> 16
+    return (x * lo + (((x * hi) & 0xFFFF) << 16)) & _MASK32
+
+
+def _mix32(x: torch.Tensor) -> torch.Tensor:
+    """MurmurHash3's 32-bit finalizer: a bijection of [0, 2^32) whose every output bit depends on every input bit."""
+    x = x ^ (x >> 16)
+    x = _mul32(x, 0x85EBCA6B)
+    x = x ^ (x >> 13)
+    x = _mul32(x, 0xC2B2AE35)
+    return x ^ (x >> 16)
+
+
+def seeded_uniform(seeds: torch.Tensor, step: int, vocab: int) -> torch.Tensor:
+    """(B,) seeds -> (B, vocab) uniforms in (0, 1), a pure function of (seed, step, token): counter-based, so a row's
+    draws are the same in any batch, on any rank, in any order."""
+    key = _mix32(_mix32(seeds.long() & _MASK32) ^ _mul32(torch.full_like(seeds.long(), step + 1), 0x9E3779B9))
+    tokens = _mul32(torch.arange(vocab, device=seeds.device, dtype=torch.long), 0x632BE5AB)
+    bits = _mix32(_mix32(key[:, None] ^ tokens[None, :]) ^ key[:, None])
+    return ((bits >> 8).float() + 0.5) / float(1 << 24)
+
+
+def seeded_choice(logits: torch.Tensor, seeds: torch.Tensor, step: int, temperature: float,
+                  top_p: float) -> torch.Tensor:
+    """A draw from softmax(logits / temperature) within the top-p nucleus (`_choose`'s distribution), one per row, by
+    the Gumbel-max trick: argmax(logits / T + g) with g = -log(-log u) is distributed as the softmax, and u comes from
+    `seeded_uniform(seeds, step)`. (B, V) logits, (B,) seeds -> (B,) token ids."""
+    logits = _nucleus(logits.float() / temperature, top_p)
+    gumbel = -torch.log(-torch.log(seeded_uniform(seeds, step, logits.shape[-1])))
+    return (logits + gumbel).argmax(-1)
 
 
 def _lookback(stop_strings: list[str] | None, tok) -> int:

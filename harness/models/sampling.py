@@ -45,12 +45,41 @@ def sample(model_dir: str, problems: list[dict], template: str, cfg: SamplingCon
         g_recs, g_stats = sample(model_dir, problems, template, cfg, seed, device, dtype_bf16, greedy=True,
                                  stop_template=stop_template)
         return merge_greedy(recs, g_recs), {**stats, "greedy": g_stats}
-    if cfg.backend == "vllm":
-        if importlib.util.find_spec("vllm") is None:
-            raise ConfigError("sampling.backend=vllm but vllm is not installed; pip install '.[vllm]' "
-                              "(GPU only) or set sampling.backend=hf")
-        return run_in_child(model_dir, problems, template, cfg, seed, device, dtype_bf16, greedy, stop_template)
-    return sample_in_process(model_dir, problems, template, cfg, seed, device, dtype_bf16, greedy, stop_template)
+    if cfg.backend == "vllm" and importlib.util.find_spec("vllm") is None:
+        raise ConfigError("sampling.backend=vllm but vllm is not installed; pip install '.[vllm]' "
+                          "(GPU only) or set sampling.backend=hf")
+    run = run_in_child if cfg.backend == "vllm" else sample_in_process
+    from harness.runtime import shard
+
+    def part(mine: list[dict]) -> list:
+        return list(run(model_dir, mine, template, cfg, seed, device, dtype_bf16, greedy, stop_template))
+    parts = shard.all_gather(problems, part)  # under a launch: each rank samples every N-th problem
+    return tuple(parts[0]) if len(parts) == 1 else merge_parts(problems, parts)
+
+
+def merge_parts(problems: list[dict], parts: list) -> tuple[list[dict], dict]:
+    """The ranks' (records, stats) as one process gives them: records in problem order (each problem's own in sample
+    order: a problem is sampled whole on one rank), counts summed, the time the slowest rank's."""
+    from harness.runtime.cost import add_counts
+    at = {p["id"]: n for n, p in enumerate(problems)}
+    records = sorted((r for recs, _ in parts for r in recs), key=lambda r: at[r["problem_id"]])
+    stats = [st for _, st in parts]
+    total = {k: sum(st[k] for st in stats) for k in ("generated", "unique", "duplicates_removed", "tokens")}
+    seconds = max(st["seconds"] for st in stats)
+    out = {**total, "seconds": seconds, "tokens_per_s": round(total["tokens"] / max(seconds, 1e-6), 1),
+           "counts": {side: add_counts(*(st["counts"][side] for st in stats)) for side in ("prompt", "generated")},
+           "ranks": len(parts)}
+    if any(st.get("isolated") for st in stats):
+        out["isolated"] = True
+    return records, out
+
+
+def problem_seed(seed: int, problem_id, sample_idx: int = 0) -> int:
+    """The seed of one sample: a function of the run's seed, the problem and the sample's index only, so a sample
+    is the same whichever batch, rank or order it is drawn in (a 31-bit integer, for vLLM's per-request seed too)."""
+    import hashlib
+    digest = hashlib.sha256(f"{seed}:{problem_id}:{sample_idx}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
 
 
 def merge_greedy(sampled: list[dict], greedy: list[dict]) -> list[dict]:
@@ -102,12 +131,24 @@ def run_in_child(model_dir, problems, template, cfg: SamplingConfig, seed, devic
                                    "cfg": asdict(cfg), "seed": seed, "device": device, "dtype_bf16": dtype_bf16,
                                    "greedy": greedy, "stop_template": stop_template}))
         env = {k: v for k, v in os.environ.items() if k not in _LAUNCH_ENV and not k.startswith(_LAUNCH_ENV_PREFIXES)}
+        env.update(_rank_gpu())
         rc = subprocess.run([sys.executable, "-m", "harness.models.sampling_child", str(job), str(result)], env=env).returncode
         if rc != 0 or not result.is_file():
             raise RuntimeError(f"the {cfg.backend} sampling child process failed (exit code {rc}); its output is above")
         out = json.loads(result.read_text())
     out["stats"]["isolated"] = True
     return out["records"], out["stats"]
+
+
+def _rank_gpu() -> dict:
+    """Under a launch of several processes, the child sees only this rank's GPU (one vLLM engine per GPU: data
+    parallel); a single process leaves the visible devices alone (tensor parallel spans them)."""
+    from harness.runtime import dist
+    if not dist.is_distributed():
+        return {}
+    visible = [d for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
+    local = dist.local_rank()
+    return {"CUDA_VISIBLE_DEVICES": visible[local] if local < len(visible) else str(local)}
 
 
 def stop_token_ids(tok) -> list[int]:
@@ -149,6 +190,7 @@ def generate_samples(model, tok, problems: list[dict], template: str, cfg: Sampl
     seen: set[tuple[int, str]] = set()
     n_tokens, t0 = 0, time.time()
     torch.manual_seed(seed)
+    seeds = torch.tensor([problem_seed(seed, problems[i]["id"], j) for i, j in jobs], dtype=torch.long)
     stop_ids = stop_token_ids(tok)
     stops = stop_texts(template if stop_template is None else stop_template, tok)
     gen_kwargs = dict(max_new_tokens=cfg.max_new_tokens, pad_token_id=tok.pad_token_id, eos_token_id=stop_ids)
@@ -171,7 +213,7 @@ def generate_samples(model, tok, problems: list[dict], template: str, cfg: Sampl
         for s in range(0, len(order), cfg.batch_size):
             batch = order[s:s + cfg.batch_size]
             enc = tok([prompts[jobs[n][0]] for n in batch], return_tensors="pt", padding=True).to(device)
-            new = _generate(model, enc, gen_kwargs, cfg, stop_ids, tok.pad_token_id)
+            new = _generate(model, enc, gen_kwargs, cfg, stop_ids, tok.pad_token_id, seeds[batch])
             prompt_lens.update(zip(batch, enc["attention_mask"].sum(dim=1).tolist()))
             for n, row in zip(batch, new):
                 ended = bool((row == tok.pad_token_id).any() or any((row == t).any() for t in stop_ids))
@@ -210,19 +252,41 @@ def finish_row(tok, row: list[int], ended: bool, stops: list[str], stop_ids: lis
     return text.strip(), not (ended or at_stop) and n_new >= max_new_tokens, ids
 
 
-def _generate(model, enc, gen_kwargs: dict, cfg: SamplingConfig, stop_ids: list[int], pad_id: int):
+def _generate(model, enc, gen_kwargs: dict, cfg: SamplingConfig, stop_ids: list[int], pad_id: int, seeds):
     """The new tokens of one batch: `model.generate` for a static cache (compiled decode on CUDA), else the
-    decoding in which finished rows stop."""
+    decoding in which finished rows stop. Each sampled row draws from its own seed (`problem_seed`), on both paths."""
     import torch
     if cfg.cache == "static":
+        kwargs = dict(gen_kwargs)
+        if kwargs.get("do_sample"):  # greedy over a one-hot of the seeded draw: the same distribution, per-row seeds
+            kwargs.update(do_sample=False, temperature=None, top_p=None,
+                          logits_processor=[SeededDraw(seeds, enc["input_ids"].shape[1], kwargs.pop("temperature"),
+                                                       kwargs.pop("top_p"))])
         with torch.no_grad():
-            ids = model.generate(**enc, **gen_kwargs)
+            ids = model.generate(**enc, **kwargs)
         return ids[:, enc["input_ids"].shape[1]:]
     from harness.models.decode import generate_compact
     # a sampled pad token ends the row too: the record keeps the ids up to it (`_kept_ids`), so the text must stop there
     return generate_compact(model, enc["input_ids"], enc["attention_mask"], cfg.max_new_tokens, [*stop_ids, pad_id], pad_id,
                             do_sample=gen_kwargs["do_sample"], temperature=gen_kwargs.get("temperature", 1.0),
-                            top_p=gen_kwargs.get("top_p", 1.0))
+                            top_p=gen_kwargs.get("top_p", 1.0), row_seeds=seeds)
+
+
+class SeededDraw:
+    """A `generate` logits processor that makes each row's next token its seeded draw (harness/models/decode.py
+    `seeded_choice`): every other token gets -inf, so greedy decoding picks it. Rows keep their batch position
+    throughout `generate`, and the step is the number of tokens generated so far."""
+
+    def __init__(self, seeds, prompt_len: int, temperature: float, top_p: float):
+        self.seeds, self.prompt_len, self.temperature, self.top_p = seeds, prompt_len, temperature, top_p
+
+    def __call__(self, input_ids, scores):
+        from harness.models.decode import seeded_choice
+        chosen = seeded_choice(scores, self.seeds.to(scores.device), input_ids.shape[1] - self.prompt_len,
+                               self.temperature, self.top_p)
+        out = scores.new_full(scores.shape, float("-inf"))
+        out[range(len(chosen)), chosen] = 0.0
+        return out
 
 
 def _kept_ids(ids: list[int], stops: set[int]) -> list[int]:
@@ -258,8 +322,11 @@ def _sample_vllm(model_dir, problems, template, cfg: SamplingConfig, seed, dtype
               gpu_memory_utilization=cfg.gpu_memory_utilization, dtype="bfloat16" if dtype_bf16 else "auto")
     k = 1 if greedy else cfg.k
     stops = stop_texts(template if stop_template is None else stop_template, llm.get_tokenizer())
-    params = SamplingParams(n=k, temperature=0.0 if greedy else cfg.temperature, top_p=cfg.top_p,
-                            max_tokens=cfg.max_new_tokens, seed=seed, stop=stops)
+    # one seed per problem (vLLM draws a request's n samples from seed, seed + 1, ...): a problem's samples do not
+    # depend on which other problems share the engine, or on the rank that samples it
+    params = [SamplingParams(n=k, temperature=0.0 if greedy else cfg.temperature, top_p=cfg.top_p,
+                             max_tokens=cfg.max_new_tokens, seed=problem_seed(seed, p["id"]), stop=stops)
+              for p in problems]
     res = llm.generate([template.format(question=p["question"]) for p in problems], params)
     out, seen, n_tokens, prompt_lens, gen_lens = [], set(), 0, [], []
     for p, r in zip(problems, res):

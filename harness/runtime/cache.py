@@ -10,11 +10,13 @@ Two kinds of concurrency meet here:
   stage is computed under a per-stage file lock (`<run_dir>/.locks/<dir>.lock`), so the second process waits and then
   reuses the first one's result instead of training the same stage again.
 - The ranks of one `accelerate launch`/`torchrun` job: a *collective* stage (training: the trainer
-  shards work across ranks) runs its function on every rank; any other stage (data, sampling, pairs,
-  slice, evaluation) runs on rank 0 only while the other ranks wait for its `meta.json`. Only rank 0
-  takes the lock, writes `meta.json` and renames; it tells its own job's ranks to join a collective
-  stage through a claim file (`<dir>.claim`) naming the job, so ranks of a job waiting behind another
-  job's lock do not start training early.
+  shards work across ranks) runs its function on every rank; a *data-parallel* stage (sampling, the
+  slice, evaluation) runs it on every rank too, each rank computing its share of the items
+  (harness/runtime/shard.py) and every rank but 0 writing into a scratch folder; any other stage (data,
+  base, pairs) runs on rank 0 only while the other ranks wait for its `meta.json`. Only rank 0
+  takes the lock, writes `meta.json` and renames; it tells its own job's ranks to join a collective or
+  data-parallel stage through a claim file (`<dir>.claim`) naming the job, so ranks of a job waiting
+  behind another job's lock do not start early.
 
 Every wait is bounded. A stage that fails on rank 0 (a bug, bad data, or the designed "no pairs: recipe skipped")
 leaves a failure marker (`.locks/<dir>.failed`: job, exception type, one-line message); the other ranks read it, raise the
@@ -149,6 +151,17 @@ def stage_key(name: str, payload) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
+@contextlib.contextmanager
+def _shard_context(folder: Path | None):
+    """Rank 0 of a data-parallel stage: its function's `all_gather` calls exchange parts through `folder`."""
+    if folder is None:
+        yield
+        return
+    from harness.runtime import shard
+    with shard.sharding(folder):
+        yield
+
+
 def _say(msg: str) -> None:
     # plain stderr, not the rich console: this module must stay importable without transformers
     print(msg, file=sys.stderr, flush=True)
@@ -178,7 +191,8 @@ class Stage:
 
     `collective` (default: `resumable`, i.e. the training stages) runs fn on every rank of a distributed job."""
 
-    def __init__(self, run_dir: Path, name: str, payload, resumable: bool = False, collective: bool | None = None):
+    def __init__(self, run_dir: Path, name: str, payload, resumable: bool = False, collective: bool | None = None,
+                 data_parallel: bool = False):
         self.name = name
         self.key = stage_key(name, payload)
         self.dir = Path(run_dir) / f"{name}-{self.key}"
@@ -189,6 +203,9 @@ class Stage:
         self.run_dir = Path(run_dir)
         self.resumable = resumable
         self.collective = resumable if collective is None else collective
+        # a stage that only runs a model: every rank computes its share of the items (harness/runtime/shard.py)
+        self.data_parallel = data_parallel
+        self.shards = self.run_dir / ".shards" / self.dir.name
 
     @property
     def done(self) -> bool:
@@ -234,11 +251,15 @@ class Stage:
             shutil.rmtree(self.partial)
         self.partial.mkdir(parents=True, exist_ok=True)
         self._clear_failure()
-        if self.collective and dist.world_size() > 1:
+        sharded = self.data_parallel and dist.world_size() > 1
+        if sharded:
+            shutil.rmtree(self.shards, ignore_errors=True)  # parts of an earlier launch
+        if (self.collective or sharded) and dist.world_size() > 1:
             write_json_atomic(self.claim_path, {"job": dist.job_id(), "time": time.time()})
         t0 = time.time()
         try:
-            meta = fn(self.partial) or {}
+            with _shard_context(self.shards if sharded else None):
+                meta = fn(self.partial) or {}
             meta = {"stage": self.name, "key": self.key, "seconds": round(time.time() - t0, 2), **meta}
             write_json_atomic(self.partial / "meta.json", meta)
             if self.dir.exists():  # finished by a process that did not take the lock (an older harness); keep theirs
@@ -317,6 +338,16 @@ class Stage:
             err = self._failure()
             if err is not None:
                 raise err
+            if self.data_parallel and self._claimed_by_my_job():
+                from harness.runtime import shard
+                scratch = shard.scratch(self.shards / "scratch")
+                try:  # this rank's share of the items; what it writes besides is thrown away (rank 0 writes it)
+                    with shard.sharding(self.shards, check=lambda: self._stop_if_rank0_gone(start)):
+                        fn(scratch)
+                finally:
+                    shutil.rmtree(scratch, ignore_errors=True)
+                self.data_parallel = False  # from here on only wait
+                continue
             if self.collective and self._claimed_by_my_job():
                 fn(self.partial)  # the trainer synchronizes the ranks; rank 0 writes the artifact
                 self.collective = False  # from here on only wait
@@ -328,13 +359,19 @@ class Stage:
             time.sleep(POLL_SECONDS)
         return self._cached()
 
-    def _check_rank0_alive(self, start: float) -> None:
+    def _stop_if_rank0_gone(self, start: float) -> None:
+        err = self._failure()
+        if err is not None:
+            raise err
+        self._check_rank0_alive(start, bounded=False)
+
+    def _check_rank0_alive(self, start: float, bounded: bool = True) -> None:
         now = time.time()
         beat = _fresh(_heartbeat_path(self.run_dir))
         last = beat["time"] if beat else start  # rank 0 may not have reached its first stage yet
         if now - last > HEARTBEAT_TIMEOUT:
             raise WaitTimeout(f"stage {self.dir.name}: rank 0 stopped answering (no heartbeat for {now - last:.0f}s); "
                               f"it was killed or hangs, see its log")
-        if now - start > WAIT_TIMEOUT:
+        if bounded and now - start > WAIT_TIMEOUT:
             raise WaitTimeout(f"stage {self.dir.name}: rank {dist.rank()} waited {WAIT_TIMEOUT:.0f}s for rank 0; "
                               f"raise HARNESS_WAIT_TIMEOUT for longer stages")

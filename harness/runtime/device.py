@@ -13,12 +13,18 @@ import functools
 
 
 def resolve_device(name: str) -> str:
+    """'cpu' or 'cuda'. Under a launch of several processes, 'cuda' is this rank's GPU (its local rank): a stage that
+    samples or evaluates its share of the problems runs on its own GPU, as the trainers do."""
     import torch
     if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
         from harness.config import ConfigError
         raise ConfigError("device=cuda but no CUDA device is visible; set device=cpu or device=auto")
+    if name == "cuda":
+        from harness.runtime import dist
+        if dist.is_distributed() and torch.cuda.device_count() > dist.local_rank():
+            torch.cuda.set_device(dist.local_rank())
     return name
 
 

@@ -149,6 +149,14 @@ def compact_lm(hflm_cls):
     same completions as `model.generate`, at the cost of the tokens generated rather than batch x the longest row.
     Anything but plain greedy decoding (sampling, a static cache) keeps lm-eval's own path."""
     class CompactHFLM(hflm_cls):
+        def generate_until(self, requests, disable_tqdm: bool = False):
+            """Under a launch of N processes (a data-parallel eval stage, harness/runtime/shard.py) each rank generates
+            every N-th request and every rank gets all responses in request order; lm-eval's own multi-process path
+            needs a process group and a model it loaded itself."""
+            from harness.runtime import shard
+            parts = shard.all_gather(requests, lambda mine: super(CompactHFLM, self).generate_until(mine, disable_tqdm))
+            return shard.interleave(parts)
+
         def _model_generate(self, context, max_length, stop, **kwargs):
             extra = set(kwargs) - {"attention_mask", "do_sample", "temperature"}
             if extra or kwargs.get("do_sample") or kwargs.get("temperature", 0.0) not in (0, 0.0, None):

@@ -85,6 +85,9 @@ class StageKind:
     """Modules or packages whose source produces the output (the kind's own module is always added)."""
     resumable: bool = False
     """Training: a killed run resumes from the last checkpoint; collective across the ranks of a launch."""
+    data_parallel: bool = False
+    """A stage that only runs a model over items (sampling, evaluation): under a launch of N processes every rank
+    computes its share of the items and rank 0 writes the artifact (harness/runtime/shard.py)."""
     trainer: str | None = None
     """The recipe trainer (harness/registry.py) this kind trains, if any."""
     recipe_params: Callable = field(default=lambda recipe: {"recipe": recipe.name})

@@ -134,7 +134,8 @@ class Pipeline:
 
     def stage(self, node: Node) -> Stage:
         kind = get_kind(node.kind)
-        return Stage(self.run_dir, kind.name, self.payload(node), resumable=kind.resumable)
+        return Stage(self.run_dir, kind.name, self.payload(node), resumable=kind.resumable,
+                     data_parallel=kind.data_parallel)
 
     def is_external(self, node: Node) -> bool:
         kind = get_kind(node.kind)

@@ -162,7 +162,12 @@ def with_overrides(section, overrides: dict | None):
     bad = set(overrides) - names
     if bad:
         raise ConfigError(f"recipe overrides {sorted(bad)} are not fields of {type(section).__name__}: {', '.join(sorted(names))}")
-    return dataclasses.replace(section, **overrides)
+    out = dataclasses.replace(section, **overrides)
+    if getattr(out, "global_batch", None) and "grad_accum" not in overrides:  # the global batch holds; derive again
+        from harness.runtime.dist import world_size
+        out.grad_accum = 1
+        out.derive_accumulation(f"recipe override of {type(section).__name__}", world_size())
+    return out
 
 
 def shared_dataset(rows: list[dict], work: Path):

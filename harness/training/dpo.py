@@ -113,7 +113,8 @@ class WeightedDPOTrainer(DPOTrainer):
     def _precompute_ref_logps(self, dataset, name, batch_size):
         """TRL's precompute, plus a content-keyed cache in `ref_cache` (a folder): recipes that train on the same pairs
         from the same SFT model (hn_dpo, rpo, rft; step_w_dpo, step_w_rpo; ...) compute them once. One process only
-        (a distributed run takes TRL's own path); a loss without the sigmoid term (rft) needs no reference at all."""
+        (a distributed run takes TRL's own path); a loss without the sigmoid term (rft) needs no reference at all.
+        The key holds `reference_precision`, so a bf16-autocast run never reads an fp32 run's file, nor the reverse."""
         if "sigmoid" not in self.loss_types:  # rft: the chosen side's NLL never reads the reference
             zeros = [0.0] * len(dataset)
             return dataset.add_column("ref_chosen_logps", zeros).add_column("ref_rejected_logps", zeros)
@@ -124,7 +125,7 @@ class WeightedDPOTrainer(DPOTrainer):
 
         from harness.runtime.io import atomic_path
         key = Hasher.hash([self._precompute_model_hash, batch_size, self.args.max_length, self.args.truncation_mode,
-                           self.args.pad_to_multiple_of, self.args.bf16,
+                           self.args.pad_to_multiple_of, reference_precision(self.accelerator),
                            dataset.select_columns(["prompt_ids", "chosen_ids", "rejected_ids"]).to_list()])
         path = Path(self.ref_cache) / f"{key}.pt"
         if path.is_file():
@@ -214,6 +215,21 @@ class WeightedDPOTrainer(DPOTrainer):
             m["logps/rejected"].append(self.accelerator.gather(rejected_logps.detach()).mean().item())
         m["weights/mean"].append(self.accelerator.gather(weights.float()).mean().item())
         return (loss, outputs) if return_outputs else loss
+
+
+def reference_precision(accelerator) -> str:
+    """The precision the reference log-probs are computed at: the dtype of the autocast `accelerator.autocast()` opens
+    ("bfloat16" with bf16 mixed precision), or "float32" where it opens none. TRL's `compute_ref_log_probs` runs the
+    reference forward (the precompute included) under that context, and accelerate wraps the training forward in the
+    same one, so step-0 margins are zero in either precision (tests/test_dpo_reference_precision.py).
+
+    Read from the accelerator, not from `args.bf16`: `accelerate launch` with `mixed_precision: bf16`
+    (harness/configs/accelerate/) turns bf16 autocast on through the environment while `args.bf16` stays False."""
+    kind = accelerator.device.type
+    with accelerator.autocast():
+        if torch.is_autocast_enabled(kind):
+            return str(torch.get_autocast_dtype(kind)).removeprefix("torch.")
+    return "float32"
 
 
 def chosen_half(model_kwargs: dict, completion_mask: torch.Tensor, shift_mask: torch.Tensor):

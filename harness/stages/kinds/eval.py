@@ -116,6 +116,6 @@ def produce(ctx, out: Path) -> dict:
 
 
 KIND = register(StageKind(
-    name="eval", produce=produce, seed=None, reads=EVAL_READS, upstream=upstream, inputs=inputs,
+    name="eval", produce=produce, data_parallel=True, seed=None, reads=EVAL_READS, upstream=upstream, inputs=inputs,
     label=lambda node: f"eval:{node.p('recipe')}",
     code=("harness.stages.evaluate", "harness.models.decode", "verifier", "harness.data.planted")))

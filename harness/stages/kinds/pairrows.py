@@ -32,7 +32,7 @@ def produce(ctx, out: Path) -> dict:
 
 
 KIND = register(StageKind(
-    name="pairrows", produce=produce, seed="pool",
+    name="pairrows", produce=produce, data_parallel=True, seed="pool",
     reads=MINING + SAMPLING + ("verifier.*", "data.prompt_template") + RUN_MODEL,
     upstream=lambda pipe, node: {"pool": same_round(node, "pool"), "policy": policy(node), "data": node.at("data")},
     inputs=lambda pipe, node: {"builder": node.p("builder"), **round_inputs(node)},

@@ -56,7 +56,7 @@ def produce(ctx, out: Path) -> dict:
 
 
 KIND = register(StageKind(
-    name="pool", produce=produce, seed="pool",
+    name="pool", produce=produce, data_parallel=True, seed="pool",
     reads=SAMPLING + ("verifier.*", "data.prompt_template") + RUN_MODEL,
     upstream=lambda pipe, node: {"policy": policy(node), "data": node.at("data")},
     inputs=lambda pipe, node: round_inputs(node), label=lambda node: round_label(node, "pool"),

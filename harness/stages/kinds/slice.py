@@ -48,6 +48,6 @@ def produce(ctx, out: Path) -> dict:
 
 
 KIND = register(StageKind(
-    name="slice", produce=produce, seed="data", reads=READS, inputs=inputs,
+    name="slice", produce=produce, data_parallel=True, seed="data", reads=READS, inputs=inputs,
     upstream=lambda pipe, node: {"sft": node.at("sft"), "data": node.at("data")},
     code=("harness.stages.near_slice", "harness.stages.evaluate", "harness.models.decode", "verifier")))

@@ -33,7 +33,7 @@ def produce(ctx, out: Path) -> dict:
 
 
 KIND = register(StageKind(
-    name="valeval", produce=produce, seed=None, reads=READS, inputs=inputs,
+    name="valeval", produce=produce, data_parallel=True, seed=None, reads=READS, inputs=inputs,
     upstream=lambda pipe, node: {"model": pipe.train_node(pipe.recipe(node)), "data": node.at("data")},
     label=lambda node: f"val:{node.p('recipe')}",
     code=("harness.stages.evaluate", "harness.models.decode", "verifier")))
