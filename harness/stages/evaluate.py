@@ -186,11 +186,28 @@ def _evaluate_groups(lm, tm, groups: dict, cfg: ExperimentConfig, results: dict,
             gen["until"] = list(next(iter(untils)))
         if cfg.eval.cache == "static":  # stock `generate`: no repetition penalty from the checkpoint's generation_config
             gen.update(cache_implementation="static", repetition_penalty=1.0)
-        res = simple_evaluate(model=lm, tasks=group, task_manager=tm, limit=limit, log_samples=True,
-                              gen_kwargs=gen or None, random_seed=cfg.seed,
-                              numpy_random_seed=cfg.seed, torch_random_seed=cfg.seed, fewshot_random_seed=cfg.seed)
+        with _single_process_view():
+            res = simple_evaluate(model=lm, tasks=group, task_manager=tm, limit=limit, log_samples=True,
+                                  gen_kwargs=gen or None, random_seed=cfg.seed, numpy_random_seed=cfg.seed,
+                                  torch_random_seed=cfg.seed, fewshot_random_seed=cfg.seed)
         results.update(res["results"])
         samples.update(res["samples"])
+
+
+@contextlib.contextmanager
+def _single_process_view():
+    """lm-eval returns results only where LOCAL_RANK is 0 (its rule for tensor-parallel launchers); here every rank of a
+    data-parallel eval stage runs lm-eval's single-process path over all documents, generating only its share
+    (`compact_lm`'s generate_until), so each must get its results back."""
+    import os
+    saved = os.environ.get("LOCAL_RANK")
+    if saved is not None:
+        os.environ["LOCAL_RANK"] = "0"
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["LOCAL_RANK"] = saved
 
 
 @contextlib.contextmanager
