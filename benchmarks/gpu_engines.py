@@ -60,7 +60,7 @@ def child(args) -> None:
     tok = train_tokenizer([f"Question: {p['question']}\nAnswer: {p['solution']}" for p in problems] + ["0123456789"],
                           300 if args.dry_run else 2048, work / "tok")
     cfg = load_config("qwen2.5-1.5b", [
-        f"device={device}", f"dpo.batch_size={B}", f"dpo.grad_accum={GA}", f"dpo.max_steps={args.steps}",
+        f"device={device}", f"dpo.batch_size={B}", f"dpo.global_batch={B * GA}", f"dpo.max_steps={args.steps}",
         f"dpo.max_length={P + C}", "dpo.warmup_steps=0", "dpo.gradient_checkpointing=false",
         # a learning rate that moves bf16 weights within a few steps, so a save of the untrained model would show
         "dpo.learning_rate=1e-4", "dpo.precompute_ref_log_probs=true",

@@ -293,7 +293,7 @@ def main(argv=None) -> dict:
     assert len(tok(digit_rows(1, P, C, 0)[0]["prompt"])["input_ids"]) == P  # one token per digit
     cfg = load_config("qwen2.5-1.5b",
                       [f"device={device}", "sft.gradient_checkpointing=false", "dpo.gradient_checkpointing=false",
-                       f"sft.batch_size={B}", f"dpo.batch_size={B}", f"sft.grad_accum={GA}", f"dpo.grad_accum={GA}",
+                       f"sft.batch_size={B}", f"dpo.batch_size={B}", f"sft.global_batch={B * GA}", f"dpo.global_batch={B * GA}",
                        f"sft.max_length={P + C}", f"dpo.max_length={P + C}", f"sft.max_steps={warmup + steps}",
                        f"dpo.max_steps={warmup + steps}", f"sft.liger_kernel={str(args.liger).lower()}",
                        f"dpo.liger_kernel={str(args.liger).lower()}", "sft.warmup_steps=0", "dpo.warmup_steps=0",
