@@ -187,3 +187,11 @@ def test_problem_matrix_keeps_draws_apart():
     a, b, cl, gr = _two_draws_that_disagree()
     mat, ids, draws = problem_matrix(a - b, cl, gr)
     assert mat.shape == (2, N) and draws == [0, 1]
+
+
+def test_the_build_refuses_a_report_whose_text_the_statistics_contradict():
+    from harness.reporting.build import check_claims
+    stats = _stats()
+    check_claims(_generated(stats), stats)
+    with pytest.raises(ValueError, match="disagrees with stats.json"):
+        check_claims(_generated(stats) + "\n\nMDE 2.3-3.0 points vs SFT and 1.1-1.6 vs\n`rft`.", stats)

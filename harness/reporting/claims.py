@@ -143,17 +143,21 @@ _SPREAD_IN = re.compile(r"every interval (?:and MDE )?(?:above )?(?:includes|res
                         r"resampled first|spread is in the interval", re.I)
 _DRAWS = re.compile(r"SFT draws in every comparison: (\d+)")
 _MDE = re.compile(r"MDE vs (\S+) on (\S+): ([\d.]+)–([\d.]+) points over all (\d+) recipes")
-_MDE_LOOSE = re.compile(r"MDE ([\d.]+)\s*[–-]\s*([\d.]+)(?: points)? vs `?(\w+)`?")
+# "MDE 2.3-3.0 points vs SFT and 1.1-1.6 vs rft": every range after an MDE in one sentence
+_MDE_LOOSE = re.compile(r"(?:MDE|and|,) ([\d.]+)\s*[–-]\s*([\d.]+)(?: points)? vs\s+`?(\w+)`?")
 _BEST = re.compile(r"`?(\w+)`?,? (?:is )?the best on every count")
 
 
 def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+    """Sentences of markdown text: a single line break is a wrap inside a sentence, a blank line ends it."""
+    text = re.sub(r"(?<!\n)\n(?!\n)", " ", text)
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n\s*\n", text) if s.strip()]
 
 
 def _mde_ranges(stats: dict, base: str) -> list[tuple[str, str, int]]:
     control = (stats.get("baselines") or {}).get("control")
-    key = "vs_sft" if base == "sft" else ("vs_control" if base == control else None)
+    base = base.strip("`").lower()
+    key = "vs_sft" if base == "sft" else ("vs_control" if base == (control or "").lower() else None)
     out = []
     for task in stats["tasks"] if key else []:
         rng = mde_range(stats, task, key)
@@ -178,7 +182,7 @@ def check(text: str, stats: dict) -> list[str]:
             base, lo, hi, n = m.group(1), m.group(3), m.group(4), int(m.group(5))
             if (lo, hi, n) not in _mde_ranges(stats, base):
                 bad.append(f"{s}: MDE range vs {base} is {_mde_ranges(stats, base)} (low, high, recipes) in stats")
-        if not _MDE.search(s):
+        if "MDE" in s and not _MDE.search(s):
             for m in _MDE_LOOSE.finditer(s):
                 if (m.group(1), m.group(2)) not in [(lo, hi) for lo, hi, _ in _mde_ranges(stats, m.group(3))]:
                     bad.append(f"{s}: MDE {m.group(1)}–{m.group(2)} vs {m.group(3)} is not the range over every "
