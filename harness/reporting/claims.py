@@ -131,7 +131,7 @@ def best_sentence(stats: dict, labels: dict) -> str:
 
 def family_sentence(stats: dict, task: str) -> str:
     f = (stats.get("families") or {}).get(task)
-    if not f:
+    if not f or not f["size"]:  # a task scored for sft alone makes no comparison
         return ""
     return (f"Holm family: {f['name']}, {f['size']} comparisons; the sign-test p and the permutation p are each "
             "adjusted over it.")
