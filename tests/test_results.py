@@ -64,8 +64,10 @@ def test_statistics_come_from_per_problem_rows(tmp_path):
     assert hn["accuracy"]["mean"] == pytest.approx(0.6)
     assert (hn["vs_sft"]["b10"], hn["vs_sft"]["b01"]) == (20, 0)  # problems, not 20 problems x 2 seeds
     assert (hn["vs_sft"]["units_b10"], hn["vs_sft"]["units_b01"]) == (40, 0)
-    # 20 problems, 20/0: p = 2^-19, times 3 under Holm (not 2^-39: the two seeds repeat the same problems)
-    assert hn["vs_sft"]["diff"] == pytest.approx(0.10) and hn["vs_sft"]["p_holm"] == pytest.approx(3 * 2 ** -19)
+    # 20 problems, 20/0: p = 2^-19 (not 2^-39: the two seeds repeat the same problems); Holm over the table's one
+    # family of 5 comparisons (3 vs sft, 2 vs dpo), where hn_w_dpo vs dpo (30/0, 2^-29) ranks first: times 4
+    assert hn["vs_sft"]["diff"] == pytest.approx(0.10) and hn["vs_sft"]["p_holm"] == pytest.approx(4 * 2 ** -19)
+    assert stats["families"]["hardneg_synth"]["size"] == 5
     assert hn["vs_sft"]["n_problems"] == N and hn["vs_sft"]["n_units"] == 2 * N
     assert rows["dpo"]["vs_sft"]["diff"] == pytest.approx(-0.05)
     assert hn["vs_control"]["diff"] == pytest.approx(0.15)
@@ -102,7 +104,9 @@ def test_slice_subset_and_placebo(tmp_path):
     assert pl["kind"] == "other SFT seeds" and pl["sft_accuracy"]["n"] == N // 4
     assert pl["vs_selecting_sft"]["diff"] == pytest.approx(-1.0)  # the fixture's other SFT inverts the selecting one
     md = markdown(res, stats, [])
-    assert "placebo (other SFT seeds)" in md and "SFT-seed spread" in md
+    # the placebo-only SFT draw is named and its spread said to be outside every interval, never averaged into sft
+    assert "placebo (other SFT seeds)" in md and "SFT seed(s) 1 trained no recipe" in md
+    assert "| sft | 2 |" in md and "a spread no interval above includes" in md
 
 
 def test_an_old_slice_is_rederived_with_the_one_predicate(tmp_path):
@@ -115,7 +119,9 @@ def test_an_old_slice_is_rederived_with_the_one_predicate(tmp_path):
     assert sl["enrichment"]["covers_sft_errors"] == pytest.approx(0.5) and sl["enrichment"]["sft_solves"] == 0.0
     assert sl["legacy"]["n"] == N // 4 and sl["legacy"]["sft_solves"] == 1.0  # the old ids: all solved by SFT
     near = {r["recipe"]: r for r in stats["tasks"]["hardneg_near_miss"]}
-    assert near["sft"]["accuracy"]["n"] == N // 4 and near["sft"]["accuracy"]["per_model"] == [0.0, 1.0]
+    # the sft row is the selecting SFT the recipes start from, not averaged with the placebo SFT draw
+    assert near["sft"]["accuracy"]["n"] == N // 4 and near["sft"]["accuracy"]["per_model"] == [0.0]
+    assert stats["draws"] == {"recipes": [0], "sft_only": [1]}
     assert stats["placebo"]["sft_accuracy"]["mean"] == 0.0 and stats["placebo"]["placebo_accuracy"]["mean"] == 1.0
     assert near["hn_w_dpo"]["accuracy"]["mean"] == pytest.approx(0.2)  # fixes i % 10 == 1: of the ids i % 4 == 1, one in 5
     assert "re-derived by `harness report`" in markdown(res, stats, [])

@@ -6,8 +6,11 @@ results.json points at (harness/reporting/results.py), with the tests of harness
 Pairing: recipe R's run at (seed s, SFT seed t) is paired with the baseline's run at the same (s, t),
 problem by problem. Inference is over problems: a problem's units are averaged (within each SFT seed) before
 anything is resampled or tested, and with several SFT seeds the SFT seed is resampled too (stats.py).
-Holm's correction runs over the recipes of one table (one task, one baseline). Runs built on different shared
-upstream stages are refused (results.check_compatible).
+Holm's correction runs over every comparison of one table (one task: vs sft and vs control together, each
+recipe pair once), for the sign test and the permutation test alike; `families` names each family and its size.
+The sft row is the SFT draw(s) the recipes start from: an SFT draw trained only for the slice's placebo is its
+own row of `sft_seed_spread`, never averaged into the checkpoint the differences are paired with. Runs built on
+different shared upstream stages are refused (results.check_compatible).
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from harness.reporting.movement import answers, movement
 from harness.reporting.results import check_compatible, load_rows, near_correct_error
 from harness.reporting.slice_stats import TASK as SLICE_TASK
 from harness.reporting.slice_stats import slice_view, source_task
-from harness.reporting.stats import accuracy_interval, holm, paired_comparison
+from harness.reporting.stats import accuracy_interval, holm, paired_comparison, two_sample_difference
 
 
 class RowCache:
@@ -138,12 +141,29 @@ def profile(cache: RowCache, runs: list[dict], task: str) -> dict | None:
     return out
 
 
-def _family(rows: list[dict], key: str) -> None:
-    """Holm-adjust the p-values of one comparison family in place."""
-    idx = [i for i, r in enumerate(rows) if r.get(key)]
-    adj = holm([rows[i][key]["p"] for i in idx])
-    for i, p in zip(idx, adj):
-        rows[i][key]["p_holm"] = p
+def table_family(comparisons: list[tuple[str, dict]]) -> dict:
+    """Holm-adjust one table's comparisons in place, as one family: [(label, comparison)] -> {size, members}.
+
+    Each comparison gets p_holm (from its sign-test p) and p_perm_holm (from p_perm, where present), both adjusted
+    over the same family of size len(comparisons)."""
+    for key, out in (("p", "p_holm"), ("p_perm", "p_perm_holm")):
+        idx = [i for i, (_, c) in enumerate(comparisons) if c.get(key) is not None]
+        for i, p in zip(idx, holm([comparisons[i][1][key] for i in idx])):
+            comparisons[i][1][out] = p
+    return {"size": len(comparisons), "members": [label for label, _ in comparisons]}
+
+
+def _task_family(rows: list[dict], control: str | None) -> dict:
+    """The paired table of one task as one Holm family: every recipe's Δ sft and Δ control."""
+    comps = [(f"{r['recipe']} vs {base}", r[key]) for key, base in (("vs_sft", "sft"), ("vs_control", control))
+             for r in rows if r.get(key)]
+    return {"name": "every comparison of this table (vs sft and vs control)", **table_family(comps)}
+
+
+def recipe_draws(recipes: dict) -> list:
+    """The SFT draws (sft_seed values) the non-SFT recipes start from; with no other recipe, every SFT draw."""
+    draws = {r["sft_seed"] for name, rec in recipes.items() if name != "sft" for r in rec["runs"]}
+    return sorted(draws or {r["sft_seed"] for r in (recipes.get("sft") or {}).get("runs", [])})
 
 
 def _primary_sft(results: dict, recipes: dict) -> list[dict]:
@@ -162,28 +182,76 @@ def analyze(results: dict, run_dir: Path) -> dict:
     sl = slice_view(results, run_dir, cache.rows(primary[0], cache.source) if primary and cache.source else None)
     if sl and sl.get("rederived"):
         cache.slice_ids = sl["ids"]
-    out: dict = {"tasks": {}, "profiles": {}, "slice": sl, "sft_seed_spread": {},
-                 "baselines": {"sft": "sft" in recipes, "control": control if control in recipes else None}}
+    draws = recipe_draws(recipes)
+    out: dict = {"tasks": {}, "profiles": {}, "slice": sl, "sft_seed_spread": {}, "families": {},
+                 "baselines": {"sft": "sft" in recipes, "control": control if control in recipes else None},
+                 "draws": {"recipes": draws, "sft_only": sorted({r["sft_seed"] for r in sft_runs} - set(draws))}}
+    # the sft row is the checkpoint(s) the recipes start from, not an average with a placebo-only SFT draw
+    row_runs = {name: [x for x in r["runs"] if name != "sft" or x["sft_seed"] in draws] for name, r in recipes.items()}
     for task in results["tasks"]:
         rows = []
         for name, r in recipes.items():
-            acc = accuracy(cache, r["runs"], task)
+            acc = accuracy(cache, row_runs[name], task)
             if acc is None:
                 continue
-            row = {"recipe": name, "accuracy": acc, "runs": len(r["runs"]), "movement": None}
+            row = {"recipe": name, "accuracy": acc, "runs": len(row_runs[name]), "movement": None}
             if name != "sft" and sft_runs:
                 row["vs_sft"] = compare_pair(cache, r["runs"], sft_runs, task)
                 row["movement"] = movement(r["runs"], sft_runs, lambda x, t=task: answers(cache.rows(x, t)))
             if control in recipes and name not in (control, "sft"):
                 row["vs_control"] = compare_pair(cache, r["runs"], recipes[control]["runs"], task)
             rows.append(row)
-        _family(rows, "vs_sft")
-        _family(rows, "vs_control")
+        out["families"][task] = _task_family(rows, control)
         out["tasks"][task] = rows
         out["sft_seed_spread"][task] = sft_seed_spread(cache, sft_runs, task)
-        out["profiles"][task] = {name: p for name, r in recipes.items() if (p := profile(cache, r["runs"], task))}
+        out["profiles"][task] = {name: p for name in recipes if (p := profile(cache, row_runs[name], task))}
     out["placebo"] = placebo(cache, results, recipes)
+    out["slice_control"] = slice_control(cache, results, recipes, sl)
     return out
+
+
+def fix_shares(correct: dict[str, float], slice_ids: list[str], other_ids: list[str], seed: int = 0) -> dict:
+    """Within-model slice control for one model: the share of the slice's problems it solves minus the share of
+    SFT's *other* errors it solves, with a stratified bootstrap over problems (stats.two_sample_difference).
+
+    correct: problem id -> seed-averaged correctness on the source task. Both sets are SFT's greedy failures, so
+    regression to the mean lifts both; a gain specific to near misses is the excess on the slice.
+    Returns {diff, low, high, x (slice share), y (other-error share), n_x, n_y}."""
+    x = [correct[i] for i in slice_ids if i in correct]
+    y = [correct[i] for i in other_ids if i in correct]
+    return two_sample_difference(x, y, seed)
+
+
+def _seed_averaged(cache: RowCache, runs: list[dict], task: str) -> dict[str, float]:
+    per: dict[str, list[float]] = {}
+    for r in _unique_models(runs):
+        for pid, v in (cache.correct(r, task) or {}).items():
+            per.setdefault(pid, []).append(v)
+    return {k: float(np.mean(v)) for k, v in per.items()}
+
+
+def slice_control(cache: RowCache, results: dict, recipes: dict, sl: dict | None) -> dict | None:
+    """{source, n_slice, n_other_errors, rows: {model: fix_shares}}: for every recipe on the selecting SFT draw and
+    the placebo SFT draws, what share of the slice it fixes vs what share of SFT's other greedy errors it fixes,
+    both on the source task's rows. None without a slice, a source task or the selecting SFT's rows."""
+    primary = _primary_sft(results, recipes)
+    if not sl or not sl.get("ids") or not primary or not cache.source:
+        return None
+    sft = cache.correct(primary[0], cache.source)
+    if not sft:
+        return None
+    ids = [str(i) for i in sl["ids"]]
+    inside = set(ids)
+    other = sorted(k for k, v in sft.items() if v < 0.5 and k not in inside)
+    rows = {}
+    for name, r in recipes.items():
+        runs = [x for x in r["runs"] if x["sft_seed"] == results["primary_seed"]]
+        if name == "sft":  # the selecting SFT fixes none of either set; the other SFT draws are the placebo
+            runs, name = [x for x in r["runs"] if x["sft_seed"] != results["primary_seed"]], "placebo (other SFT draws)"
+        correct = _seed_averaged(cache, runs, cache.source)
+        if correct:
+            rows[name] = fix_shares(correct, ids, other)
+    return {"source": cache.source, "n_slice": len(ids), "n_other_errors": len(other), "rows": rows}
 
 
 def placebo(cache: RowCache, results: dict, recipes: dict) -> dict | None:

@@ -40,13 +40,24 @@ def build_report(run_dir: Path, results: dict, formats=FORMATS) -> dict:
             from harness.reporting.plots import all_plots
             from harness.reporting.markdown import markdown
             made = all_plots(results, stats, tmp)
-            (tmp / "report.md").write_text(markdown(results, stats, made))
+            text = markdown(results, stats, made)
+            check_claims(text, stats)
+            (tmp / "report.md").write_text(text)
         if "tex" in formats:
             from harness.reporting.latex import latex
             (tmp / "tables.tex").write_text(latex(results, stats))
         if "json" in formats:
             (tmp / "stats.json").write_text(json.dumps(stats, indent=1, sort_keys=True))
     return stats
+
+
+def check_claims(text: str, stats: dict) -> None:
+    """Refuse a report.md whose sentences state a draw count, an interval property, an MDE range or a best recipe
+    that stats.json contradicts (harness/reporting/claims.py); checked on the JSON round trip the reader gets."""
+    from harness.reporting.claims import check
+    bad = check(text, json.loads(json.dumps(stats)))
+    if bad:
+        raise ValueError("report.md disagrees with stats.json:\n  " + "\n  ".join(bad))
 
 
 def report_locked(run_dir: Path, formats=FORMATS) -> tuple[dict, dict]:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from harness.reporting import claims
 from harness.reporting.planted import planted_lines
 from harness.tasks import labels
 
@@ -33,6 +34,12 @@ def _p(c: dict | None, none: str = "-") -> str:
     """The Holm-corrected p value (the raw one where there is none), starred below ALPHA."""
     p = None if not c else c.get("p_holm", c.get("p"))
     return none if p is None else f"{p:.2g}{'*' if p < ALPHA else ''}"
+
+
+def _pp(c: dict | None) -> str:
+    """The Holm-corrected paired permutation p (raw where there is none), starred below ALPHA."""
+    p = None if not c else c.get("p_perm_holm", c.get("p_perm"))
+    return "-" if p is None else f"{p:.2g}{'*' if p < ALPHA else ''}"
 
 
 def primary_task(results: dict) -> str:
@@ -90,11 +97,13 @@ def rich_table(results: dict, stats: dict) -> Table:
 READING = (
     "How to read: every recipe is scored on the same problems, so each comparison is *paired*, and the unit of "
     "inference is the problem: a problem's seeds are averaged first, so a problem counts once however many seeds "
-    "share it. Δ is the accuracy difference in points with a 95% paired-bootstrap interval over problems (with "
-    "several SFT seeds, SFT seeds are resampled first: the SFT checkpoint's own spread is in the interval). "
+    "share it. Δ is the accuracy difference in points with a 95% paired-bootstrap interval over problems (the "
+    "SFT draws it spans are stated under the accuracy table). "
     "b10/b01 count the *problems* whose seed-averaged result favours the recipe / the baseline (ties drop out); "
-    "p is the exact sign test on them (with one seed per problem, exactly the exact McNemar test), Holm-corrected "
-    f"across the recipes of the table (* marks p < {ALPHA}). The interval bounds the effect: effects outside it are "
+    "sign p is the exact sign test on them (with one seed per problem, exactly the exact McNemar test); perm p is the "
+    "paired permutation (sign-flip) test on the same per-problem differences with their magnitudes, the statistic "
+    "the interval is built around, so the two can differ at the margin. Both are Holm-corrected over one family per "
+    f"table, named under it (* marks p < {ALPHA}). The interval bounds the effect: effects outside it are "
     "what the data rule out. MDE (2.80 x the clustered standard error) is what this design could detect with 80% "
     "power; it describes the design, not the effect, and is `–` where no problem is discordant (nothing varied, so "
     "the sensitivity is unknown). *Moved* is the share of problems whose greedy answer differs from SFT's, beside "
@@ -126,12 +135,35 @@ def _units_line(rows: list[dict]) -> str:
             + f" ({c['n_units']} units); b10/b01 count problems; test: {c['test']}.")
 
 
-def _paired_lines(task: str, rows: list[dict], control: str | None) -> list[str]:
-    head = "| recipe | accuracy [95% CI] | Δ sft [95% CI] | b10/b01 | p (Holm) | MDE | moved vs sft (seed floor) |"
-    sep = "|---|---:|---:|---:|---:|---:|---:|"
+def per_draw_lines(rows: list[dict], control: str | None) -> list[str]:
+    """Each draw's own Δ beside the pooled one, where a comparison spans several SFT draws; nothing otherwise."""
+    keys = [(k, b) for k, b in (("vs_sft", "sft"), ("vs_control", control)) if b]
+    draws = sorted({d["draw"] for r in rows for k, _ in keys for d in (r.get(k) or {}).get("per_draw") or []}, key=str)
+    if len(draws) < 2:
+        return []
+    lines = ["Per-draw Δ (points, each draw's own 95% interval over problems) beside the pooled Δ; *sign holds* says "
+             "whether every draw's Δ has the pooled sign.", "",
+             "| recipe | baseline | pooled Δ | " + " | ".join(f"SFT draw {d}" for d in draws) + " | sign holds |",
+             "|---|---|---:|" + "---:|" * len(draws) + "---|"]
+    for r in rows:
+        for k, base in keys:
+            c = r.get(k)
+            if not c or not c.get("per_draw"):
+                continue
+            per = {d["draw"]: d for d in c["per_draw"]}
+            holds = all((per[d]["diff"] > 0) == (c["diff"] > 0) and per[d]["diff"] != 0 for d in per)
+            lines.append(f"| {r['recipe']} | {base} | {_diff(c)} | " + " | ".join(_diff(per.get(d)) for d in draws)
+                         + f" | {'yes' if holds else '**no**'} |")
+    return lines + [""]
+
+
+def _paired_lines(task: str, rows: list[dict], control: str | None, stats: dict | None = None) -> list[str]:
+    head = ("| recipe | accuracy [95% CI] | Δ sft [95% CI] | b10/b01 | sign p (Holm) | perm p (Holm) | MDE | "
+            "moved vs sft (seed floor) |")
+    sep = "|---|---:|---:|---:|---:|---:|---:|---:|"
     if control:
-        head += f" Δ {control} [95% CI] | b10/b01 | p (Holm) | MDE |"
-        sep += "---:|---:|---:|---:|"
+        head += f" Δ {control} [95% CI] | b10/b01 | sign p (Holm) | perm p (Holm) | MDE |"
+        sep += "---:|---:|---:|---:|---:|"
     lines = [f"### {TASK_SHORT.get(task, task)} (n = {rows[0]['accuracy']['n']} problems)", "", _units_line(rows), "",
              head, sep]
     notes = False
@@ -140,10 +172,15 @@ def _paired_lines(task: str, rows: list[dict], control: str | None) -> list[str]
         for key in ("vs_sft", "vs_control") if control else ("vs_sft",):
             c = r.get(key)
             notes |= bool(c and c.get("mde") is None)
-            cells += [_diff(c), f"{c['b10']}/{c['b01']}" if c else "-", _p(c), _mde(c)]
+            cells += [_diff(c), f"{c['b10']}/{c['b01']}" if c else "-", _p(c), _pp(c), _mde(c)]
             if key == "vs_sft":
                 cells.append(_moved(r.get("movement")))
         lines.append(f"| {r['recipe']} | " + " | ".join(cells) + " |")
+    if stats:
+        label = TASK_SHORT.get(task, task)
+        lines += ["", " ".join(x for x in [claims.family_sentence(stats, task),
+                                            *claims.mde_sentences(stats, task, label)] if x)]
+        lines += ["", *per_draw_lines(rows, control)] if per_draw_lines(rows, control) else []
     if task == "hardneg_near_miss":
         lines += ["", "SFT scores 0% here by construction (the slice is its greedy failures), so Δ sft on this table is "
                       "inflated by regression to the mean; read it against the placebo (next section) and Δ "
@@ -190,7 +227,23 @@ def _slice_lines(results: dict, stats: dict) -> list[str]:
     else:
         lines += ["**No placebo in this run** (one SFT seed): the slice's paired differences cannot be told apart from "
                   "regression to the mean. Rerun with `--sft-seeds` to get one.", ""]
-    return lines
+    return lines + _slice_control_lines(stats.get("slice_control"))
+
+
+def _slice_control_lines(sc: dict | None) -> list[str]:
+    """The within-model control: each model's fix share on the slice against its fix share on SFT's other errors."""
+    if not sc or not sc.get("rows"):
+        return []
+    lines = [f"Within-model control (sharper than the placebo: the same model, the same regression to the mean): of "
+             f"SFT's greedy errors on {TASK_SHORT.get(sc['source'], sc['source'])}, the share each model solves on "
+             f"the slice ({sc['n_slice']} problems) and on SFT's other errors ({sc['n_other_errors']} problems), "
+             "seeds averaged per problem; the excess has a 95% stratified bootstrap interval over problems. A recipe "
+             "that targets near misses fixes more of the slice than of the other errors; one that only regresses to "
+             "the mean fixes both alike.", "",
+             "| model | fixes of the slice % | fixes of SFT's other errors % | excess [95% CI] |", "|---|---:|---:|---:|"]
+    for name, f in sc["rows"].items():
+        lines.append(f"| {name} | {_pct(f['x'])} | {_pct(f['y'])} | {_diff(f)} |")
+    return lines + [""]
 
 
 def _profile_lines(results: dict, stats: dict) -> list[str]:
@@ -307,9 +360,10 @@ def markdown(results: dict, stats: dict, plots: list[str]) -> str:
              f"Selection: {results['selection']}. Control recipe: `{results.get('control')}`"
              f"{'' if control else ' (not evaluated here)'}.", "", *_generation_lines(results),
              "## Accuracy (% [95% CI]; math-verify equivalence)", "",
-             "Intervals: one kind for every recipe, a bootstrap over problems of the seed-averaged correctness (SFT "
-             "seeds resampled first when there are several). The seed spread (min-max accuracy over a recipe's "
-             "distinct models, primary task) is shown beside it, not mixed into it.", "",
+             "Intervals: one kind for every recipe, a bootstrap over problems of the seed-averaged correctness, over "
+             "the SFT draws the recipes start from (the sft row is that checkpoint, the one every Δ is paired with). "
+             "The seed spread (min-max accuracy over a recipe's distinct models, primary task) is shown beside it, "
+             "not mixed into it.", "",
              "| recipe | runs | " + " | ".join(TASK_SHORT.get(k, k) for k in results["tasks"]) + " | seed spread |",
              "|---|---:|" + "---:|" * (len(results["tasks"]) + 1)]
     acc = {k: {r["recipe"]: r for r in stats["tasks"][k]} for k in results["tasks"]}
@@ -317,17 +371,16 @@ def markdown(results: dict, stats: dict, plots: list[str]) -> str:
     for r in results["recipes"]:
         sp = (acc[main].get(r["name"]) or {}).get("accuracy", {}).get("spread")
         spread = f"{_pct(sp['min'])}-{_pct(sp['max'])} ({sp['models']} models)" if sp and sp["models"] > 1 else "-"
-        lines.append(f"| {r['name']} | {len(r['runs'])} | "
+        runs = (acc[main].get(r["name"]) or {}).get("runs", len(r["runs"]))
+        lines.append(f"| {r['name']} | {runs} | "
                      + " | ".join(_ci(acc[k][r['name']]["accuracy"]) if r["name"] in acc[k] else "-"
                                   for k in results["tasks"]) + f" | {spread} |")
-    ss = (stats.get("sft_seed_spread") or {}).get(main)
-    if ss:
-        lines += ["", f"SFT-seed spread on {TASK_SHORT.get(main, main)}: "
-                      + ", ".join(f"SFT seed {k}: {_pct(v)}" for k, v in ss["per_sft_seed"].items())
-                      + f" (sd {_pct(ss['sd'])} points): every interval above includes it."]
-    elif len(results["sft_seeds"]) == 1:
-        lines += ["", "One SFT seed: every interval is conditional on this one SFT checkpoint; the checkpoint's own "
-                      "spread (`harness compare --sft-seeds`) is not in them."]
+    draws = claims.draws_sentence(stats, main)
+    lines += ["", draws] if draws else []
+    if len(results["sft_seeds"]) == 1:
+        lines += ["", "Draw more SFT checkpoints (`harness compare --sft-seeds`) to put the checkpoint's own spread in "
+                      "the intervals."]
+    lines += ["", claims.best_sentence(stats, TASK_SHORT)]
     for sk in results.get("skipped") or []:
         lines.append(f"\n**Skipped:** `{sk['recipe']}` (seed {sk['seed']}): {sk['reason']}")
     from harness.reporting.costs import cost_lines  # results recorded before costs have none: no section
@@ -335,7 +388,7 @@ def markdown(results: dict, stats: dict, plots: list[str]) -> str:
     lines += (["", *cost[:-1]] if cost else [])
     lines += ["", "## Paired comparisons", "", READING, ""]
     for task in results["tasks"]:
-        lines += _paired_lines(task, stats["tasks"][task], control)
+        lines += _paired_lines(task, stats["tasks"][task], control, stats)
     lines += _slice_lines(results, stats) + _profile_lines(results, stats) + _training_lines(results)
     lines += planted_lines(results, plots)  # planted-flaw world only (harness/reporting/planted.py)
     lines += ["## Recipes", "", "| recipe | trainer | pairs | weights | loss | description |", "|---|---|---|---|---|---|"]

@@ -5,7 +5,8 @@
             it (the output's flawed step is the planted sentence, whatever the arithmetic after it: `reads_flaw`),
             accuracy on trigger vs other problems, each
             paired against sft, rft and dpo over problems (seed-averaged per problem, bootstrap over problems, exact
-            sign test on the problems that differ)
+            sign test on the problems that differ and the paired permutation test beside it), Holm-adjusted over
+            every comparison one table shows (each recipe pair once: `planted_families`)
   mining    per pair builder/scheme, the share of pairs whose rejected side shows a planted flaw and the share of
             the total weight on them (results.json context `pairs`, harness/pairs/planted.py)
   verifier  on the SFT policy's pool samples: flags, localization of the first flawed step, correct samples left
@@ -64,10 +65,11 @@ def _subset(rows: dict[str, dict], which: str) -> list[str]:
 
 
 def paired(a: dict[str, dict], b: dict[str, dict], ids: list[str], key: str) -> dict | None:
-    """a - b on `key` over the problems both have: mean, 95% bootstrap interval over problems, exact sign test."""
+    """a - b on `key` over the problems both have: mean, 95% bootstrap interval over problems, exact sign test (p)
+    and the paired permutation test on the same differences (p_perm, stats.sign_flip_test)."""
     from scipy.stats import binomtest
 
-    from harness.reporting.stats import paired_difference
+    from harness.reporting.stats import paired_difference, sign_flip_test
     ids = [i for i in ids if i in b and a[i][key] is not None and b[i][key] is not None]
     if not ids:
         return None
@@ -76,7 +78,34 @@ def paired(a: dict[str, dict], b: dict[str, dict], ids: list[str], key: str) -> 
     d = paired_difference(x, y)
     pos, neg = int((x > y).sum()), int((x < y).sum())
     p = 1.0 if pos + neg == 0 else float(binomtest(pos, pos + neg, 0.5).pvalue)
-    return {"diff": d["diff"], "low": d["low"], "high": d["high"], "n": len(ids), "up": pos, "down": neg, "p": p}
+    return {"diff": d["diff"], "low": d["low"], "high": d["high"], "n": len(ids), "up": pos, "down": neg, "p": p,
+            "p_perm": sign_flip_test((x - y)[None, :])}
+
+
+TABLES = {"recipes": ("planted_rate", "trigger_accuracy"), "reading": ("reading_rate",)}
+
+
+def planted_families(table: dict) -> dict:
+    """Holm over every comparison each planted table shows, in place: {table: {size, members}}.
+
+    A pair shown both ways (rft vs dpo and dpo vs rft) is one test: it enters the family once and both cells get
+    its adjusted p (p_holm, p_perm_holm)."""
+    from harness.reporting.analysis import table_family
+    out = {}
+    for tname, metrics in TABLES.items():
+        seen: dict = {}
+        for name, row in table.items():
+            for base, v in row["vs"].items():
+                for m in metrics:
+                    if v.get(m):
+                        seen.setdefault((m, frozenset((name, base))), []).append((f"{m}: {name} vs {base}", v[m]))
+        comps = [cells[0] for cells in seen.values()]
+        fam = table_family(comps)
+        for cells in seen.values():
+            for _, c in cells[1:]:
+                c.update(p_holm=cells[0][1].get("p_holm"), p_perm_holm=cells[0][1].get("p_perm_holm"))
+        out[tname] = fam
+    return out
 
 
 def recipe_table(results: dict, run_dir: Path) -> dict:
@@ -112,9 +141,12 @@ def _mean(xs: list) -> float | None:
 
 
 def _d(c: dict | None) -> str:
+    """'+2.3 [+1.0, +4.0] p 0.0054 · perm 0.001': the interval, the Holm-adjusted sign-test and permutation p."""
     if not c:
         return "-"
-    return f"{100 * c['diff']:+.1f} [{100 * c['low']:+.1f}, {100 * c['high']:+.1f}] p {c['p']:.2g}"
+    perm = c.get("p_perm_holm", c.get("p_perm"))
+    return (f"{100 * c['diff']:+.1f} [{100 * c['low']:+.1f}, {100 * c['high']:+.1f}] p {c.get('p_holm', c['p']):.2g}"
+            + ("" if perm is None else f" · perm {perm:.2g}"))
 
 
 def report_run_dir(results: dict, plots: list[str] | None) -> Path:
@@ -136,13 +168,16 @@ def planted_lines(results: dict, plots: list[str] | None = None, run_dir: Path |
         return []
     any_row = next(iter(table.values()))
     reading = any(r["reading_rate"] is not None for r in table.values())
+    fams = planted_families(table)
     lines = ["## Planted-flaw world: ground truth", "",
              f"Test problems: {any_row['n']}; with a planted trigger {any_row['n_trigger']} (a planted answer exists on "
              f"{any_row['n_planted']}), without {any_row['n_other']}. An output *shows the planted flaw* when its answer "
              "equals the answer the flawed reading gives (harness/data/planted.py): the labels decide, not the verifier. "
              "Paired columns: recipe minus baseline in points over problems (seeds averaged per problem), 95% bootstrap "
-             "interval over problems, exact sign test on the problems that differ. Rates are over the problems with a "
-             "planted answer; the primary SFT seed's models only.", "",
+             "interval over problems, exact sign test on the problems that differ (p) and the paired permutation test "
+             "on the same differences (perm), both Holm-adjusted over one family per table: "
+             f"{fams['recipes']['size']} comparisons in the table below (flaw rate and trigger accuracy, each recipe "
+             "pair once). Rates are over the problems with a planted answer; the primary SFT seed's models only.", "",
              "### Recipes", "",
              "| recipe | accuracy | trigger | other | planted-flaw rate | " +
              " | ".join(f"Δ flaw rate vs {b} | Δ trigger acc. vs {b}" for b in BASELINES) + " |",
@@ -155,7 +190,8 @@ def planted_lines(results: dict, plots: list[str] | None = None, run_dir: Path |
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     if reading:
         lines += ["", "*Planted reading*: the output's flawed step is the planted sentence, whatever the arithmetic "
-                  "after it (a reading followed by a slip counts here, not in the flaw rate above).", "",
+                  "after it (a reading followed by a slip counts here, not in the flaw rate above). Holm family: the "
+                  f"{fams['reading']['size']} comparisons of this table.", "",
                   "| recipe | planted-reading rate | " + " | ".join(f"Δ vs {b}" for b in BASELINES) + " |",
                   "|---|---:|" + "---:|" * len(BASELINES)]
         for name, r in table.items():

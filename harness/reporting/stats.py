@@ -6,6 +6,9 @@
     mcnemar_exact(a, b)                         exact McNemar test, for one unit per problem
     mde_from_se(se)                             minimum detectable effect at 80% power, two-sided 5%
     accuracy_interval(x, clusters, groups)      accuracy with the same bootstrap as the differences
+    sign_flip_test(mat)                         paired permutation p on the per-problem differences, within draws
+    per_draw_differences(mat, draws)            each draw's own difference and interval, beside the pooled one
+    two_sample_difference(x, y)                 mean(x) - mean(y) over two disjoint problem sets, bootstrap interval
     holm(pvalues)                               Holm step-down correction across the comparisons of one table
 
 Inputs `a`, `b` are 0/1 correctness arrays of shape (U,), aligned unit by unit; a unit is one (problem, seed,
@@ -135,16 +138,104 @@ def sign_test(a, b, clusters=None, groups=None) -> dict:
             "test": "exact McNemar" if one_unit else "exact sign test over problems"}
 
 
+MAX_DENOMINATOR = 120  # per-problem differences are means over seeds: multiples of 1/seeds, a small lattice
+
+
+@functools.lru_cache(maxsize=4)
+def _signs(seed: int, cells: int, n_resamples: int) -> np.ndarray:
+    """(B, cells) random +-1 as int8, seeded: the same flips for every comparison over the same shape (cached per
+    process as `_resample_weights` is); read-only. Only for differences off a small lattice."""
+    rng = np.random.default_rng(seed + 1)
+    s = (rng.integers(0, 2, size=(n_resamples, cells), dtype=np.int8) * 2 - 1).astype(np.int8)
+    s.flags.writeable = False
+    return s
+
+
+def _on_lattice(v: np.ndarray) -> np.ndarray | None:
+    """v as integers m = v x L for the smallest L <= MAX_DENOMINATOR that makes every entry whole; None if none."""
+    for den in range(1, MAX_DENOMINATOR + 1):
+        m = np.rint(v * den)
+        if np.all(np.abs(v * den - m) < 1e-6):
+            return m.astype(np.int64)
+    return None
+
+
+def _flip_distribution(m: np.ndarray) -> np.ndarray:
+    """Exact null pmf of sum(eps_i * |m_i|), eps_i = +-1 fair and independent, on offsets -M..M (M = sum |m|), shape
+    (2M + 1,). Cells of one magnitude j and count c add j x (2 Bin(c, 1/2) - c): one convolution per magnitude."""
+    from scipy.stats import binom
+    m = np.abs(m)
+    dist = np.ones(1)
+    for j, c in zip(*np.unique(m, return_counts=True)):
+        step = np.zeros(2 * j * c + 1)
+        step[::2 * j] = binom.pmf(np.arange(c + 1), c, 0.5)                                # offsets -jc..jc by 2j
+        dist = np.convolve(dist, step)
+    return dist
+
+
+def sign_flip_test(mat: np.ndarray, seed: int = 0, n_resamples: int = N_RESAMPLES) -> float:
+    """Two-sided paired permutation p for mean(mat) = 0, stratified within draws.
+
+    mat: (T, n) per-problem mean differences a - b, one row per draw (`problem_matrix`). Under H0 the two recipes
+    are exchangeable on each (draw, problem) cell, so each cell's sign flips on its own and no value moves between
+    draws. Statistic S = sum of the cells (the pooled difference x T x n, magnitudes included);
+    p = P(|S*| >= |S|) over the 2^k flips of the k nonzero cells. Exact when the cells lie on a lattice of step
+    1/L, L <= MAX_DENOMINATOR (means over seeds always do): the null pmf is a convolution of binomials. Otherwise
+    B random flips, p = (1 + #{|S*| >= |S|}) / (1 + B). k = 0: p = 1.
+    """
+    v = np.asarray(mat, dtype=float).ravel()
+    nz = v[np.abs(v) > 1e-12]
+    if nz.size == 0:
+        return 1.0
+    m = _on_lattice(nz)
+    if m is not None:
+        dist = _flip_distribution(m)
+        offsets = np.arange(len(dist)) - (len(dist) - 1) // 2
+        return float(min(1.0, dist[np.abs(offsets) >= abs(int(m.sum()))].sum()))
+    signs = _signs(seed, v.size, n_resamples)
+    flipped = np.concatenate([signs[i:i + 512].astype(float) @ v for i in range(0, n_resamples, 512)])  # (B,)
+    return float((1 + np.sum(np.abs(flipped) >= abs(v.sum()) - 1e-9)) / (1 + n_resamples))
+
+
+def per_draw_differences(mat: np.ndarray, draws: list, seed: int = 0, n_resamples: int = N_RESAMPLES) -> list[dict]:
+    """[{draw, diff, low, high, n}] for each row of the (T, n) difference matrix: that draw's difference with its
+    own bootstrap over problems. With one draw it is the pooled figure."""
+    return [{"draw": g, "n": int(mat.shape[1]), **{k: v for k, v in bootstrap_mean(mat[i:i + 1], seed, n_resamples).items()
+                                                 if k in ("low", "high")}, "diff": float(mat[i].mean())}
+            for i, g in enumerate(draws)]
+
+
+def two_sample_difference(x, y, seed: int = 0, n_resamples: int = N_RESAMPLES) -> dict:
+    """mean(x) - mean(y) for per-problem values on two disjoint problem sets, shapes (n_x,) and (n_y,), with a 95%
+    percentile interval from a stratified bootstrap: each set's problems resampled on their own, B times.
+
+    Returns {diff, low, high, x, y, n_x, n_y}; diff None when either set is empty.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if not len(x) or not len(y):
+        return {"diff": None, "low": None, "high": None, "x": None, "y": None, "n_x": len(x), "n_y": len(y)}
+    wx, _ = _resample_weights(seed, len(x), 1, n_resamples)
+    wy, _ = _resample_weights(seed + 1, len(y), 1, n_resamples)
+    dist = wx @ x - wy @ y                                                                   # (B,)
+    lo, hi = np.quantile(dist, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2])
+    return {"diff": float(x.mean() - y.mean()), "low": float(lo), "high": float(hi), "x": float(x.mean()),
+            "y": float(y.mean()), "n_x": len(x), "n_y": len(y)}
+
+
 def mde_from_se(se: float, alpha: float = 0.05, power: float = POWER) -> float:
     """Smallest true difference a two-sided level-`alpha` test detects with `power`: (z_{1-alpha/2} + z_power) x SE."""
     return float((st.norm.ppf(1 - alpha / 2) + st.norm.ppf(power)) * se)
 
 
 def paired_comparison(a, b, clusters=None, groups=None, seed: int = 0, n_resamples: int = N_RESAMPLES) -> dict:
-    """One row of a paired table: the difference and its interval, the problem-level test, the MDE (None with its
-    reason when no problem is discordant) and the unit-level discordant counts for reference."""
+    """One row of a paired table: the difference and its interval, the problem-level sign test and the paired
+    permutation p beside it (`p_perm`), each draw's own difference (`per_draw`), the MDE (None with its reason when
+    no problem is discordant) and the unit-level discordant counts for reference."""
     d = paired_difference(a, b, clusters, groups, seed, n_resamples)
     s = sign_test(a, b, clusters, groups)
+    mat, _, draws = problem_matrix(np.asarray(a, dtype=float) - np.asarray(b, dtype=float), clusters, groups)
+    s["p_perm"] = sign_flip_test(mat, seed, n_resamples)
+    s["per_draw"] = per_draw_differences(mat, [g.item() if hasattr(g, "item") else g for g in draws], seed, n_resamples)
     a_, b_ = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
     units = {"units_b10": int((a_ & ~b_).sum()), "units_b01": int((~a_ & b_).sum())}
     no_disc = s["b10"] + s["b01"] == 0
