@@ -65,6 +65,8 @@ def child(args) -> None:
         # a learning rate that moves bf16 weights within a few steps, so a save of the untrained model would show
         "dpo.learning_rate=1e-4", "dpo.precompute_ref_log_probs=true",
         *(["model.dtype=float32"] if args.dry_run else [])])
+    from harness.runtime.dist import resolve_global_batch
+    cfg = resolve_global_batch(cfg)
     model = build_model(shape, device, len(tok))
     before = {n: p.detach().float().cpu().clone() for n, p in model.named_parameters()}
     rows = [{**r, "eos": True} for r in digit_rows(B * GA * args.steps * dist.world_size(), P, C, 1)]

@@ -299,6 +299,8 @@ def main(argv=None) -> dict:
                        f"dpo.liger_kernel={str(args.liger).lower()}", "sft.warmup_steps=0", "dpo.warmup_steps=0",
                        # the CPU smoke compares ours with stock TRL at fp32 (the stock cases force bf16=False on CPU)
                        *(["model.dtype=float32"] if smoke else [])])
+    from harness.runtime.dist import resolve_global_batch
+    cfg = resolve_global_batch(cfg)
     rows = digit_rows(B * GA * (warmup + steps), P, C, 1)
     quiet = dict(save_strategy="no", logging_steps=10 ** 6)
     peak = matmul_peak(device, 256 if smoke else 8192, 3 if smoke else 10)

@@ -39,7 +39,8 @@ def _load(config: str, overrides: list[str] | None, recipes: str | None = None):
     stage starts; every problem is a ConfigError (one line, exit 2)."""
     from harness.config import load_config
     from harness.registry import all_recipes, resolve
-    cfg = load_config(config, overrides or [])
+    from harness.runtime.dist import resolve_global_batch
+    cfg = resolve_global_batch(load_config(config, overrides or []))  # the launch's accumulation, before any stage
     names = [r.name for r in all_recipes()]
     if cfg.report.control and cfg.report.control not in names:
         raise ConfigError(f"report.control={cfg.report.control!r}: allowed values are '' (no control) or a registered "

@@ -175,11 +175,11 @@ class TrainConfig:
             raise ConfigError(f"{section}.global_batch={self.global_batch}: {processes} process(es) x "
                               f"{section}.batch_size={self.batch_size} = {per_step} does not divide it; {hint}")
         accum = self.global_batch // per_step
-        if self.grad_accum not in (1, accum):
+        if self.grad_accum not in (1, accum, getattr(self, "_derived", None)):
             raise ConfigError(f"{section}.grad_accum={self.grad_accum} contradicts {section}.global_batch="
                               f"{self.global_batch} ({accum} at {processes} process(es) x batch {self.batch_size}); "
                               f"leave grad_accum unset where global_batch is set")
-        self.grad_accum = accum
+        self.grad_accum = self._derived = accum
 
 
 @dataclass
@@ -422,9 +422,8 @@ class ExperimentConfig:
         self.pairs.validate()
         self.grpo.validate(self.model)
         self.report.validate()
-        from harness.runtime.dist import world_size
-        for name in ("sft", "dpo"):  # the launch is known here: every process derives the same accumulation
-            getattr(self, name).derive_accumulation(name, world_size())
+        for name in ("sft", "dpo"):  # one process here; a launch derives again (harness/runtime/dist.py)
+            getattr(self, name).derive_accumulation(name, 1)
         return self
 
     def to_dict(self) -> dict:

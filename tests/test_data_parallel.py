@@ -167,6 +167,14 @@ def _cli(*args, env=None):
                           timeout=300, env={**os.environ, **(env or {})})
 
 
+def test_a_launch_the_global_batch_does_not_fit_stops_before_sft(tmp_path):
+    r = _cli("compare", "--config", "tiny", "--recipes", "sft", f"run_dir={tmp_path / 'run'}", "sft.global_batch=16",
+             "sft.batch_size=8", env={"WORLD_SIZE": "4"})
+    err = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(err) == 1 and "sft.global_batch=16" in err[0], r.stderr[-2000:]
+    assert not (tmp_path / "run").exists() or not list((tmp_path / "run").glob("sft-*"))
+
+
 def test_vllm_without_vllm_stops_before_sft(tmp_path):
     pytest.importorskip("torch")
     if __import__("importlib").util.find_spec("vllm") is not None:
@@ -191,17 +199,20 @@ def test_a_tensor_parallel_size_the_model_cannot_split_stops_before_sft(tmp_path
 @pytest.mark.parametrize("world", [1, 2, 4])
 def test_the_global_batch_fixes_accumulation_times_processes(monkeypatch, world):
     from harness.config import load_config
+    from harness.runtime.dist import resolve_global_batch
     monkeypatch.setenv("WORLD_SIZE", str(world))
-    cfg = load_config("tiny", ["sft.global_batch=32", "sft.batch_size=8", "dpo.global_batch=16", "dpo.batch_size=4"])
+    cfg = resolve_global_batch(load_config("tiny", ["sft.global_batch=32", "sft.batch_size=8", "dpo.global_batch=16",
+                                                    "dpo.batch_size=4"]))
     assert cfg.sft.grad_accum * cfg.sft.batch_size * world == 32
     assert cfg.dpo.grad_accum * cfg.dpo.batch_size * world == 16
 
 
 def test_a_global_batch_the_processes_do_not_divide_stops_in_one_line(monkeypatch):
     from harness.config import ConfigError, load_config
+    from harness.runtime.dist import resolve_global_batch
     monkeypatch.setenv("WORLD_SIZE", "8")
     with pytest.raises(ConfigError) as e:
-        load_config("tiny", ["sft.global_batch=32", "sft.batch_size=8"])
+        resolve_global_batch(load_config("tiny", ["sft.global_batch=32", "sft.batch_size=8"]))
     assert "sft.global_batch=32" in str(e.value) and "sft.batch_size to one of [1, 2, 4]" in str(e.value)
     monkeypatch.setenv("WORLD_SIZE", "1")
     with pytest.raises(ConfigError, match="contradicts"):
@@ -210,8 +221,9 @@ def test_a_global_batch_the_processes_do_not_divide_stops_in_one_line(monkeypatc
 
 def test_a_recipe_override_of_the_batch_keeps_the_global_batch(monkeypatch):
     from harness.config import load_config
+    from harness.runtime.dist import resolve_global_batch
     from harness.training.common import with_overrides
     monkeypatch.setenv("WORLD_SIZE", "2")
-    cfg = load_config("tiny", ["dpo.global_batch=16", "dpo.batch_size=4"])
+    cfg = resolve_global_batch(load_config("tiny", ["dpo.global_batch=16", "dpo.batch_size=4"]))
     small = with_overrides(cfg.dpo, {"batch_size": 2})
     assert (small.grad_accum, cfg.dpo.grad_accum) == (4, 2)

@@ -51,19 +51,21 @@ def test_how_a_trained_model_runs_reaches_every_trained_stage(tmp_path, override
 
 
 def test_world_size_reaches_training_keys_through_the_global_batch(tmp_path, monkeypatch):
-    cfg = _pretrained(tmp_path)
-    one = _keys(cfg)
     import harness.runtime.dist as dist
+    # per-process batches (no global_batch): 8 processes train at 8x the global batch, another experiment
+    cfg = _pretrained(tmp_path, "sft.global_batch=null", "dpo.global_batch=null", "sft.grad_accum=4", "dpo.grad_accum=4")
+    one = _keys(cfg)
     monkeypatch.setattr(dist, "world_size", lambda: 8)
     eight = _keys(cfg)
     assert {"sft", "train:dpo", "train:rft", "train:sft_more"} <= _changed(one, eight)
-    # the same global batch (32 for SFT, 8 for DPO) on one process or split over eight is the same experiment
-    same = _pretrained(tmp_path, "sft.grad_accum=1", "dpo.grad_accum=1", "sft.batch_size=4", "dpo.batch_size=1")
+    # the paper config states its global batch (32): 1 process x batch 8 x 4 accumulated and 8 processes x batch 4
+    # are the same experiment, the same keys
     monkeypatch.setattr(dist, "world_size", lambda: 1)
-    one_small = _keys(_pretrained(tmp_path, "sft.grad_accum=1", "dpo.grad_accum=1", "sft.batch_size=32",
-                                  "dpo.batch_size=8"))
+    one = _keys(_pretrained(tmp_path))
     monkeypatch.setattr(dist, "world_size", lambda: 8)
-    assert _keys(same)["sft"] == one_small["sft"] and _keys(same)["train:dpo"] == one_small["train:dpo"]
+    split = _pretrained(tmp_path, "sft.batch_size=4", "dpo.batch_size=4")
+    assert _keys(split)["sft"] == one["sft"] and _keys(split)["train:dpo"] == one["train:dpo"]
+    assert split.sft.grad_accum == 1 and split.dpo.grad_accum == 1
 
 
 def test_unrelated_settings_change_no_key(tmp_path):

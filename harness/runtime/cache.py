@@ -158,7 +158,7 @@ def _shard_context(folder: Path | None):
         yield
         return
     from harness.runtime import shard
-    with shard.sharding(folder):
+    with shard.sharding(folder, timeout=WAIT_TIMEOUT):
         yield
 
 
@@ -342,7 +342,8 @@ class Stage:
                 from harness.runtime import shard
                 scratch = shard.scratch(self.shards / "scratch")
                 try:  # this rank's share of the items; what it writes besides is thrown away (rank 0 writes it)
-                    with shard.sharding(self.shards, check=lambda: self._stop_if_rank0_gone(start)):
+                    with shard.sharding(self.shards, check=lambda: self._stop_if_rank0_gone(start),
+                                        timeout=WAIT_TIMEOUT):
                         fn(scratch)
                 finally:
                     shutil.rmtree(scratch, ignore_errors=True)

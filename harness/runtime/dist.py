@@ -55,3 +55,13 @@ def job_id() -> str:
         return f"pid:{os.getpid()}"
     parts = (os.environ.get(k, "") for k in ("MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RUN_ID"))
     return "/".join(parts)
+
+
+def resolve_global_batch(cfg):
+    """`cfg` with each training section's grad_accum derived from its global_batch and this launch's processes
+    (harness/config.py `TrainConfig.derive_accumulation`): a ConfigError line where they do not divide. The config
+    cannot know the launch (it sits below this layer), so whatever runs stages calls this: the CLI before any stage,
+    the pipeline, a benchmark. Idempotent."""
+    for name in ("sft", "dpo"):
+        getattr(cfg, name).derive_accumulation(name, world_size())
+    return cfg

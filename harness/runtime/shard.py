@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Callable, TypeVar
 
+from harness.config import ConfigError
 from harness.runtime import dist
 
 T = TypeVar("T")
@@ -29,11 +30,12 @@ _STATE: dict | None = None  # {"dir": Path, "calls": int} while a data-parallel 
 
 
 @contextlib.contextmanager
-def sharding(folder: Path, check: Callable[[], None] | None = None):
+def sharding(folder: Path, check: Callable[[], None] | None = None, timeout: float = 48 * 3600):
     """Within: `all_gather` splits its items over the ranks and exchanges results through files in `folder`;
-    `check()` runs while a rank waits for the others' parts (it raises to stop the wait: rank 0 failed or died)."""
+    `check()` runs while a rank waits for the others' parts (it raises to stop the wait: rank 0 failed or died), and
+    a wait longer than `timeout` seconds stops with one line (harness/runtime/cache.py passes HARNESS_WAIT_TIMEOUT)."""
     global _STATE
-    old, _STATE = _STATE, {"dir": Path(folder), "calls": 0, "check": check}
+    old, _STATE = _STATE, {"dir": Path(folder), "calls": 0, "check": check, "timeout": timeout}
     try:
         yield
     finally:
@@ -49,13 +51,16 @@ def my_part(items: list[T]) -> list[T]:
     return items[dist.rank()::dist.world_size()] if active() else list(items)
 
 
-def all_gather(items: list[T], compute: Callable[[list[T]], R], timeout: float | None = None) -> list[R]:
+class PartsMissing(ConfigError):
+    """A rank's part did not arrive within the wait's bound."""
+
+
+def all_gather(items: list[T], compute: Callable[[list[T]], R]) -> list[R]:
     """[compute(part of rank 0), compute(part of rank 1), ...] on every rank; one process: [compute(items)].
-    Each part's result must be JSON-serializable. A rank that has not delivered within `timeout` seconds
-    (HARNESS_WAIT_TIMEOUT) stops the waiting ranks with one line."""
+    Each part's result must be JSON-serializable. A rank that has not delivered within the `sharding` timeout
+    stops the waiting ranks with one line."""
     if not active():
         return [compute(list(items))]
-    from harness.runtime.cache import WAIT_TIMEOUT, WaitTimeout
     from harness.runtime.io import write_json_atomic
     _STATE["calls"] += 1
     call, world, me = _STATE["calls"], dist.world_size(), dist.rank()
@@ -63,7 +68,7 @@ def all_gather(items: list[T], compute: Callable[[list[T]], R], timeout: float |
     folder.mkdir(parents=True, exist_ok=True)
     path = lambda r: folder / f"call{call}.rank{r}.json"  # noqa: E731
     write_json_atomic(path(me), {"job": dist.job_id(), "result": compute(my_part(items))})
-    limit = WAIT_TIMEOUT if timeout is None else timeout
+    limit = _STATE["timeout"]
     deadline = time.time() + limit
     out: dict[int, R] = {}
     while len(out) < world:
@@ -78,7 +83,7 @@ def all_gather(items: list[T], compute: Callable[[list[T]], R], timeout: float |
                 _STATE["check"]()
             if time.time() > deadline:
                 missing = sorted(set(range(world)) - set(out))
-                raise WaitTimeout(f"rank {me}: ranks {missing} delivered no part of {folder.name} (call {call}) "
+                raise PartsMissing(f"rank {me}: ranks {missing} delivered no part of {folder.name} (call {call}) "
                                   f"within {limit:.0f}s; see their logs")
             time.sleep(0.2)
     return [out[r] for r in range(world)]

@@ -75,8 +75,8 @@ class Pipeline:
     def __init__(self, cfg: ExperimentConfig, seed: int | None = None, sft_seed: int | None = None,
                  shared: dict | None = None):
         from harness.runtime.device import resolve_device, resolve_precision
-        from harness.runtime.dist import world_size
-        cfg = resolve_precision(cfg)
+        from harness.runtime.dist import resolve_global_batch, world_size
+        cfg = resolve_global_batch(resolve_precision(cfg))
         self.seed = cfg.seed if seed is None else seed
         self.sft_seed = cfg.seed if sft_seed is None else sft_seed
         self.data_cfg = cfg  # data split and the near-miss slice: always the primary seed
