@@ -52,7 +52,7 @@ def test_compare_on_smollm2_end_to_end(smollm2, tmp_path):
                  f"data.path={smollm2 / 'metamathqa-gsm8k-train.json'}",
                  f"eval.gsm8k_path={shared('gsm8k')}", f"eval.math500_path={shared('math', 'math500_test.jsonl')}",
                  "data.n_train=16", "sft.max_steps=2", "sft.batch_size=2", "sft.max_length=192",
-                 "sampling.n_problems=6", "sampling.k=2", "sampling.max_new_tokens=80", "dpo.max_steps=1",
+                 "sampling.n_problems=6", "sampling.k=4", "sampling.max_new_tokens=80", "dpo.max_steps=1",
                  "dpo.batch_size=2", "dpo.max_length=192",
                  "eval.task_limits={hardneg_gsm8k_cot: 2, hardneg_math500: 1}", "eval.max_gen_toks=80"]
     cfg = load_config("smollm2-cpu", overrides)
