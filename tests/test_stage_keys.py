@@ -144,3 +144,20 @@ def test_keys_need_no_run_and_seeds_enter_where_they_are_drawn(tmp_path):
     sft = get_recipe("sft")
     assert a.key(a.eval_node(sft)) == b.key(b.eval_node(sft))   # greedy: the shared SFT is evaluated once
     assert not any(p.name.startswith(("data-", "sft-")) for p in tmp_path.iterdir())
+
+
+def test_what_a_seed_varies_is_in_the_stage_keys(tmp_path):
+    """`--sft-seeds`: seed s trains its own SFT, so its pool, pair sets and trainings are all new stages (a whole
+    pipeline draw); plain `--seeds`: the seeds share the SFT and draw a pool each (sampling.seed null), or share the
+    pool too and vary the trainings only (sampling.seed set)."""
+    def keys(seed, sft_seed):
+        pipe = Pipeline(cfg, seed=seed, sft_seed=sft_seed)
+        return {"data": pipe.key(pipe.node("data")), "sft": pipe.key(pipe.node("sft")),
+                "pool": pipe.key(pipe.node("pool")), "train:dpo": pipe.key(pipe.train_node(get_recipe("dpo")))}
+    cfg = _pretrained(tmp_path)
+    base, repeat, draw = keys(0, 0), keys(1, 0), keys(1, 1)
+    assert _changed(base, draw) == {"sft", "pool", "train:dpo"}   # a draw: everything downstream of the data
+    assert _changed(base, repeat) == {"pool", "train:dpo"}        # the SFT shared, a pool per seed
+    cfg = _pretrained(tmp_path, "sampling.seed=0")
+    base, repeat = keys(0, 0), keys(1, 0)
+    assert _changed(base, repeat) == {"train:dpo"}                # training order only: SFT and pool shared
