@@ -189,7 +189,6 @@ def generate_samples(model, tok, problems: list[dict], template: str, cfg: Sampl
     out: list[dict] = []
     seen: set[tuple[int, str]] = set()
     n_tokens, t0 = 0, time.time()
-    torch.manual_seed(seed)
     seeds = torch.tensor([problem_seed(seed, problems[i]["id"], j) for i, j in jobs], dtype=torch.long)
     stop_ids = stop_token_ids(tok)
     stops = stop_texts(template if stop_template is None else stop_template, tok)

@@ -151,17 +151,6 @@ def stage_key(name: str, payload) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-@contextlib.contextmanager
-def _shard_context(folder: Path | None):
-    """Rank 0 of a data-parallel stage: its function's `all_gather` calls exchange parts through `folder`."""
-    if folder is None:
-        yield
-        return
-    from harness.runtime import shard
-    with shard.sharding(folder, timeout=WAIT_TIMEOUT):
-        yield
-
-
 def _say(msg: str) -> None:
     # plain stderr, not the rich console: this module must stay importable without transformers
     print(msg, file=sys.stderr, flush=True)
@@ -258,7 +247,9 @@ class Stage:
             write_json_atomic(self.claim_path, {"job": dist.job_id(), "time": time.time()})
         t0 = time.time()
         try:
-            with _shard_context(self.shards if sharded else None):
+            from harness.runtime import shard
+            # rank 0 of a data-parallel stage: its `all_gather` calls exchange parts with the other ranks
+            with shard.sharding(self.shards, timeout=WAIT_TIMEOUT) if sharded else contextlib.nullcontext():
                 meta = fn(self.partial) or {}
             meta = {"stage": self.name, "key": self.key, "seconds": round(time.time() - t0, 2), **meta}
             write_json_atomic(self.partial / "meta.json", meta)
