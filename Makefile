@@ -51,17 +51,14 @@ study-online: setup
 	$(BIN)/harness compare --config tiny run_dir=runs/tiny-online --jobs auto --recipes $(ONLINE_CLEAN)
 	$(BIN)/harness report runs/tiny-online --archive reports/tiny-online
 
-# The study in the planted-flaw world (config tiny-planted-study): settings on the validation split
-# (learning rate x beta x steps; the choice rule and the chosen point are in the config), a second SFT seed for the
-# near-miss slice's placebo (first: the last compare's pool and pairs feed the report), 3 seeds on test with the
-# ablations hs_dpo (structural mining, uniform weights) and hn_ws_dpo (hard mining, structural weights), the report.
-# --jobs auto (both studies): after SFT every stage runs in one-thread worker processes (harness/stages/parallel.py)
+# The study in the planted-flaw world (config tiny-planted-study: the demo's world and settings): the DPO learning
+# rate chosen on validation (draw 0), then 3 pipeline draws (--sft-seeds: each seed its own base model, SFT, pool,
+# pairs and trainings) x the offline recipes, the ablations hs_dpo and hn_ws_dpo, and the online recipes at an
+# offline recipe's compute, then the report (intervals over draws, then problems; per-draw Δ beside the pooled)
+STUDY := sft,sft_more,rft,dpo,hn_dpo,w_dpo,hn_w_dpo,hs_dpo,hn_ws_dpo,hs_ws_dpo,step_w_dpo,grpo_m,grpo_v_m,iter_rft_m
 study: setup
-	$(BIN)/harness sweep --config tiny-planted-study --recipes rft,hn_w_dpo,hs_ws_dpo \
-		--grid dpo.learning_rate=5e-6,2e-5 --grid dpo.beta=0.1,0.5 --grid dpo.max_steps=60,120
-	$(BIN)/harness compare --config tiny-planted-study --seeds 1 --sft-seeds --recipes sft
-	$(BIN)/harness compare --config tiny-planted-study --seeds 0,1,2 --jobs auto \
-		--recipes sft,sft_more,rft,dpo,hn_dpo,w_dpo,hn_w_dpo,hs_dpo,hn_ws_dpo,hs_ws_dpo,step_w_dpo
+	$(BIN)/harness sweep --config tiny-planted-study --recipes rft,dpo,hn_w_dpo --grid dpo.learning_rate=5e-6,1e-5
+	$(BIN)/harness compare --config tiny-planted-study --seeds 0,1,2 --sft-seeds --jobs auto --recipes $(STUDY)
 	$(BIN)/harness report runs/tiny-planted-study --archive reports/tiny-planted-study
 
 # The clean world's study (config tiny-study): validation sweep, a second SFT seed (the slice's independent

@@ -33,6 +33,8 @@ def main() -> None:
     ap.add_argument("--sft-seed", type=int, default=None,
                     help="seed of the base model and SFT (default: the config's); the data split stays the config's, "
                          "as `harness compare --sft-seeds` does")
+    ap.add_argument("--out", default=None,
+                    help="write this run's entry alone to this file (default: append to benchmarks/results/sft_curve.json)")
     ap.add_argument("overrides", nargs="*")
     args = ap.parse_args()
 
@@ -96,11 +98,14 @@ def main() -> None:
            "split": args.split, "sft_seed": pipe.sft_seed, "n_eval": len(test), "bf16": use_bf16("cpu", cfg.model.dtype),
            "torch_threads": torch.get_num_threads(), "load_average_end": round(os.getloadavg()[0], 2),
            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "curve": curve}
-    dest = ROOT / "benchmarks" / "results" / "sft_curve.json"
-    dest.parent.mkdir(exist_ok=True)
-    old = json.loads(dest.read_text()) if dest.exists() else []
-    history = old if isinstance(old, list) else [old]  # one entry per run: schedules are compared side by side
-    dest.write_text(json.dumps([*history, out], indent=2))
+    if args.out:
+        Path(args.out).write_text(json.dumps(out, indent=2))
+    else:
+        dest = ROOT / "benchmarks" / "results" / "sft_curve.json"
+        dest.parent.mkdir(exist_ok=True)
+        old = json.loads(dest.read_text()) if dest.exists() else []
+        history = old if isinstance(old, list) else [old]  # one entry per run: schedules are compared side by side
+        dest.write_text(json.dumps([*history, out], indent=2))
     print(f"{'step':>6s} {'train s':>8s} {'acc %':>6s} {'HN %':>6s}")
     for c in curve:
         print(f"{c['step']:6d} {c['train_seconds']:8.0f} {100 * c['accuracy']:6.1f} {100 * c['hard_negative_rate']:6.1f}")

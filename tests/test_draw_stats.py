@@ -195,3 +195,46 @@ def test_the_build_refuses_a_report_whose_text_the_statistics_contradict():
     check_claims(_generated(stats), stats)
     with pytest.raises(ValueError, match="disagrees with stats.json"):
         check_claims(_generated(stats) + "\n\nMDE 2.3-3.0 points vs SFT and 1.1-1.6 vs\n`rft`.", stats)
+
+
+# --- what a replicate varies, read from the runs' stage keys -------------------------------------------------------
+
+def _recipes(vary: tuple[str, ...], n=3):
+    """Two recipes with n runs each whose upstream keys differ per run on the `vary` stages only."""
+    def run(i, name):
+        up = {st: (f"{name}-{st}-{i}" if st in vary or st == "train" else f"{st}-shared")
+              for st in ("data", "base", "sft", "pool", "pairs", "train")}
+        return {"seed": i, "sft_seed": i if "sft" in vary else 0, "upstream": up}
+    return {name: {"runs": [run(i, name) for i in range(n)]} for name in ("sft", "dpo", "rft")}
+
+
+@pytest.mark.parametrize("vary,phrase,wrong", [
+    (("base", "sft", "pool", "pairs"), "each replicate is a whole pipeline draw",
+     "Replicates vary the training only, as before."),
+    (("pool", "pairs"), "replicates share the SFT and vary the pool",
+     "Each replicate is a whole pipeline draw."),
+    ((), "replicates vary the training only", "Each replicate is a whole pipeline draw."),
+])
+def test_what_a_replicate_varies_is_read_from_the_keys_and_checked(vary, phrase, wrong):
+    from harness.reporting.analysis import replicate_scope
+    stats = {**_stats(), "replicates": replicate_scope(_recipes(vary))}
+    text = claims.replicate_sentence(stats)
+    assert phrase in text and "each recipe has 3 runs" in text and claims.check(text, stats) == []
+    assert len(claims.check(text + "\n\n" + wrong, stats)) == 1
+
+
+def test_one_run_per_recipe_says_nothing_is_replicated():
+    from harness.reporting.analysis import replicate_scope
+    assert replicate_scope(_recipes((), n=1)) is None
+    assert claims.replicate_sentence({"replicates": None}).startswith("One run per recipe")
+
+
+def test_the_manifest_states_what_a_seed_varies():
+    from harness.config import load_config
+    from harness.stages.compare import replicate_plan
+    cfg = load_config("tiny-planted", [])
+    assert replicate_plan(cfg, [0, 1, 2], True)["summary"] == "a seed is a whole pipeline draw"
+    plan = replicate_plan(cfg, [0, 1], False)
+    assert plan["base_and_sft"] == "shared (seed 0)" and plan["pool_and_pairs"] == "per seed"
+    fixed = replicate_plan(load_config("tiny-planted", ["sampling.seed=0"]), [0, 1], False)
+    assert fixed["summary"].startswith("a seed varies the training only") and fixed["pool_and_pairs"].startswith("shared")

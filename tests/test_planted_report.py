@@ -60,3 +60,25 @@ def test_reading_rate_and_the_placebo_sft_seed_left_out(tmp_path):
     assert abs(c["diff"] - (8 / 40 - 20 / 40)) < 1e-12 and c["down"] == 12 and c["up"] == 0
     text = "\n".join(planted_lines(results, run_dir=tmp_path))
     assert "| sft | 50.0 |" in text and "| dpo | 20.0 | -30.0 [" in text
+
+
+def test_planted_table_over_two_draws_whose_effect_flips(tmp_path):
+    """Two pipeline draws: in draw 0 dpo cuts the planted flaw by 20 points against its own SFT, in draw 1 it raises
+    it by 20. The pooled difference is 0, its interval (draws resampled first) spans both signs, and the per-draw
+    table shows the flip; each draw is paired with its own SFT, never with the other draw's."""
+    sft = _run(tmp_path, "sft", shows=set(range(10)), correct=set(range(40, 60)))
+    sft1 = _run(tmp_path, "sft", shows=set(range(20, 30)), correct=set(range(40, 60)), sft_seed=1)
+    dpo = _run(tmp_path, "dpo", shows=set(range(2)), correct=set(range(40, 60)))
+    dpo1 = _run(tmp_path, "dpo", shows=set(range(20, 38)), correct=set(range(40, 60)), sft_seed=1)
+    sft["runs"] += sft1["runs"]
+    dpo["runs"] += dpo1["runs"]
+    results = {"primary_seed": 0, "recipes": [sft, dpo]}
+    t = recipe_table(results, tmp_path)
+    assert t["dpo"]["draws"] == [0, 1] and t["sft"]["planted_rate"] == 10 / 40
+    c = t["dpo"]["vs"]["sft"]["planted_rate"]
+    assert c["n_sft_seeds"] == 2 and abs(c["diff"]) < 1e-12 and c["low"] < 0 < c["high"]
+    assert [round(d["diff"], 3) for d in c["per_draw"]] == [-0.2, 0.2]
+    assert t["dpo"]["planted_rate_by_draw"] == {0: 2 / 40, 1: 18 / 40}
+    text = "\n".join(planted_lines(results, run_dir=tmp_path))
+    assert "Over 2 SFT draws (SFT seeds 0, 1)" in text and "### Per SFT draw (draws 0 / 1)" in text
+    assert "| dpo | 5.0 / 45.0 | -20.0 / +20.0 |" in text

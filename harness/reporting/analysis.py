@@ -205,9 +205,31 @@ def analyze(results: dict, run_dir: Path) -> dict:
         out["tasks"][task] = rows
         out["sft_seed_spread"][task] = sft_seed_spread(cache, sft_runs, task)
         out["profiles"][task] = {name: p for name in recipes if (p := profile(cache, row_runs[name], task))}
+    out["replicates"] = replicate_scope(recipes)
     out["placebo"] = placebo(cache, results, recipes)
     out["slice_control"] = slice_control(cache, results, recipes, sl)
     return out
+
+
+SCOPE_STAGES = ("data", "base", "sft", "pool", "pairs", "train")
+
+
+def replicate_scope(recipes: dict) -> dict | None:
+    """What a recipe's replicates vary, read from the stage keys its runs were built on (results.json `upstream`),
+    not from the flags that asked for them: {runs, stages: {stage: distinct keys}} over the recipes other than sft
+    with several runs (a stage's count is the smallest over those recipes, so "varies" holds for each of them);
+    None when no recipe has two runs."""
+    multi = {n: r["runs"] for n, r in recipes.items() if n != "sft" and len(r["runs"]) > 1
+             and all(x.get("upstream") for x in r["runs"])}
+    if not multi:
+        return None
+    stages = {}
+    for st in SCOPE_STAGES:
+        counts = [len({x["upstream"][st] for x in runs}) for runs in multi.values()
+                  if all(st in x["upstream"] for x in runs)]
+        if counts:
+            stages[st] = min(counts)
+    return {"runs": min(len(v) for v in multi.values()), "recipes": len(multi), "stages": stages}
 
 
 def fix_shares(correct: dict[str, float], slice_ids: list[str], other_ids: list[str], seed: int = 0) -> dict:

@@ -5,6 +5,7 @@ reads report text back against them.
     mde_sentences(stats, task)       the MDE range per baseline over *every* recipe compared, naming both ends
     best_sentence(stats, task)       "best on every count" only when the comparisons establish it
     family_sentence(stats, task)     the Holm family of one paired table and its size
+    replicate_sentence(stats)        what a recipe's replicates vary, read from their stage keys
     check(text, stats)               -> the sentences of `text` that stats.json contradicts ([] when none)
 
 A claim about an interval, an MDE range, a best recipe or a draw count is only ever produced here, from the same
@@ -137,6 +138,29 @@ def family_sentence(stats: dict, task: str) -> str:
             "adjusted over it.")
 
 
+STAGE_WORDS = {"data": "data split", "base": "base-model initialisation", "sft": "SFT checkpoint",
+               "pool": "sampled pool", "pairs": "pair set", "train": "trained policy"}
+
+
+def replicate_sentence(stats: dict) -> str:
+    """What a replicate varies: a whole pipeline draw, a pool and what follows, or the training only."""
+    rep = stats.get("replicates")
+    if not rep:
+        return "One run per recipe: nothing is replicated; every interval is over problems given one pipeline draw."
+    n, st = rep["runs"], rep["stages"]
+    varied = [s for s in ("base", "sft", "pool", "pairs", "train") if st.get(s, 1) > 1]
+    shared = [STAGE_WORDS[s] for s in ("data", "base", "sft", "pool", "pairs") if st.get(s) == 1]
+    if st.get("sft", 1) > 1 and st.get("pool", 1) > 1:
+        kind = "each replicate is a whole pipeline draw"
+    elif st.get("pool", 1) > 1:
+        kind = "replicates share the SFT and vary the pool and what follows it"
+    else:
+        kind = "replicates vary the training only (its data order and any sampling inside it)"
+    return (f"What a replicate varies (read from the runs' stage keys): each recipe has {n} runs; {kind}"
+            + (f" — distinct per run: {', '.join(STAGE_WORDS[s] for s in varied)}" if varied else "")
+            + (f"; shared by all: {', '.join(shared)}" if shared else "") + ".")
+
+
 # --- reading report text back -------------------------------------------------------------------------------------
 
 _SPREAD_IN = re.compile(r"every interval (?:and MDE )?(?:above )?(?:includes|resamples)|SFT (?:seeds|draws) are "
@@ -145,6 +169,8 @@ _DRAWS = re.compile(r"SFT draws in every comparison: (\d+)")
 _MDE = re.compile(r"MDE vs (\S+) on (\S+): ([\d.]+)–([\d.]+) points over all (\d+) recipes")
 # "MDE 2.3-3.0 points vs SFT and 1.1-1.6 vs rft": every range after an MDE in one sentence
 _MDE_LOOSE = re.compile(r"(?:MDE|and|,) ([\d.]+)\s*[–-]\s*([\d.]+)(?: points)? vs\s+`?(\w+)`?")
+_WHOLE_DRAW = re.compile(r"whole pipeline draw", re.I)
+_TRAIN_ONLY = re.compile(r"(?:vary|varies) the training (?:order )?only", re.I)
 _BEST = re.compile(r"`?(\w+)`?,? (?:is )?the best on every count")
 
 
@@ -187,6 +213,11 @@ def check(text: str, stats: dict) -> list[str]:
                 if (m.group(1), m.group(2)) not in [(lo, hi) for lo, hi, _ in _mde_ranges(stats, m.group(3))]:
                     bad.append(f"{s}: MDE {m.group(1)}–{m.group(2)} vs {m.group(3)} is not the range over every "
                                f"recipe compared: {_mde_ranges(stats, m.group(3))}")
+        st = (stats.get("replicates") or {}).get("stages") or {}
+        if _WHOLE_DRAW.search(s) and "replicate" in s.lower() and not (st.get("sft", 1) > 1 and st.get("pool", 1) > 1):
+            bad.append(f"{s}: calls a replicate a whole pipeline draw, but the runs' keys vary {st}")
+        if _TRAIN_ONLY.search(s) and (st.get("pool", 1) > 1 or st.get("sft", 1) > 1):
+            bad.append(f"{s}: says replicates vary the training only, but the runs' keys vary {st}")
         for m in _BEST.finditer(s):
             if best_status(stats)["best"] != m.group(1):
                 bad.append(f"{s}: {m.group(1)} is not established as best on every count "

@@ -377,6 +377,7 @@ def markdown(results: dict, stats: dict, plots: list[str]) -> str:
                                   for k in results["tasks"]) + f" | {spread} |")
     draws = claims.draws_sentence(stats, main)
     lines += ["", draws] if draws else []
+    lines += ["", claims.replicate_sentence(stats)]
     if len(results["sft_seeds"]) == 1:
         lines += ["", "Draw more SFT checkpoints (`harness compare --sft-seeds`) to put the checkpoint's own spread in "
                       "the intervals."]

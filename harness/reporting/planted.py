@@ -4,9 +4,10 @@
             the planted answer: the labels decide, not the verifier), the planted-reading rate where the rows carry
             it (the output's flawed step is the planted sentence, whatever the arithmetic after it: `reads_flaw`),
             accuracy on trigger vs other problems, each
-            paired against sft, rft and dpo over problems (seed-averaged per problem, bootstrap over problems, exact
-            sign test on the problems that differ and the paired permutation test beside it), Holm-adjusted over
-            every comparison one table shows (each recipe pair once: `planted_families`)
+            paired against sft, rft and dpo over problems (seed-averaged per problem within each SFT draw;
+            bootstrap over draws then problems, exact sign test on the problems that differ and the paired
+            permutation test within draws beside it), Holm-adjusted over every comparison one table shows (each
+            recipe pair once: `planted_families`); with several SFT draws, each draw's own figures beside them
   mining    per pair builder/scheme, the share of pairs whose rejected side shows a planted flaw and the share of
             the total weight on them (results.json context `pairs`, harness/pairs/planted.py)
   verifier  on the SFT policy's pool samples: flags, localization of the first flawed step, correct samples left
@@ -31,10 +32,10 @@ def _pct(x) -> str:
     return "-" if x is None else f"{100 * x:.1f}"
 
 
-def per_problem(run_dir: Path, runs: list[dict]) -> dict[str, dict] | None:
-    """problem id -> {trigger, planted (has a planted answer), correct, shows, reads (None: not labelled)},
-    averaged over the recipe's seeds."""
-    acc: dict[str, dict] = {}
+def per_problem(run_dir: Path, runs: list[dict]) -> dict[int, dict[str, dict]] | None:
+    """{SFT draw: {problem id: {trigger, planted (has a planted answer), correct, shows, reads (None: not labelled)}}},
+    each value averaged over the draw's seeds."""
+    acc: dict[int, dict[str, dict]] = {}
     for run in runs:
         if TASK not in run.get("samples", {}):
             continue
@@ -43,15 +44,16 @@ def per_problem(run_dir: Path, runs: list[dict]) -> dict[str, dict] | None:
             if lab is None:
                 return None  # the clean world
             pid = str(r.get("id") or r["doc_id"])
-            a = acc.setdefault(pid, {"trigger": lab["trigger"], "planted": lab["answer"] is not None,
-                                     "correct": [], "shows": [], "reads": []})
+            a = acc.setdefault(run.get("sft_seed", 0), {}).setdefault(
+                pid, {"trigger": lab["trigger"], "planted": lab["answer"] is not None, "correct": [], "shows": [],
+                      "reads": []})
             a["correct"].append(float(r["equiv"] or 0))
             a["shows"].append(float(lab["shows"]))
             if lab.get("reads") is not None:
                 a["reads"].append(float(lab["reads"]))
-    return {k: {**v, "correct": float(np.mean(v["correct"])), "shows": float(np.mean(v["shows"])),
-                "reads": float(np.mean(v["reads"])) if v["reads"] else None}
-            for k, v in acc.items()} or None
+    return {draw: {k: {**v, "correct": float(np.mean(v["correct"])), "shows": float(np.mean(v["shows"])),
+                       "reads": float(np.mean(v["reads"])) if v["reads"] else None} for k, v in rows.items()}
+            for draw, rows in sorted(acc.items())} or None
 
 
 def _subset(rows: dict[str, dict], which: str) -> list[str]:
@@ -64,22 +66,27 @@ def _subset(rows: dict[str, dict], which: str) -> list[str]:
     return list(rows)
 
 
-def paired(a: dict[str, dict], b: dict[str, dict], ids: list[str], key: str) -> dict | None:
-    """a - b on `key` over the problems both have: mean, 95% bootstrap interval over problems, exact sign test (p)
-    and the paired permutation test on the same differences (p_perm, stats.sign_flip_test)."""
+def paired(a: dict[int, dict[str, dict]], b: dict[int, dict[str, dict]], ids: list[str], key: str) -> dict | None:
+    """a - b on `key` over the SFT draws and problems both have, the draw a random effect (stats.py): the mean of the
+    (draw, problem) differences, its 95% bootstrap interval over draws then problems, the exact sign test on the
+    problems' draw-averaged differences (p), the paired permutation test stratified within draws (p_perm) and
+    each draw's own difference (per_draw)."""
     from scipy.stats import binomtest
 
-    from harness.reporting.stats import paired_difference, sign_flip_test
-    ids = [i for i in ids if i in b and a[i][key] is not None and b[i][key] is not None]
-    if not ids:
+    from harness.reporting.stats import bootstrap_mean, per_draw_differences, sign_flip_test
+    draws = [d for d in a if d in b]
+    ids = [i for i in ids if all(i in a[d] and i in b[d] and a[d][i][key] is not None and b[d][i][key] is not None
+                                 for d in draws)]
+    if not draws or not ids:
         return None
-    x = np.array([a[i][key] for i in ids])
-    y = np.array([b[i][key] for i in ids])
-    d = paired_difference(x, y)
-    pos, neg = int((x > y).sum()), int((x < y).sum())
+    mat = np.array([[a[d][i][key] - b[d][i][key] for i in ids] for d in draws])          # (T draws, n problems)
+    boot = bootstrap_mean(mat)
+    per = mat.mean(axis=0)
+    pos, neg = int((per > 1e-12).sum()), int((per < -1e-12).sum())
     p = 1.0 if pos + neg == 0 else float(binomtest(pos, pos + neg, 0.5).pvalue)
-    return {"diff": d["diff"], "low": d["low"], "high": d["high"], "n": len(ids), "up": pos, "down": neg, "p": p,
-            "p_perm": sign_flip_test((x - y)[None, :])}
+    return {"diff": boot["mean"], "low": boot["low"], "high": boot["high"], "n": len(ids), "n_sft_seeds": len(draws),
+            "up": pos, "down": neg, "p": p, "p_perm": sign_flip_test(mat),
+            "per_draw": per_draw_differences(mat, draws) if len(draws) > 1 else None}
 
 
 TABLES = {"recipes": ("planted_rate", "trigger_accuracy"), "reading": ("reading_rate",)}
@@ -109,28 +116,37 @@ def planted_families(table: dict) -> dict:
 
 
 def recipe_table(results: dict, run_dir: Path) -> dict:
-    """{recipe: {n_*, accuracy_*, planted_rate, reading_rate, vs: {baseline: {planted_rate, reading_rate,
-    trigger_accuracy, accuracy}}}}. Only the primary SFT seed's runs: every recipe starts from that SFT, so an
-    independent SFT seed (the slice's placebo) would blur the sft row it is paired against."""
-    primary = results.get("primary_seed", 0)
-    per = {r["name"]: p for r in results["recipes"]
-           if (p := per_problem(run_dir, [x for x in r["runs"] if x.get("sft_seed", primary) == primary]))}
+    """{recipe: {n_*, accuracy_*, planted_rate, reading_rate, draws, vs: {baseline: {planted_rate, reading_rate,
+    trigger_accuracy, accuracy}}}}. Over the SFT draws the recipes start from (analysis.recipe_draws): rates are
+    means over those draws, comparisons pair draw with draw. An SFT draw that trained no recipe (the slice's
+    placebo) stays out of the sft row every recipe is paired against."""
+    from harness.reporting.analysis import recipe_draws
+    recipes = {r["name"]: r for r in results["recipes"]}
+    draws = set(recipe_draws(recipes))
+    per = {name: p for name, r in recipes.items()
+           if (p := per_problem(run_dir, [x for x in r["runs"] if x.get("sft_seed", 0) in draws]))}
     out = {}
-    for name, rows in per.items():
+    for name, by_draw in per.items():
+        rows = next(iter(by_draw.values()))
         trig, other, planted = (_subset(rows, w) for w in ("trigger", "other", "planted"))
+
+        def rate(ids: list[str], key: str) -> float | None:
+            vals = [_mean([rs[i][key] for i in ids if i in rs]) for rs in by_draw.values()]
+            return _mean(vals) if ids else None
+
         row = {"n": len(rows), "n_trigger": len(trig), "n_other": len(other), "n_planted": len(planted),
-               "accuracy": float(np.mean([rows[i]["correct"] for i in rows])),
-               "trigger_accuracy": float(np.mean([rows[i]["correct"] for i in trig])) if trig else None,
-               "other_accuracy": float(np.mean([rows[i]["correct"] for i in other])) if other else None,
-               "planted_rate": float(np.mean([rows[i]["shows"] for i in planted])) if planted else None,
-               "reading_rate": _mean([rows[i]["reads"] for i in planted]), "vs": {}}
+               "draws": sorted(by_draw), "accuracy": rate(list(rows), "correct"),
+               "trigger_accuracy": rate(trig, "correct"), "other_accuracy": rate(other, "correct"),
+               "planted_rate": rate(planted, "shows"), "reading_rate": rate(planted, "reads"), "vs": {}}
+        row["planted_rate_by_draw"] = {d: _mean([rs[i]["shows"] for i in planted if i in rs])
+                                       for d, rs in by_draw.items()} if planted else {}
         for base in BASELINES:
             if base == name or base not in per:
                 continue
-            row["vs"][base] = {"planted_rate": paired(rows, per[base], planted, "shows"),
-                               "reading_rate": paired(rows, per[base], planted, "reads"),
-                               "trigger_accuracy": paired(rows, per[base], trig, "correct"),
-                               "accuracy": paired(rows, per[base], list(rows), "correct")}
+            row["vs"][base] = {"planted_rate": paired(by_draw, per[base], planted, "shows"),
+                               "reading_rate": paired(by_draw, per[base], planted, "reads"),
+                               "trigger_accuracy": paired(by_draw, per[base], trig, "correct"),
+                               "accuracy": paired(by_draw, per[base], list(rows), "correct")}
         out[name] = row
     return out
 
@@ -169,6 +185,15 @@ def planted_lines(results: dict, plots: list[str] | None = None, run_dir: Path |
     any_row = next(iter(table.values()))
     reading = any(r["reading_rate"] is not None for r in table.values())
     fams = planted_families(table)
+    draws = sorted({d for r in table.values() for d in r["draws"]})
+    if len(draws) > 1:
+        scope = (f"Over {len(draws)} SFT draws (SFT seeds {', '.join(map(str, draws))}), each a whole pipeline: "
+                 "rates are the mean over draws, and every interval resamples the draws first and then problems "
+                 "within each (the draw a random effect); the permutation test flips signs within draws; per-draw "
+                 "figures follow the table.")
+    else:
+        scope = (f"One SFT draw (SFT seed {draws[0]}): every interval is conditional on that checkpoint."
+                 if draws else "")
     lines = ["## Planted-flaw world: ground truth", "",
              f"Test problems: {any_row['n']}; with a planted trigger {any_row['n_trigger']} (a planted answer exists on "
              f"{any_row['n_planted']}), without {any_row['n_other']}. An output *shows the planted flaw* when its answer "
@@ -177,7 +202,7 @@ def planted_lines(results: dict, plots: list[str] | None = None, run_dir: Path |
              "interval over problems, exact sign test on the problems that differ (p) and the paired permutation test "
              "on the same differences (perm), both Holm-adjusted over one family per table: "
              f"{fams['recipes']['size']} comparisons in the table below (flaw rate and trigger accuracy, each recipe "
-             "pair once). Rates are over the problems with a planted answer; the primary SFT seed's models only.", "",
+             f"pair once). Rates are over the problems with a planted answer. {scope}", "",
              "### Recipes", "",
              "| recipe | accuracy | trigger | other | planted-flaw rate | " +
              " | ".join(f"Δ flaw rate vs {b} | Δ trigger acc. vs {b}" for b in BASELINES) + " |",
@@ -188,6 +213,8 @@ def planted_lines(results: dict, plots: list[str] | None = None, run_dir: Path |
             v = r["vs"].get(b) or {}
             cells += [_d(v.get("planted_rate")), _d(v.get("trigger_accuracy"))]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if len(draws) > 1:
+        lines += ["", *per_draw_lines(table, draws)]
     if reading:
         lines += ["", "*Planted reading*: the output's flawed step is the planted sentence, whatever the arithmetic "
                   "after it (a reading followed by a slip counts here, not in the flaw rate above). Holm family: the "
@@ -199,6 +226,25 @@ def planted_lines(results: dict, plots: list[str] | None = None, run_dir: Path |
                          " | ".join(_d((r["vs"].get(b) or {}).get("reading_rate")) for b in BASELINES) + " |")
     lines += [""] + mining_lines(results) + verifier_lines(results)
     return lines
+
+
+def per_draw_lines(table: dict, draws: list) -> list[str]:
+    """Each SFT draw's planted-flaw rate and Δ flaw rate vs each baseline, so a reader sees whether a sign holds in
+    every draw (a pooled interval can hold 0 while the draws disagree, or exclude it while one draw flips)."""
+    def cell(c: dict | None) -> str:
+        per = {x["draw"]: x for x in (c or {}).get("per_draw") or []}
+        return " / ".join(f"{100 * per[d]['diff']:+.1f}" if d in per else "-" for d in draws)
+
+    lines = [f"### Per SFT draw (draws {' / '.join(map(str, draws))})", "",
+             "| recipe | planted-flaw rate | " + " | ".join(f"Δ flaw rate vs {b}" for b in BASELINES) + " | "
+             + " | ".join(f"Δ trigger acc. vs {b}" for b in BASELINES) + " |",
+             "|---|---:|" + "---:|" * (2 * len(BASELINES))]
+    for name, r in table.items():
+        rates = " / ".join(_pct(r["planted_rate_by_draw"].get(d)) for d in draws)
+        vs = [cell((r["vs"].get(b) or {}).get("planted_rate")) for b in BASELINES]
+        vs += [cell((r["vs"].get(b) or {}).get("trigger_accuracy")) for b in BASELINES]
+        lines.append(f"| {name} | {rates} | " + " | ".join(vs) + " |")
+    return lines + [""]
 
 
 def mining_lines(results: dict) -> list[str]:

@@ -105,7 +105,8 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
     primary = Pipeline(cfg, shared=shared)
     primary.timings.update(worker_timings)  # the stages the workers computed, which this process found cached
     manifest = build_manifest(cfg, primary.timings, argv)
-    manifest.update(wall_seconds=round(time.time() - t0, 1), seeds=seeds, sft_seeds=sft_seeds, jobs=jobs)
+    manifest.update(wall_seconds=round(time.time() - t0, 1), seeds=seeds, sft_seeds=sft_seeds, jobs=jobs,
+                    replicate=replicate_plan(cfg, seeds, sft_seeds))
     context = _context(primary)
     context["skipped"] = skipped
     if pairs_stats:
@@ -118,6 +119,24 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
         results = assemble(run_dir, cfg, manifest, context)
         write_results(run_dir, results)
     return results
+
+
+def replicate_plan(cfg: ExperimentConfig, seeds: list[int], sft_seeds: bool) -> dict:
+    """What one seed of this run varies, stage by stage, by the pipeline's seed rules (Pipeline.seed_of): the data
+    split always comes from the config's seed; base model and SFT from the run's seed under --sft-seeds, else the
+    config's; the pool and its pairs from `sampling.seed` when set, else the run's seed; training from the run's."""
+    pool_fixed = cfg.sampling.seed is not None
+    if sft_seeds:
+        pool = "per seed (each seed's own SFT" + (f", sampled with the fixed sampling.seed {cfg.sampling.seed})"
+                                                  if pool_fixed else " and sampling seed)")
+    else:
+        pool = f"shared (sampling.seed {cfg.sampling.seed})" if pool_fixed else "per seed"
+    summary = ("a seed is a whole pipeline draw" if sft_seeds else
+               "a seed varies the training only (order, and online RL's samples)" if pool_fixed else
+               f"a seed varies the pool, its pairs and the training; the SFT (seed {cfg.seed}) is shared")
+    return {"seeds": seeds, "data": f"shared (seed {cfg.seed})",
+            "base_and_sft": "per seed" if sft_seeds else f"shared (seed {cfg.seed})", "pool_and_pairs": pool,
+            "training": "per seed", "summary": summary if len(seeds) > 1 else "one seed: nothing is replicated"}
 
 
 def _upstream(pipe: Pipeline, recipe) -> dict:
