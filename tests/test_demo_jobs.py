@@ -96,3 +96,22 @@ def test_jobs_refused_where_it_cannot_help(monkeypatch):
     with pytest.raises(ConfigError, match="accelerate launch"):
         check_jobs(cfg, 2)
     assert resolve_jobs(cfg, "auto") == 1  # every rank trains each recipe already
+
+
+def test_the_worker_plan_holds_every_pipeline_draw(tmp_path):
+    """`--sft-seeds --jobs N`: each draw's pool, pair rows, trainings and evaluations are tasks of their own, keyed as
+    that draw's one-process pipeline keys them (not folded into the first draw's, which left them to the main process
+    after the workers finished)."""
+    from harness.registry import resolve
+    from harness.stages.parallel import plan
+    from harness.stages.pipeline import Pipeline
+    cfg = load_config("tiny-planted", [f"run_dir={tmp_path}", "device=cpu"])
+    recipes = resolve("sft,rft,dpo")
+    graph, runs = plan(cfg, recipes, [0, 1], True)
+    keys = {Pipeline(cfg, seed=t.node.seed, sft_seed=t.node.sft_seed).key(t.node) for t in graph}
+    for draw in (0, 1):
+        pipe = Pipeline(cfg, seed=draw, sft_seed=draw)
+        for r in recipes:
+            assert pipe.key(pipe.eval_node(r)) in keys
+        assert pipe.key(pipe.node("pool")) in keys
+    assert sum(runs.values()) == 6 and {t.node.sft_seed for t in graph} == {0, 1}

@@ -99,12 +99,21 @@ def plan(cfg: ExperimentConfig, chosen: list[Recipe], seeds: list[int], sft_seed
     wait for the first (recipes on one builder's rows share the reference log-probs, harness/stages/kinds/dpo.py)."""
     from harness.stages.kind import get_kind
     before = before or set()
-    pipe = Pipeline(cfg)
+    pipes: dict[tuple[int, int], Pipeline] = {}
     graph: dict[Task, list[Task]] = {}
     by_key: dict[str, Task] = {}
     runs: dict[Task, int] = {}
 
+    def pipe_of(node: Node) -> Pipeline:
+        # a node's upstream is built from the pipeline it belongs to: under --sft-seeds one pipeline per draw, or
+        # another draw's nodes would be keyed (and deduplicated) as the first draw's
+        seeds_ = (node.seed, node.sft_seed)
+        if seeds_ not in pipes:
+            pipes[seeds_] = Pipeline(cfg, seed=node.seed, sft_seed=node.sft_seed)
+        return pipes[seeds_]
+
     def visit(node: Node) -> Task | None:
+        pipe = pipe_of(node)
         key = pipe.key(node)
         if node.kind in ("data", "base") or key in before:
             return None
@@ -122,7 +131,7 @@ def plan(cfg: ExperimentConfig, chosen: list[Recipe], seeds: list[int], sft_seed
     leads: dict = {}
     for task in list(graph):
         kind = get_kind(task.kind)
-        group = kind.serial(pipe, task.node) if kind.serial else None
+        group = kind.serial(pipe_of(task.node), task.node) if kind.serial else None
         lead = leads.setdefault(group, task) if group is not None else task
         if lead != task:
             graph[task].append(lead)
