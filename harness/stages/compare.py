@@ -142,7 +142,11 @@ def replicate_plan(cfg: ExperimentConfig, seeds: list[int], sft_seeds: bool) -> 
 def _upstream(pipe: Pipeline, recipe) -> dict:
     """{stage: key} of every stage this evaluated model depends on, read off the graph (keys only: nothing runs), so
     the index can refuse to pair models built on different data, base, SFT, pool or slice (reporting/results.py)."""
-    up = {kind: pipe.key(node) for kind, node in pipe.closure(pipe.eval_node(recipe)).items()}
+    # the model's own lineage first: the evaluation also reaches the slice, selected by the primary draw's SFT, and
+    # for a deep lineage (iterated rounds) a breadth-first walk from the evaluation meets that SFT and its base first
+    up = {kind: pipe.key(node) for kind, node in pipe.closure(pipe.train_node(recipe)).items()}
+    for kind, node in pipe.closure(pipe.eval_node(recipe)).items():
+        up.setdefault(kind, pipe.key(node))
     return {**up, "train": pipe.key(pipe.train_node(recipe))}
 
 
