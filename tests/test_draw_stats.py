@@ -238,3 +238,23 @@ def test_the_manifest_states_what_a_seed_varies():
     assert plan["base_and_sft"] == "shared (seed 0)" and plan["pool_and_pairs"] == "per seed"
     fixed = replicate_plan(load_config("tiny-planted", ["sampling.seed=0"]), [0, 1], False)
     assert fixed["summary"].startswith("a seed varies the training only") and fixed["pool_and_pairs"].startswith("shared")
+
+
+@pytest.mark.parametrize("draws,row,caption", [
+    ([0, 1, 2], "81.3", "per draw: 0: 81.9, 1: 77.0, 2: 85.0"),     # every draw trained recipes: the pooled row
+    ([0], "81.9", "other SFT\nseeds: 1: 77.0, 2: 85.0"),            # the others a placebo: the start checkpoint
+])
+def test_the_terminal_sft_row_is_the_checkpoints_the_recipes_start_from(draws, row, caption):
+    from rich.console import Console
+
+    from harness.reporting.markdown import rich_table
+    stats = _stats()
+    stats["tasks"]["hardneg_synth"][0]["accuracy"]["mean"] = 0.813
+    stats["draws"] = {"recipes": draws, "sft_only": [d for d in (0, 1, 2) if d not in draws]}
+    stats["sft_seed_spread"] = {"hardneg_synth": {"per_sft_seed": {"0": 0.819, "1": 0.77, "2": 0.85}}}
+    results = {"experiment": "x", "seeds": [0, 1, 2], "tasks": ["hardneg_synth"], "primary_seed": 0}
+    table = rich_table(results, stats)
+    console = Console(record=True, width=100)
+    console.print(table)
+    text = console.export_text()
+    assert caption in table.caption and any(line.split()[:2] == ["sft", row] for line in text.splitlines())

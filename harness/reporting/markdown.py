@@ -65,13 +65,19 @@ def rich_table(results: dict, stats: dict) -> Table:
     n = next((r["accuracy"].get("n") for r in rows if r.get("accuracy")), None)
     mdes = [r["vs_sft"]["mde"] for r in rows if (r.get("vs_sft") or {}).get("mde") is not None]
     mde = f"{100 * min(mdes):.1f}–{100 * max(mdes):.1f}" if mdes else dash
-    # With several SFT seeds the recipes start from the primary one and Δ is paired with it, so the sft row shows that
-    # checkpoint's accuracy (not the seed average) and the caption names the others: 66.2 - 61.0 reads as the Δ.
+    # The sft row is the checkpoint(s) the recipes start from, as in report.md. Recipes on the primary SFT only (the
+    # others a placebo): that checkpoint's accuracy, the others in the caption, so 66.2 - 61.0 reads as the Δ.
+    # Recipes on every SFT draw: the pooled row, each draw's accuracy in the caption.
     per_seed = {str(k): v for k, v in  # int keys in memory, str after a JSON round trip
                 (((stats.get("sft_seed_spread") or {}).get(task) or {}).get("per_sft_seed") or {}).items()}
     primary = str(results.get("primary_seed", 0))
+    draws = {str(d) for d in (stats.get("draws") or {}).get("recipes") or []}
     sft_note = ""
-    if len(per_seed) > 1 and primary in per_seed:
+    whole_draws = len(per_seed) > 1 and set(per_seed) <= draws
+    if whole_draws:
+        sft_note = ("\nsft: the SFT draws the recipes start from, pooled; per draw: "
+                    + ", ".join(f"{k}: {_pct(v, dash)}" for k, v in per_seed.items()))
+    elif len(per_seed) > 1 and primary in per_seed:
         sft_note = (f"\nsft: SFT seed {primary}, the one recipes start from; other SFT\nseeds: "
                     + ", ".join(f"{k}: {_pct(v, dash)}" for k, v in per_seed.items() if k != primary))
     t = Table(title=f"{results['experiment']} · {TASK_SHORT.get(task, task)}, n = {n} · seeds {results['seeds']}",
@@ -87,7 +93,7 @@ def rich_table(results: dict, stats: dict) -> Table:
     for row in rows:
         c = row.get("vs_sft")
         acc = (row.get("accuracy") or {}).get("mean")
-        if row["recipe"] == "sft" and sft_note:
+        if row["recipe"] == "sft" and sft_note and not whole_draws:
             acc = per_seed[primary]
         t.add_row(row["recipe"], _pct(acc, dash), _diff(c, dash), _p(c, dash),
                   movement(row.get("movement")))
