@@ -121,11 +121,11 @@ def test_a_later_draws_lineage_is_its_own_for_iterated_rounds(tmp_path):
     """The index records each model's upstream: for another draw's `iter_rft_m` (three rounds deep) the base and SFT
     are that draw's, not the primary draw's that selected the slice (which the evaluation also depends on)."""
     from harness.registry import get_recipe
-    from harness.stages.compare import _upstream
+    from harness.stages.compare import upstream_keys
     from harness.stages.pipeline import Pipeline
     cfg = load_config("tiny-planted", [f"run_dir={tmp_path}", "device=cpu"])
     pipe, primary = Pipeline(cfg, seed=1, sft_seed=1), Pipeline(cfg)
     for name in ("iter_rft_m", "dpo", "sft"):
-        up = _upstream(pipe, get_recipe(name))
+        up = upstream_keys(pipe, get_recipe(name))
         assert (up["base"], up["sft"]) == (pipe.base_key(), pipe.sft_key()) != (primary.base_key(), primary.sft_key())
         assert up["slice"] == primary.key(primary.node("slice"))

@@ -95,7 +95,7 @@ def compare(cfg: ExperimentConfig, recipes: str, seeds: list[int] | None = None,
                 extras["pairs"] = pipe.pairs(r.pairs, r.weights)[1]["stats"]
                 if pipe.seed == cfg.seed:
                     pairs_stats[f"{r.pairs}/{r.weights}"] = extras["pairs"]
-            extras["upstream"] = _upstream(pipe, r)
+            extras["upstream"] = upstream_keys(pipe, r)
             extras["cost"] = _costs(pipe, r)
             extras["settings"] = cfg.to_dict()
             if is_main_process():
@@ -139,7 +139,7 @@ def replicate_plan(cfg: ExperimentConfig, seeds: list[int], sft_seeds: bool) -> 
             "training": "per seed", "summary": summary if len(seeds) > 1 else "one seed: nothing is replicated"}
 
 
-def _upstream(pipe: Pipeline, recipe) -> dict:
+def upstream_keys(pipe: Pipeline, recipe) -> dict:
     """{stage: key} of every stage this evaluated model depends on, read off the graph (keys only: nothing runs), so
     the index can refuse to pair models built on different data, base, SFT, pool or slice (reporting/results.py)."""
     # the model's own lineage first: the evaluation also reaches the slice, selected by the primary draw's SFT, and
