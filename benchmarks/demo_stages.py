@@ -1,4 +1,4 @@
-"""Time `make demo`'s stages: a cold `harness compare --config tiny-planted --recipes all` (the demo's
+"""Time `make demo`'s stages: a cold `harness compare --config tiny-planted --recipes offline` (the demo's
 config; the earlier entries used tiny, the same settings without planted flaws) in a fresh run directory,
 then the same command again (served from the stage cache), with the machine's load and SFT steps/s beside them.
 The cold run starts with an empty torch.compile cache (TORCHINDUCTOR_CACHE_DIR beside the run directory), so a config
@@ -104,6 +104,7 @@ def main() -> None:
     ap.add_argument("--label", default="", help="a note for this entry, e.g. 'quiet machine, run 1'")
     ap.add_argument("--keep", action="store_true", help="keep the run directory")
     ap.add_argument("--out", default=str(RESULTS), help="the JSON history to append to")
+    ap.add_argument("--recipes", default="offline", help="harness compare --recipes (make demo: offline)")
     ap.add_argument("--jobs", default="auto", help="harness compare --jobs (make demo: auto); stage seconds then overlap")
     ap.add_argument("overrides", nargs="*")
     args = ap.parse_args()
@@ -115,7 +116,7 @@ def main() -> None:
     shutil.rmtree(inductor, ignore_errors=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false", "COLUMNS": "200", "TORCHINDUCTOR_CACHE_DIR": str(inductor)}
-    cmd = [sys.executable, "-m", "harness.cli", "compare", "--config", args.config, "--recipes", "all",
+    cmd = [sys.executable, "-m", "harness.cli", "compare", "--config", args.config, "--recipes", args.recipes,
            "--jobs", args.jobs, f"run_dir={run_dir}", *args.overrides]
     cold_log, warm_log = Path(f"{run_dir}.cold.log"), Path(f"{run_dir}.warm.log")
     cold = run_once(cmd, env, args.timeout, cold_log)
