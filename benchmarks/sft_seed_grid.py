@@ -27,9 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def run_cell(config: str, seed: int, schedule: list[str], n_eval: int, tmp: Path) -> dict:
+def run_cell(config: str, seed: int, schedule: list[str], n_eval: int, out: Path) -> dict:
     steps = next((int(o.split("=")[1]) for o in schedule if o.startswith("sft.max_steps=")), None)
-    out = tmp / f"cell-{seed}-{abs(hash(tuple(schedule)))}.json"
     cmd = [sys.executable, str(ROOT / "benchmarks" / "sft_curve.py"), "--config", config, "--sft-seed", str(seed),
            "--n-test", str(n_eval), "--every", str(steps or 10 ** 9), "--out", str(out), *schedule]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
@@ -57,7 +56,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="sft_grid_"))
     t0 = time.time()
     with ThreadPoolExecutor(args.jobs) as pool:
-        futures = {(i, s): pool.submit(run_cell, args.config, s, sch, args.n_eval, tmp)
+        futures = {(i, s): pool.submit(run_cell, args.config, s, sch, args.n_eval, tmp / f"cell-{i}-{s}.json")
                    for i, sch in enumerate(schedules) for s in seeds}
         cells = {k: f.result() for k, f in futures.items()}
     rows = []

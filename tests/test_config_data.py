@@ -121,3 +121,12 @@ def test_required_benchmark_without_data_exits_2_before_any_stage(tmp_path):
     err = r.stderr.strip()
     assert err.count("\n") == 0 and "hardneg_gsm8k_cot" in err and "eval.gsm8k_path" in err, err
     assert not run_dir.exists() or not [p for p in run_dir.iterdir() if p.is_dir()]
+
+
+def test_the_planted_study_is_the_demo_run_as_pipeline_draws():
+    """tiny-planted-study.yaml copies tiny-planted.yaml's settings (the config format has no inheritance), so that
+    `make demo` is one draw of `make study`: any drift between the two copies fails here."""
+    demo, study = (load_config(n).to_dict() for n in ("tiny-planted", "tiny-planted-study"))
+    for d in (demo, study):
+        d.pop("name"), d.pop("run_dir")
+    assert demo == study
